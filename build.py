@@ -1,0 +1,388 @@
+#!/usr/bin/env python3
+"""Build the report: derive -> verify -> draw -> render -> compile.
+
+    python build.py                  # every problem, LaTeX source and PDF in report/
+    python build.py --problems 1,5   # only those problems
+    python build.py --no-pdf         # stop after writing the LaTeX source
+    python build.py --verify-only    # derive and check, nothing else
+
+Exit codes: 0 success; 1 a check failed (or a derivation raised); 2 usage error;
+3 LaTeX failed; 4 no TeX installation (the LaTeX source is still written).
+
+This file imports nothing heavy at start-up: SymPy, NumPy and matplotlib are loaded by the
+stages that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TEMPLATES = ROOT / "templates"
+sys.path.insert(0, str(ROOT))
+
+from derivations.registry import PROBLEMS, Problem, SelectionError, parse_selection  # noqa: E402
+
+EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_LATEX, EXIT_NOTEX = 0, 1, 2, 3, 4
+
+EPILOG = """exit codes:
+  0  success
+  1  a check failed (the message names the claim, the code, the error and the tolerance)
+  2  usage error (unknown problem number, malformed list, unknown flag)
+  3  LaTeX failed (the message names the generated file and line and its template)
+  4  no TeX installation (the LaTeX source is still written; install TeX Live as told)
+"""
+
+
+class BuildError(Exception):
+    """A failure with its exit code; the message is one paragraph for the user."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Outcome:
+    """What one problem's derive, verify and draw stages produced."""
+
+    problem: Problem
+    derivation: object = None
+    claims: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)
+    crash: str | None = None
+
+
+class Progress:
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def derive(problem: Problem):
+    """Stage 1: the problem's SymPy derivation (a :class:`derivations.ledger.Derivation`)."""
+    import importlib
+
+    module = importlib.import_module(problem.module)
+    return getattr(module, problem.derive)()
+
+
+def verify(problem: Problem, derivation) -> list:
+    """Stage 2: the problem's checks by independent routes, as claims."""
+    import importlib
+
+    from derivations.ledger import check_unique_ids
+
+    module = importlib.import_module(problem.module)
+    claims = list(getattr(module, problem.verify)(derivation))
+    check_unique_ids(claims)
+    prefix = f"p{problem.number}."
+    for c in claims:
+        if not c.id.startswith(prefix):
+            raise ValueError(f"claim id {c.id!r} of Problem {problem.number} must start with {prefix!r}")
+    return claims
+
+
+def draw(derivation, figure_dir: Path) -> list[Path]:
+    """Stage 3: the problem's figures, from the derivation's data."""
+    if not derivation.figures:
+        return []
+    from figures.style import render_figure
+
+    return [render_figure(spec, figure_dir) for spec in derivation.figures]
+
+
+def solve(problem: Problem, figure_dir: Path | None) -> Outcome:
+    """Derive, verify and (when every check passed and figure_dir is given) draw one problem."""
+    out = Outcome(problem)
+    try:
+        t = time.perf_counter()
+        out.derivation = derive(problem)
+        out.seconds["derive"] = time.perf_counter() - t
+        t = time.perf_counter()
+        out.claims = verify(problem, out.derivation)
+        out.seconds["verify"] = time.perf_counter() - t
+        if figure_dir is not None and all(c.passed for c in out.claims):
+            t = time.perf_counter()
+            out.figures = draw(out.derivation, figure_dir)
+            out.seconds["draw"] = time.perf_counter() - t
+    except Exception:  # reported as a failed check, with the place it came from
+        out.crash = traceback.format_exc()
+    return out
+
+
+def solve_all(problems, figure_dir: Path | None, jobs: int, progress: Progress) -> list[Outcome]:
+    """Run :func:`solve` for every problem, in parallel, results in report order."""
+    outcomes: list[Outcome] = []
+    if jobs > 1 and len(problems) > 1:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = [pool.submit(solve, p, figure_dir) for p in problems]
+            for f in futures:
+                outcomes.append(f.result())
+                report_outcome(outcomes[-1], progress)
+    else:
+        for p in problems:
+            outcomes.append(solve(p, figure_dir))
+            report_outcome(outcomes[-1], progress)
+    return outcomes
+
+
+def report_outcome(o: Outcome, progress: Progress) -> None:
+    times = ", ".join(f"{k} {v:.2f}s" for k, v in o.seconds.items())
+    status = "CRASHED" if o.crash else f"{sum(c.passed for c in o.claims)}/{len(o.claims)} claims verified"
+    progress.say(f"  Problem {o.problem.number:>2}: {status} ({times})")
+
+
+def check_ledger(outcomes: list[Outcome], show_traceback: bool = False) -> list:
+    """Stop the build if a derivation crashed or a claim failed; return all claims in order."""
+    messages = []
+    for o in outcomes:
+        if o.crash:
+            last = o.crash.strip().splitlines()[-1]
+            msg = (
+                f"Problem {o.problem.number} ({o.problem.module}) raised an error while deriving or "
+                f"verifying: {last}. Run `python build.py --problems {o.problem.number} --traceback` "
+                f"for the full traceback."
+            )
+            if show_traceback:
+                msg += "\n" + o.crash
+            messages.append(msg)
+        for c in o.claims:
+            if not c.passed:
+                msg = (
+                    f"Check failed: claim {c.id} ({c.statement}) verified in {c.where} by {c.method}: "
+                    f"measured error {c.error:.3g} exceeds the tolerance {c.tolerance:.3g}."
+                )
+                if c.reproduce:
+                    msg += f" Reproduce with: {c.reproduce}."
+                if c.detail:
+                    msg += f" {c.detail}"
+                messages.append(msg)
+    if messages:
+        raise BuildError(EXIT_CHECK, "\n".join(messages))
+    return [c for o in outcomes for c in o.claims]
+
+
+def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> None:
+    """Stage 4: the LaTeX source (main.tex, one file per problem, appendix, bibliography)."""
+    from pipeline.render import GENERATED, ClaimPrinter, RenderError, make_env
+
+    import jinja2
+
+    env = make_env(TEMPLATES)
+    printer = ClaimPrinter(claims)
+    (staging / "problems").mkdir(parents=True, exist_ok=True)
+    for stale in (staging / "problems").glob("*.tex"):
+        stale.unlink()
+    sections = []
+    for o in outcomes:
+        p = o.problem
+        try:
+            body = env.get_template(p.template).render(
+                problem=p, d=o.derivation.context, claim=printer, figures=[f.name for f in o.figures]
+            )
+        except (jinja2.TemplateError, RenderError) as exc:
+            where = getattr(exc, "lineno", None)
+            at = f" line {where}" if where else ""
+            raise BuildError(
+                EXIT_CHECK, f"Rendering templates/{p.template}{at} for Problem {p.number} failed: {exc}"
+            ) from None
+        rel = f"problems/{p.tag}.tex"
+        header = GENERATED.format(source=f"templates/{p.template}")
+        (staging / rel).write_text(header + "\n" + body)
+        sections.append({"problem": p, "input": rel[:-4]})
+    unshown = [c.id for c in claims if c.id not in printer.shown]
+    if unshown:
+        raise BuildError(
+            EXIT_CHECK,
+            "every claim must be shown in the text with \\VAR{claim(...)}, but these are not: "
+            + ", ".join(unshown)
+            + ". Show each in its problem's template (templates/problems/pNN.tex.j2).",
+        )
+    rows = []
+    for i, c in enumerate(claims, start=1):
+        rows.append(
+            {
+                "id": c.id,
+                "index": i,
+                "shown": printer.shown.get(c.id, ""),
+                "statement": printer.statement_tex(c.id),
+                "method": c.method,
+                "error": c.error,
+                "tolerance": c.tolerance,
+                "where": c.where,
+                "passed": c.passed,
+            }
+        )
+    import datetime as dt
+
+    date = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).strftime("%-d %B %Y")
+    for name, ctx in (
+        ("appendix.tex.j2", {"rows": rows}),
+        ("main.tex.j2", {"sections": sections, "date": date, "n_claims": len(claims)}),
+    ):
+        text = env.get_template(name).render(**ctx)
+        (staging / name[:-3]).write_text(GENERATED.format(source=f"templates/{name}") + "\n" + text)
+    bib = "\n".join(p.read_text() for p in sorted((TEMPLATES / "bib").glob("*.bib")))
+    (staging / "references.bib").write_text(bib)
+
+
+def compile_stage(staging: Path, epoch: int) -> Path:
+    """Stage 5: latexmk on the generated source."""
+    from pipeline.latex import LatexError, NoTexError, compile_pdf
+
+    try:
+        return compile_pdf(staging, "main.tex", source_date_epoch=epoch)
+    except NoTexError as exc:
+        raise BuildError(EXIT_NOTEX, str(exc)) from None
+    except LatexError as exc:
+        raise BuildError(EXIT_LATEX, str(exc)) from None
+
+
+def publish(staging: Path, out: Path, with_pdf: bool) -> None:
+    """Copy the outputs from the staging folder; each file is replaced atomically."""
+    names = ["main.tex", "appendix.tex", "references.bib"]
+    names += [str(p.relative_to(staging)) for p in sorted((staging / "problems").glob("*.tex"))]
+    names += [str(p.relative_to(staging)) for p in sorted((staging / "figures").glob("*")) if p.is_file()]
+    if with_pdf:
+        names.append("main.pdf")
+    for sub in ("problems", "figures"):
+        keep = {n for n in names if n.startswith(sub + "/")}
+        for old in (out / sub).glob("*") if (out / sub).exists() else []:
+            if old.is_file() and str(old.relative_to(out)) not in keep:
+                old.unlink()
+    for name in names:
+        src, dst = staging / name, out / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+
+
+# --------------------------------------------------------------------------- recipe
+
+
+def source_date_epoch() -> int:
+    """SOURCE_DATE_EPOCH from the environment, else the last commit's time, else 0."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+        if out.returncode == 0 and out.stdout.strip().isdigit():
+            return int(out.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return 0
+
+
+def build(args) -> int:
+    progress = Progress(args.quiet)
+    problems = parse_selection(args.problems)
+    out = Path(args.out).resolve()
+    staging = out / ".build"
+    epoch = source_date_epoch()
+    figure_dir = None if args.verify_only else staging / "figures"
+    if figure_dir is not None:
+        shutil.rmtree(figure_dir, ignore_errors=True)
+
+    progress.say(f"derive, verify, draw: {len(problems)} problem(s), {args.jobs} job(s)")
+    t = time.perf_counter()
+    outcomes = solve_all(problems, figure_dir, args.jobs, progress)
+    claims = check_ledger(outcomes, args.traceback)
+    progress.say(f"  {len(claims)} claims verified in {time.perf_counter() - t:.1f}s")
+    if args.verify_only:
+        return EXIT_OK
+
+    t = time.perf_counter()
+    render(outcomes, claims, staging, epoch)
+    progress.say(f"render: {time.perf_counter() - t:.2f}s")
+    if args.no_pdf:
+        publish(staging, out, with_pdf=False)
+        progress.say(f"LaTeX source written to {out}")
+        return EXIT_OK
+
+    t = time.perf_counter()
+    try:
+        compile_stage(staging, epoch)
+    except BuildError as exc:
+        if exc.code == EXIT_NOTEX:
+            publish(staging, out, with_pdf=False)
+        raise
+    progress.say(f"compile: {time.perf_counter() - t:.1f}s")
+    publish(staging, out, with_pdf=True)
+    pages = pdf_pages(staging)
+    progress.say(
+        f"done: {len(claims)} claims verified, {pages} pages, {time.perf_counter() - progress.t0:.1f}s -> {out / 'main.pdf'}"
+    )
+    return EXIT_OK
+
+
+def pdf_pages(staging: Path) -> str:
+    """The page count, from the LaTeX log's "Output written on main.pdf (N pages" line."""
+    import re
+
+    log = staging / "main.log"
+    m = re.search(r"Output written on \S+ \((\d+) pages?", log.read_text(errors="replace")) if log.exists() else None
+    return m.group(1) if m else "?"
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="build.py",
+        description="Derive, verify, draw, render and compile the Assignment 1 report.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--problems", metavar="N,M", help="comma-separated problem numbers (default: all)")
+    ap.add_argument("--no-pdf", action="store_true", help="stop after writing the LaTeX source")
+    ap.add_argument("--verify-only", action="store_true", help="run the derivations and their checks only")
+    ap.add_argument("--out", default=str(ROOT / "report"), help="output folder (default: report/)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel problems (default: cores)")
+    ap.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    ap.add_argument("--traceback", action="store_true", help="show Python tracebacks of crashed derivations")
+    args = ap.parse_args(argv)
+    if args.jobs < 1:
+        ap.error("--jobs must be at least 1")
+    return args, ap
+
+
+def main(argv=None) -> int:
+    args, ap = parse_args(argv)
+    try:
+        return build(args)
+    except SelectionError as exc:
+        ap.print_usage(sys.stderr)
+        print(f"build.py: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BuildError as exc:
+        print(f"build.py: {exc}", file=sys.stderr)
+        if exc.code == EXIT_OK:
+            return EXIT_OK
+        print("build.py: the previous report/main.pdf, if any, was left as it was.", file=sys.stderr)
+        return exc.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

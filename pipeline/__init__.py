@@ -1,0 +1,1 @@
+"""The build machinery behind ``build.py``: rendering, figures, compiling, caching."""
