@@ -23,7 +23,6 @@ import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -31,6 +30,8 @@ TEMPLATES = ROOT / "templates"
 sys.path.insert(0, str(ROOT))
 
 from derivations.registry import PROBLEMS, Problem, SelectionError, parse_selection  # noqa: E402
+from pipeline.cache import Cache, environment, tree_fingerprint  # noqa: E402
+from pipeline.outcome import Outcome  # noqa: E402
 
 EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_LATEX, EXIT_NOTEX = 0, 1, 2, 3, 4
 
@@ -49,18 +50,6 @@ class BuildError(Exception):
     def __init__(self, code: int, message: str):
         super().__init__(message)
         self.code = code
-
-
-@dataclass
-class Outcome:
-    """What one problem's derive, verify and draw stages produced."""
-
-    problem: Problem
-    derivation: object = None
-    claims: list = field(default_factory=list)
-    figures: list = field(default_factory=list)
-    seconds: dict = field(default_factory=dict)
-    crash: str | None = None
 
 
 class Progress:
@@ -128,27 +117,40 @@ def solve(problem: Problem, figure_dir: Path | None) -> Outcome:
     return out
 
 
-def solve_all(problems, figure_dir: Path | None, jobs: int, progress: Progress) -> list[Outcome]:
-    """Run :func:`solve` for every problem, in parallel, results in report order."""
-    outcomes: list[Outcome] = []
-    if jobs > 1 and len(problems) > 1:
+def solve_all(problems, figure_dir: Path | None, jobs: int, progress: Progress, cache: Cache) -> list[Outcome]:
+    """Run :func:`solve` for every problem not in the cache, in parallel; results in report order."""
+    env = environment()
+    outcomes: dict[int, Outcome] = {}
+    todo = []
+    for p in problems:
+        hit = cache.load(p, figure_dir, env)
+        if hit is not None:
+            hit.cached = True
+            outcomes[p.number] = hit
+            report_outcome(hit, progress)
+        else:
+            todo.append(p)
+
+    def finished(o: Outcome) -> None:
+        outcomes[o.problem.number] = o
+        cache.store(o, env)
+        report_outcome(o, progress)
+
+    if jobs > 1 and len(todo) > 1:
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = [pool.submit(solve, p, figure_dir) for p in problems]
-            for f in futures:
-                outcomes.append(f.result())
-                report_outcome(outcomes[-1], progress)
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
+            for f in [pool.submit(solve, p, figure_dir) for p in todo]:
+                finished(f.result())
     else:
-        for p in problems:
-            outcomes.append(solve(p, figure_dir))
-            report_outcome(outcomes[-1], progress)
-    return outcomes
+        for p in todo:
+            finished(solve(p, figure_dir))
+    return [outcomes[p.number] for p in problems]
 
 
 def report_outcome(o: Outcome, progress: Progress) -> None:
-    times = ", ".join(f"{k} {v:.2f}s" for k, v in o.seconds.items())
+    times = "cached" if o.cached else ", ".join(f"{k} {v:.2f}s" for k, v in o.seconds.items())
     status = "CRASHED" if o.crash else f"{sum(c.passed for c in o.claims)}/{len(o.claims)} claims verified"
     progress.say(f"  Problem {o.problem.number:>2}: {status} ({times})")
 
@@ -259,7 +261,7 @@ def compile_stage(staging: Path, epoch: int) -> Path:
         raise BuildError(EXIT_LATEX, str(exc)) from None
 
 
-def publish(staging: Path, out: Path, with_pdf: bool) -> None:
+def publish(staging: Path, out: Path, with_pdf: bool) -> list[str]:
     """Copy the outputs from the staging folder; each file is replaced atomically."""
     names = ["main.tex", "appendix.tex", "references.bib"]
     names += [str(p.relative_to(staging)) for p in sorted((staging / "problems").glob("*.tex"))]
@@ -277,6 +279,7 @@ def publish(staging: Path, out: Path, with_pdf: bool) -> None:
         tmp = dst.with_name(f".{dst.name}.tmp")
         shutil.copyfile(src, tmp)
         os.replace(tmp, dst)
+    return names
 
 
 # --------------------------------------------------------------------------- recipe
@@ -297,19 +300,34 @@ def source_date_epoch() -> int:
     return 0
 
 
+# Every input of the build: a change to any of them is a change to the report.
+INPUTS = ("build.py", "derivations", "figures", "pipeline", "templates", "data")
+
+
 def build(args) -> int:
     progress = Progress(args.quiet)
     problems = parse_selection(args.problems)
     out = Path(args.out).resolve()
     staging = out / ".build"
     epoch = source_date_epoch()
+    cache = Cache(Path(args.cache_dir).resolve(), ROOT, enabled=not args.no_cache)
+
+    fingerprint = None
+    if not args.verify_only:
+        options = {"problems": [p.number for p in problems], "no_pdf": args.no_pdf, "epoch": epoch}
+        fingerprint = tree_fingerprint(ROOT, INPUTS, {"env": environment(), "options": options})
+        expected = ["main.tex"] if args.no_pdf else ["main.tex", "main.pdf"]
+        if cache.build_is_current(out, fingerprint, expected):
+            progress.say(f"nothing changed since the last build: {out / expected[-1]} is current")
+            return EXIT_OK
+
     figure_dir = None if args.verify_only else staging / "figures"
     if figure_dir is not None:
         shutil.rmtree(figure_dir, ignore_errors=True)
 
     progress.say(f"derive, verify, draw: {len(problems)} problem(s), {args.jobs} job(s)")
     t = time.perf_counter()
-    outcomes = solve_all(problems, figure_dir, args.jobs, progress)
+    outcomes = solve_all(problems, figure_dir, args.jobs, progress, cache)
     claims = check_ledger(outcomes, args.traceback)
     progress.say(f"  {len(claims)} claims verified in {time.perf_counter() - t:.1f}s")
     if args.verify_only:
@@ -319,7 +337,8 @@ def build(args) -> int:
     render(outcomes, claims, staging, epoch)
     progress.say(f"render: {time.perf_counter() - t:.2f}s")
     if args.no_pdf:
-        publish(staging, out, with_pdf=False)
+        written = publish(staging, out, with_pdf=False)
+        cache.record_build(out, fingerprint, written)
         progress.say(f"LaTeX source written to {out}")
         return EXIT_OK
 
@@ -331,11 +350,62 @@ def build(args) -> int:
             publish(staging, out, with_pdf=False)
         raise
     progress.say(f"compile: {time.perf_counter() - t:.1f}s")
-    publish(staging, out, with_pdf=True)
+    written = publish(staging, out, with_pdf=True)
+    cache.record_build(out, fingerprint, written)
     pages = pdf_pages(staging)
     progress.say(
         f"done: {len(claims)} claims verified, {pages} pages, {time.perf_counter() - progress.t0:.1f}s -> {out / 'main.pdf'}"
     )
+    return EXIT_OK
+
+
+def check_reproducible(args) -> int:
+    """Build twice from scratch in two different folders; compare every output byte for byte."""
+    import filecmp
+    import tempfile
+
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    if not files:
+        raise BuildError(EXIT_USAGE, "--check-reproducible needs a git checkout to know the source files")
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch()))
+    outs = []
+    with tempfile.TemporaryDirectory(prefix="repro-") as tmp:
+        for i, sub in enumerate(("first", "second/deeper/clone")):
+            src = Path(tmp) / sub
+            for rel in files:
+                if (ROOT / rel).is_file():
+                    (src / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(ROOT / rel, src / rel)
+            cmd = [sys.executable, str(src / "build.py"), "--no-cache", "-q", "--jobs", str(args.jobs)]
+            if args.problems:
+                cmd += ["--problems", args.problems]
+            if args.no_pdf:
+                cmd.append("--no-pdf")
+            t = time.perf_counter()
+            r = subprocess.run(cmd, cwd=src, env=env, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise BuildError(r.returncode, f"build {i + 1} of 2 in {src} failed:\n{r.stderr.strip()}")
+            if not args.quiet:
+                print(f"build {i + 1} of 2 in {src}: {time.perf_counter() - t:.1f}s", flush=True)
+            outs.append(src / "report")
+        a_files = sorted(str(p.relative_to(outs[0])) for p in outs[0].rglob("*") if p.is_file() and ".build" not in p.parts)
+        b_files = sorted(str(p.relative_to(outs[1])) for p in outs[1].rglob("*") if p.is_file() and ".build" not in p.parts)
+        if a_files != b_files:
+            diff = sorted(set(a_files) ^ set(b_files))
+            raise BuildError(EXIT_CHECK, f"the two builds wrote different files: {', '.join(diff)}")
+        for rel in a_files:
+            if not filecmp.cmp(outs[0] / rel, outs[1] / rel, shallow=False):
+                a, b = (outs[0] / rel).read_bytes(), (outs[1] / rel).read_bytes()
+                k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                raise BuildError(
+                    EXIT_CHECK,
+                    f"not reproducible: {rel} differs between the two builds, first at byte {k} "
+                    f"({a[max(k - 20, 0):k + 20]!r} against {b[max(k - 20, 0):k + 20]!r})",
+                )
+    if not args.quiet:
+        print(f"reproducible: {len(a_files)} output files identical byte for byte in both builds")
     return EXIT_OK
 
 
@@ -362,6 +432,13 @@ def parse_args(argv):
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel problems (default: cores)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     ap.add_argument("--traceback", action="store_true", help="show Python tracebacks of crashed derivations")
+    ap.add_argument("--no-cache", action="store_true", help="ignore cached results (they are still refreshed)")
+    ap.add_argument("--cache-dir", default=str(ROOT / ".cache"), help="cache folder (default: .cache/)")
+    ap.add_argument(
+        "--check-reproducible",
+        action="store_true",
+        help="build twice from scratch in two folders and compare every output byte for byte",
+    )
     args = ap.parse_args(argv)
     if args.jobs < 1:
         ap.error("--jobs must be at least 1")
@@ -371,7 +448,7 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args, ap = parse_args(argv)
     try:
-        return build(args)
+        return check_reproducible(args) if args.check_reproducible else build(args)
     except SelectionError as exc:
         ap.print_usage(sys.stderr)
         print(f"build.py: error: {exc}", file=sys.stderr)
