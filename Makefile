@@ -29,5 +29,17 @@ $(VENV)/.installed-test: $(VENV)/.installed
 tex:
 	-scripts/install-tex.sh
 
+# Speed: cold, no-op, one-problem-changed and latexmk-alone builds, medians and ratios.
+bench: setup tex
+	$(PY) scripts/bench.py --runs 3
+
+# Are the checks real? Plant faults in the derivation code; build.py --verify-only must fail.
+mutation: setup
+	$(PY) scripts/mutation.py
+
+# Two builds from scratch in two folders, compared byte for byte.
+reproducible: setup tex
+	$(PY) build.py --check-reproducible
+
 clean:
 	rm -rf report .cache
