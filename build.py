@@ -211,6 +211,7 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
             ) from None
         rel = f"problems/{p.tag}.tex"
         header = GENERATED.format(source=f"templates/{p.template}")
+        header += f"\n% Derivation: {p.module}:{p.derive} (Problem {p.number})"
         (staging / rel).write_text(header + "\n" + body)
         sections.append({"problem": p, "input": rel[:-4]})
     unshown = [c.id for c in claims if c.id not in printer.shown]
@@ -315,7 +316,8 @@ def build(args) -> int:
     fingerprint = None
     if not args.verify_only:
         options = {"problems": [p.number for p in problems], "no_pdf": args.no_pdf, "epoch": epoch}
-        fingerprint = tree_fingerprint(ROOT, INPUTS, {"env": environment(), "options": options})
+        inputs = [part for part in INPUTS if part != "templates"] + [TEMPLATES]
+        fingerprint = tree_fingerprint(ROOT, inputs, {"env": environment(), "options": options})
         expected = ["main.tex"] if args.no_pdf else ["main.tex", "main.pdf"]
         if cache.build_is_current(out, fingerprint, expected):
             progress.say(f"nothing changed since the last build: {out / expected[-1]} is current")

@@ -95,7 +95,8 @@ def tree_fingerprint(root: Path, parts, extra: dict) -> str:
         p = root / part
         files = [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file() and "__pycache__" not in q.parts)
         for f in files:
-            h.update(str(f.relative_to(root)).encode() + b"\0")
+            name = f.relative_to(root) if f.is_relative_to(root) else f
+            h.update(str(name).encode() + b"\0")
             h.update(f.read_bytes() + b"\0")
     return h.hexdigest()
 

@@ -112,6 +112,14 @@ def explain_failure(workdir: Path, log_text: str, stdout: str) -> str:
             origin = f" It was generated from {g.group(1)}"
             tline = template_line_for(Path(g.group(1)), lines[line - 1] if 0 < line <= len(lines) else "")
             origin += f", line {tline}." if tline else "."
+        d = re.match(r"^% Derivation: (\S+)", lines[1]) if len(lines) > 1 else None
+        if d:
+            origin += f" Its values come from {d.group(1)}."
+        for i in range(min(line, len(lines)) - 1, max(line - 12, 0) - 1, -1):
+            c = re.search(r"% claim (\S+), verified in (\S+)", lines[i])
+            if c:
+                origin += f" The nearest formula above it is claim {c.group(1)} (checked in {c.group(2)})."
+                break
     rel = os.path.relpath(path, workdir)
     return f"LaTeX failed at {rel}:{line}: {message}\n{around}\n{origin.strip()} See {workdir / 'main.log'}."
 

@@ -144,12 +144,13 @@ class ClaimPrinter:
             body = "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
         else:
             body = self.statement_tex(claim_id)
+        origin = "%% claim %s, verified in %s" % (claim_id, claim.where)
         if env == "equation":
-            return "\\begin{equation}\\label{eq:%s}\n%s%s\n\\end{equation}" % (claim_id, body, link)
+            return "\\begin{equation}\\label{eq:%s} %s\n%s%s\n\\end{equation}" % (claim_id, origin, body, link)
         if env == "multline":
-            return "\\begin{multline}\\label{eq:%s}\n%s%s\n\\end{multline}" % (claim_id, body, link)
+            return "\\begin{multline}\\label{eq:%s} %s\n%s%s\n\\end{multline}" % (claim_id, origin, body, link)
         if env == "inline":
-            return "\\phantomsection\\label{eq:%s}$%s$%s" % (claim_id, body, link)
+            return "\\phantomsection\\label{eq:%s}$%s$%s%%\n%s\n" % (claim_id, body, link, origin)
         raise RenderError(f"claim({claim_id!r}, env={env!r}): env must be equation, multline or inline")
 
     @staticmethod
