@@ -45,16 +45,20 @@ _WHO = "Problem 12 (LIME)"
 
 def perturb(n_features: int, num_samples: int, rng: np.random.Generator) -> np.ndarray:
     """Binary masks z' around x' = 1 (paper Sec. 3.3): the first row is x' itself; each other
-    row keeps a number of features drawn uniformly from 1..d', the kept ones uniformly at random."""
+    row switches off a number of features drawn uniformly from 1..d' (as the ``lime`` package
+    does), the switched-off ones uniformly at random."""
     Z = np.ones((num_samples, n_features), dtype=float)
     for row in Z[1:]:
-        n_keep = rng.integers(1, n_features + 1)
-        row[rng.permutation(n_features)[n_keep:]] = 0.0
+        n_off = rng.integers(1, n_features + 1)
+        row[rng.permutation(n_features)[:n_off]] = 0.0
     return Z
 
 
 def cosine_distance(Z: np.ndarray) -> np.ndarray:
-    """Cosine distance between each binary row z' and x' = 1: 1 - sqrt(|z'| / d')."""
+    """Cosine distance between each binary row z' and x' = 1: 1 - sqrt(|z'| / d').
+
+    The empty mask gets distance 1 (similarity 0), the convention of scikit-learn's
+    ``pairwise_distances`` that the ``lime`` package uses."""
     Z = np.asarray(Z, dtype=float)
     return 1.0 - np.sqrt(Z.sum(axis=1) / Z.shape[1])
 

@@ -1,0 +1,176 @@
+"""Problem 12 (LIME): the project's implementation against the reference ``lime`` package, exact
+identities, Hypothesis properties, and wrong formulas that the claims must catch."""
+
+import doctest
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import derivations.lime as lime
+from derivations import lime_claims
+from derivations.lime_experiments import TextMaskModel, train_text_classifier
+
+lime_pkg = pytest.importorskip("lime.lime_base")
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return lime.derive()
+
+
+@pytest.fixture(scope="module")
+def text_model():
+    vec, clf, texts, labels, _ = train_text_classifier()
+    text = "the research team measured an allergic reaction for the report regards"
+    return TextMaskModel(vec, clf, text, 1)
+
+
+# --------------------------------------------------------------------------- symbolic
+
+
+def test_cosine_distance_statement_is_exact_at_a_quarter_of_the_features():
+    st_ = lime_claims.statements()["p12.cosine_distance"]
+    sym = {s.name: s for s in st_.rhs.free_symbols}
+    k, d = sym[r"|\mathbf{z}'|"], sym["d'"]
+    assert sp.simplify(st_.rhs.subs(k, d / 4)) == sp.Rational(1, 2)
+    assert st_.rhs.subs(k, d) == 0
+
+
+def test_lime_package_kernel_is_paper_kernel_with_sqrt2_width():
+    D, w = sp.symbols("D w", positive=True)
+    assert sp.simplify(sp.sqrt(sp.exp(-(D**2) / w**2)) - sp.exp(-(D**2) / (sp.sqrt(2) * w) ** 2)) == 0
+
+
+def test_docstring_example():
+    assert doctest.testmod(lime, extraglobs={"np": np}).failed == 0
+
+
+# --------------------------------------------------------------------------- the reference package
+
+
+@pytest.mark.parametrize("ridge", [0.0, 1.0])
+def test_same_samples_same_kernel_agree_with_lime_package(text_model, ridge):
+    from sklearn.linear_model import LinearRegression, Ridge
+
+    width = 0.25
+    fit = lime.explain_full(text_model, len(text_model.words), 1500, width, seed=5, ridge=ridge)
+    distances = lime.cosine_distance(fit.Z)
+    base = lime_pkg.LimeBase(kernel_fn=lambda d: lime.kernel(d, width), random_state=0)
+    labels = np.column_stack([1 - fit.y, fit.y])
+    regressor = Ridge(alpha=ridge) if ridge else LinearRegression()
+    intercept, exp, score, _ = base.explain_instance_with_data(
+        fit.Z, labels, distances, 1, len(text_model.words), feature_selection="none", model_regressor=regressor
+    )
+    theirs = np.zeros(len(text_model.words))
+    for j, w in exp:
+        theirs[j] = w
+    np.testing.assert_allclose(fit.coef, theirs, rtol=1e-8, atol=1e-10)
+    assert intercept == pytest.approx(fit.intercept, rel=1e-8)
+    assert score == pytest.approx(fit.score, rel=1e-8)
+
+
+def test_cosine_distance_matches_lime_text_distance(text_model):
+    from sklearn.metrics.pairwise import pairwise_distances
+
+    Z = lime.perturb(9, 300, np.random.default_rng(0))
+    theirs = pairwise_distances(Z, Z[0].reshape(1, -1), metric="cosine").ravel()  # as in lime_text
+    np.testing.assert_allclose(lime.cosine_distance(Z), theirs, atol=1e-12)
+
+
+def test_lime_text_explainer_with_its_own_samples_finds_the_same_top_words(text_model):
+    """With its own sampling (not comparable sample by sample) and the width converted to the
+    paper's kernel, the package ranks the same words first."""
+    from lime.lime_text import LimeTextExplainer
+
+    sentence = " ".join(text_model.words)
+    vec, clf, *_ = train_text_classifier()
+
+    def proba(texts):
+        return clf.predict_proba(vec.transform(texts))
+
+    width = 0.25
+    explainer = LimeTextExplainer(kernel_width=100 * width / np.sqrt(2), feature_selection="none", random_state=0)
+    exp = explainer.explain_instance(sentence, proba, labels=(1,), num_features=len(text_model.words), num_samples=4000)
+    theirs = [w for w, _ in sorted(exp.as_list(label=1), key=lambda p: -abs(p[1]))]
+    ours = lime.explain(text_model, len(text_model.words), 4000, width, seed=1)
+    ours_ranked = [text_model.words[i] for i in np.argsort(-np.abs(ours))]
+    assert ours_ranked[0] == theirs[0] == "regards"
+    assert set(ours_ranked[:3]) == set(theirs[:3])
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 8),
+    st.integers(0, 2**31 - 1),
+    st.floats(0.25, 2.0),
+)
+def test_linear_model_is_recovered_and_offset_only_moves_the_intercept(d, seed, width):
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=d)
+    fit = lime.explain_full(lambda Z: 0.3 + Z @ w, d, 60 + 10 * d, width, seed=seed)
+    np.testing.assert_allclose(fit.coef, w, atol=1e-9)
+    shifted = lime.explain_full(lambda Z: 5.3 + Z @ w, d, 60 + 10 * d, width, seed=seed)
+    np.testing.assert_allclose(shifted.coef, fit.coef, atol=1e-9)
+    assert shifted.intercept - fit.intercept == pytest.approx(5.0, abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 12), st.integers(2, 50), st.integers(0, 1000))
+def test_perturbations_remove_at_least_one_feature_and_start_at_the_instance(d, n, seed):
+    Z = lime.perturb(d, n, np.random.default_rng(seed))
+    assert Z.shape == (n, d) and np.all(Z[0] == 1)
+    assert np.all(Z[1:].sum(axis=1) <= d - 1) and set(np.unique(Z)) <= {0.0, 1.0}
+
+
+def test_greedy_pick_on_a_hand_example():
+    W = np.array([[1.0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 0.1], [1.0, 0, 1.0, 0]])
+    picked, importance = lime.submodular_pick(W, 2)
+    assert picked == [3, 0] or picked == [0, 1]
+    assert lime.coverage(W, picked, importance) == pytest.approx(importance[:3].sum())
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"n_features": 0}, "n_features"),
+        ({"num_samples": 1}, "num_samples"),
+        ({"kernel_width": -1.0}, "kernel_width"),
+        ({"distance": "manhattan"}, "distance"),
+        ({"predict": lambda Z: np.ones((len(Z), 2))}, "predict must return"),
+        ({"predict": 3}, "callable"),
+    ],
+)
+def test_bad_input_names_the_problem(kwargs, needle):
+    args = {"predict": lambda Z: Z.sum(axis=1), "n_features": 3} | kwargs
+    with pytest.raises(ValueError, match=f"Problem 12.*{needle}"):
+        lime.explain(**args)
+
+
+# --------------------------------------------------------------------------- the claims
+
+
+def test_all_claims_pass(derivation):
+    claims = lime.verify(derivation)
+    assert [c.id for c in claims if not c.passed] == []
+
+
+def test_unweighted_least_squares_is_caught(derivation, monkeypatch):
+    real = lime.weighted_least_squares
+    monkeypatch.setattr(lime, "weighted_least_squares", lambda Z, y, w, ridge=0.0: real(Z, y, np.ones_like(w), ridge))
+    claim = {c.id: c for c in lime.verify(derivation)}["p12.wls"]
+    assert not claim.passed
+
+
+def test_wrong_cosine_distance_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(lime, "cosine_distance", lambda Z: 1 - np.asarray(Z).sum(axis=1) / np.asarray(Z).shape[1])
+    claim = {c.id: c for c in lime.verify(derivation)}["p12.cosine_distance"]
+    assert not claim.passed
