@@ -1,0 +1,341 @@
+"""Problem 5: L2 regularization of a quadratic minimum (Deep Learning book, Sec. 7.1.1).
+
+Around the minimum w* of the unregularised loss J, J is approximated by
+J^(w) = J(w*) + 1/2 (w - w*)^T H (w - w*) (assignment Eq. 6, book Eq. 7.6).  Adding
+alpha/2 ||w||^2 (the assignment's Eq. 7 writes J on both sides; it means
+J~ = alpha/2 ||w||^2 + J, book Eq. 7.2) moves the minimum to w~ = (H + alpha I)^-1 H w*
+(Eq. 7.10); with H = Q Lambda Q^T this is w~ = Q (Lambda + alpha I)^-1 Lambda Q^T w* (Eq. 7.13):
+the component of w* along eigenvector i is multiplied by lambda_i / (lambda_i + alpha).
+
+``derive_l2`` obtains the gradient by SymPy matrix calculus and solves grad = 0 on explicit
+symbolic 2x2 and 3x3 matrices; ``verify_l2`` checks each result by another route
+(component-wise differentiation, the closed form inverted explicitly, a symbolic rotation,
+BFGS minimisation with finite-difference gradients, a grid search over the figure's window).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from derivations import shrinkage
+from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
+from derivations.regularization_tex import MatSum
+from derivations.tex import tex
+
+__all__ = ["derive_l2", "verify_l2", "FIGURE_CASE"]
+
+ALPHA = sp.Symbol("alpha", positive=True)
+N = sp.Symbol("n", integer=True, positive=True)
+
+# The figure's quadratic: one small and one large eigenvalue, eigenvectors rotated by 25 degrees.
+FIGURE_CASE = {"lambdas": (0.5, 4.0), "theta_deg": 25.0, "alpha": 1.0, "w_star": (2.0, 1.6)}
+
+
+# --------------------------------------------------------------------------- symbols
+
+
+def _symbols(n):
+    w = sp.MatrixSymbol("w", n, 1)
+    w_star = sp.MatrixSymbol(r"\mathbf{w}^{*}", n, 1)
+    w_tilde = sp.MatrixSymbol(r"\tilde{\mathbf{w}}", n, 1)
+    H = sp.MatrixSymbol("H", n, n)
+    I = sp.MatrixSymbol("I", n, n)  # printed as bold I; explicit checks use sp.eye
+    return w, w_star, w_tilde, H, I
+
+
+def _explicit(n: int):
+    """Explicit symbolic w, w*, symmetric H of size n (entries are plain symbols)."""
+    w = sp.Matrix(sp.symbols(f"w1:{n + 1}", real=True))
+    w_star = sp.Matrix(sp.symbols(f"s1:{n + 1}", real=True))
+    H = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"h{min(i, j) + 1}{max(i, j) + 1}", real=True))
+    return w, w_star, H
+
+
+def _regularized_scalar(w, w_star, H):
+    """J~(w) - J(w*) = alpha/2 w^T w + 1/2 (w - w*)^T H (w - w*), explicit."""
+    d = w - w_star
+    return (ALPHA / 2 * (w.T * w) + sp.Rational(1, 2) * (d.T * H * d))[0, 0]
+
+
+def closed_form_710(H, w_star):
+    """Eq. 7.10 on explicit matrices: (H + alpha I)^-1 H w*."""
+    n = H.shape[0]
+    return (H + ALPHA * sp.eye(n)).inv() * H * w_star
+
+
+def closed_form_713(Q, lambdas, w_star):
+    """Eq. 7.13 on explicit matrices: Q (Lambda + alpha I)^-1 Lambda Q^T w*."""
+    Lam = sp.diag(*lambdas)
+    return Q * (Lam + ALPHA * sp.eye(len(lambdas))).inv() * Lam * Q.T * w_star
+
+
+def rotation_rational(u):
+    """The rotation by theta with cos theta = (1 - u^2)/(1 + u^2), sin theta = 2u/(1 + u^2), u = tan(theta/2).
+
+    Every angle but theta = pi is covered, and Q^T Q = I holds as an identity of rational functions.
+    """
+    c, s = (1 - u**2) / (1 + u**2), 2 * u / (1 + u**2)
+    return sp.Matrix([[c, -s], [s, c]])
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def gradient_by_matrix_calculus():
+    """grad_w of alpha/2 w^T w + 1/2 (w - w*)^T H (w - w*) for symmetric H, general n."""
+    w, w_star, _, H, _ = _symbols(N)
+    J = ALPHA / 2 * (w.T * w) + sp.Rational(1, 2) * (w - w_star).T * H * (w - w_star)
+    raw = sp.diff(J, w)
+    return raw, raw.subs(H.T, H)
+
+
+def solve_stationary(n: int):
+    """SymPy sets each component of the gradient of the explicit scalar to 0 and solves."""
+    w, w_star, H = _explicit(n)
+    J = _regularized_scalar(w, w_star, H)
+    equations = [sp.diff(J, wi) for wi in w]
+    (solution,) = sp.linsolve(equations, list(w))
+    return sp.Matrix(solution), (w, w_star, H)
+
+
+def figure_case():
+    """The H, w* and alpha of Figure 7.1 regenerated, with the quantities the text quotes."""
+    lam = np.array(FIGURE_CASE["lambdas"])
+    th = np.deg2rad(FIGURE_CASE["theta_deg"])
+    Q = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    H = Q @ np.diag(lam) @ Q.T
+    alpha = FIGURE_CASE["alpha"]
+    w_star = np.array(FIGURE_CASE["w_star"])
+    w_tilde = shrinkage.ridge_solution(H, alpha, w_star)
+    return H, Q, lam, alpha, w_star, w_tilde
+
+
+def _figure_data(H, Q, lam, alpha, w_star, w_tilde):
+    x = np.linspace(-0.6, 3.0, 241)
+    y = np.linspace(-0.6, 2.6, 215)
+    X, Y = np.meshgrid(x, y)
+    P = np.stack([X - w_star[0], Y - w_star[1]], axis=-1)
+    J_hat = 0.5 * np.einsum("...i,ij,...j->...", P, H, P)
+    penalty = 0.5 * alpha * (X**2 + Y**2)
+    alphas = np.concatenate([[0.0], np.logspace(-2, 2.5, 160)])
+    path = np.array([shrinkage.ridge_solution(H, a, w_star) for a in alphas])
+    marks = [0.25, 1.0, 4.0]
+    return {
+        "X": X,
+        "Y": Y,
+        "J_hat": J_hat,
+        "penalty": penalty,
+        "w_star": w_star,
+        "w_tilde": w_tilde,
+        "alpha": alpha,
+        "Q": Q,
+        "lambdas": lam,
+        "path": path,
+        "path_marks": {a: shrinkage.ridge_solution(H, a, w_star) for a in marks},
+    }
+
+
+def _factor_data(lam, alpha):
+    ratio = np.logspace(-2, 2, 200)
+    return {"ratio": ratio, "factor": ratio / (ratio + 1.0), "points": [(l / alpha, l / (l + alpha)) for l in lam]}
+
+
+def derive_l2() -> Derivation:
+    w, w_star, w_tilde, H, I = _symbols(N)
+    grad = sp.MatrixSymbol(r"\nabla_{\mathbf{w}}\tilde{J}(\mathbf{w})", N, 1)
+    Q = sp.MatrixSymbol("Q", N, N)
+    Lam = sp.MatrixSymbol(r"\boldsymbol{\Lambda}", N, N)
+    q_i = sp.MatrixSymbol(r"\mathbf{q}_i", N, 1)
+    lam_i = sp.Symbol(r"\lambda_i", positive=True)
+
+    raw_gradient, gradient = gradient_by_matrix_calculus()
+    solutions = {n: solve_stationary(n) for n in (2, 3)}
+
+    equations = {
+        "p5.gradient": sp.Eq(grad, MatSum(ALPHA * w, sp.MatMul(H, MatSum(w, -w_star))), evaluate=False),
+        "p5.ridge": sp.Eq(w_tilde, sp.MatMul(sp.Inverse(MatSum(H, ALPHA * I)), H, w_star), evaluate=False),
+        "p5.eigen": sp.Eq(
+            w_tilde, sp.MatMul(Q, sp.Inverse(MatSum(Lam, ALPHA * I)), Lam, Q.T, w_star), evaluate=False
+        ),
+        "p5.factor": sp.Eq(
+            sp.MatMul(q_i.T, w_tilde), sp.MatMul(lam_i / (lam_i + ALPHA), q_i.T, w_star), evaluate=False
+        ),
+    }
+
+    H_num, Q_num, lam, alpha, ws_num, wt_num = figure_case()
+    coords_star, coords_tilde = Q_num.T @ ws_num, Q_num.T @ wt_num
+    fig = Figure("p05_fig71", "figures.regularization:l2_contours", _figure_data(*figure_case()), width=3.4, height=3.0)
+    fig_factor = Figure("p05_factor", "figures.regularization:l2_factor", _factor_data(lam, alpha), width=2.7, height=2.45)
+    equations["p5.figure"] = sp.Eq(w_tilde, sp.Matrix(np.round(wt_num, 3)), evaluate=False)
+    return Derivation(
+        problem=5,
+        equations=equations,
+        context={
+            "raw_gradient": raw_gradient,
+            "solutions": solutions,
+            "figure": {
+                "lambdas": lam.tolist(),
+                "theta_deg": FIGURE_CASE["theta_deg"],
+                "alpha": alpha,
+                "w_star": ws_num.tolist(),
+                "w_tilde": wt_num.tolist(),
+                "factors": (lam / (lam + alpha)).tolist(),
+                "coords_star": coords_star.tolist(),
+                "coords_tilde": coords_tilde.tolist(),
+                "moved": (ws_num - wt_num).tolist(),
+                "H": H_num.tolist(),
+            },
+            "raw_gradient_tex": tex(raw_gradient),
+        },
+        figures=(fig, fig_factor),
+    )
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def _bfgs_minimum(H, alpha, w_star):
+    """Minimise alpha/2 |w|^2 + 1/2 (w - w*)^T H (w - w*) with BFGS and 3-point FD gradients."""
+    from scipy.optimize import minimize
+
+    def f(w):
+        d = w - w_star
+        return 0.5 * alpha * w @ w + 0.5 * d @ H @ d
+
+    res = minimize(f, np.zeros_like(w_star), method="BFGS", jac="3-point", options={"gtol": 1e-11, "maxiter": 2000})
+    return res.x
+
+
+def _random_spd(rng, n):
+    A = rng.normal(size=(n, n))
+    Q, _ = np.linalg.qr(A)
+    lam = rng.uniform(0.2, 5.0, size=n)
+    return Q @ np.diag(lam) @ Q.T
+
+
+def verify_l2(derivation: Derivation):
+    eq = derivation.equations
+    claims = []
+
+    # (i) the gradient: matrix calculus (derive) against component-wise differentiation, n = 3
+    w, w_star, H = _explicit(3)
+    J = _regularized_scalar(w, w_star, H)
+    componentwise = sp.Matrix([sp.diff(J, wi) for wi in w])
+    stated = ALPHA * w + H * (w - w_star)
+    claims.append(
+        symbolic_claim(
+            "p5.gradient",
+            eq["p5.gradient"],
+            componentwise - stated,
+            method="SymPy differentiation of the scalar, component by component, symmetric 3x3 H",
+        )
+    )
+
+    # (i) the closed form: SymPy's solution of grad = 0 against (H + alpha I)^-1 H w* inverted explicitly
+    residual = []
+    for n, (solution, (_, ws_n, H_n)) in derivation.context["solutions"].items():
+        residual.extend(list(solution - closed_form_710(H_n, ws_n)))
+    claims.append(
+        symbolic_claim(
+            "p5.ridge",
+            eq["p5.ridge"],
+            sp.Matrix(residual),
+            method="solution of grad = 0 (SymPy linsolve) vs explicit inverse, symbolic 2x2 and 3x3 H",
+        )
+    )
+
+    # (i) numerically: the public ridge_solution against BFGS minimisation of the scalar
+    rng = np.random.default_rng(5)
+    worst = 0.0
+    for n in (2, 3, 5, 8):
+        for _ in range(3):
+            Hn = _random_spd(rng, n)
+            a = float(rng.uniform(0.1, 2.0))
+            ws = rng.normal(size=n)
+            worst = max(worst, relative_error(shrinkage.ridge_solution(Hn, a, ws), _bfgs_minimum(Hn, a, ws)))
+    claims.append(
+        numeric_claim(
+            "p5.ridge_bfgs",
+            eq["p5.ridge"],
+            worst,
+            1e-6,
+            method="BFGS minimisation of the regularized quadratic with central-difference gradients",
+            reproduce="seed 5, n = 2, 3, 5, 8, three H per n, eigenvalues U(0.2, 5), alpha U(0.1, 2)",
+        )
+    )
+
+    # (ii) Eq. 7.13 against Eq. 7.10, 2x2 with a symbolic rotation angle theta; cos and sin are
+    # written through u = tan(theta/2), so both sides are rational in u and cancel exactly
+    u = sp.Symbol("u", real=True)
+    l1, l2 = sp.symbols("lambda1 lambda2", positive=True)
+    s = sp.Matrix(sp.symbols("s1 s2", real=True))
+    Q = rotation_rational(u)
+    H_rot = Q * sp.diag(l1, l2) * Q.T
+    w_t = closed_form_710(H_rot, s)
+    claims.append(
+        symbolic_claim(
+            "p5.eigen",
+            eq["p5.eigen"],
+            (closed_form_713(Q, (l1, l2), s) - w_t).applyfunc(sp.cancel),
+            method="Eq. 7.13 vs Eq. 7.10 for H = Q diag(lambda1, lambda2) Q^T, Q a rotation by a symbolic angle",
+        )
+    )
+    # the factor per eigen-direction: q_i^T w~ against lambda_i/(lambda_i + alpha) q_i^T w*
+    factor_residual = [
+        sp.cancel((Q[:, i].T * w_t)[0, 0] - lam / (lam + ALPHA) * (Q[:, i].T * s)[0, 0])
+        for i, lam in enumerate((l1, l2))
+    ]
+    claims.append(
+        symbolic_claim(
+            "p5.factor",
+            eq["p5.factor"],
+            sp.Matrix(factor_residual),
+            method="q_i^T (H + alpha I)^-1 H w* with the symbolic rotation, i = 1, 2",
+        )
+    )
+    # Eq. 7.13 numerically: numpy.linalg.eigh route against the linear solve of ridge_solution
+    worst, bound = 0.0, 0.0
+    for n in (2, 3, 5, 8, 20):
+        Hn = _random_spd(rng, n)
+        a = float(rng.uniform(0.1, 2.0))
+        ws = rng.normal(size=n)
+        lam, V = np.linalg.eigh(Hn)
+        via_713 = V @ ((lam / (lam + a)) * (V.T @ ws))
+        worst = max(worst, relative_error(via_713, shrinkage.ridge_solution(Hn, a, ws)))
+        bound = max(bound, 10 * n * np.linalg.cond(Hn + a * np.eye(n)) * np.finfo(float).eps)
+    claims.append(
+        numeric_claim(
+            "p5.eigen_numeric",
+            sp.Eq(sp.Symbol(r"\text{Eq.~7.13 via } \texttt{eigh}"), sp.Symbol(r"\text{Eq.~7.10 via } \texttt{solve}")),
+            worst,
+            bound,
+            method="numpy eigh route vs linear solve; tolerance 10 n cond(H + alpha I) eps",
+            reproduce="seed 5 (continued), n = 2, 3, 5, 8, 20",
+        )
+    )
+
+    # (iii) the w~ drawn in the figure is the minimiser on a fine grid over the figure's window
+    H_f, _, _, a_f, ws_f, wt_f = figure_case()
+    step = 2e-3
+    g = np.arange(-0.6, 3.0 + step / 2, step)
+    X, Y = np.meshgrid(g, g)
+    P = np.stack([X - ws_f[0], Y - ws_f[1]], axis=-1)
+    F = 0.5 * a_f * (X**2 + Y**2) + 0.5 * np.einsum("...i,ij,...j->...", P, H_f, P)
+    k = np.unravel_index(np.argmin(F), F.shape)
+    grid_min = np.array([X[k], Y[k]])
+    A = H_f + a_f * np.eye(2)
+    # grid: (g - w~)^T A (g - w~) <= lambda_max step^2 / 2; printing: 3 decimals, 5e-4 per entry
+    tol = np.sqrt(np.linalg.cond(A) / 2) * step + np.sqrt(2) * 5e-4
+    err = float(np.linalg.norm(grid_min - np.round(wt_f, 3)))
+    claims.append(
+        numeric_claim(
+            "p5.figure",
+            eq["p5.figure"],
+            err,
+            tol,
+            method="grid search of the regularized objective over the figure's window, spacing 0.002, vs the printed value",
+            reproduce=f"FIGURE_CASE = {FIGURE_CASE}",
+        )
+    )
+    return claims

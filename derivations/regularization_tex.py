@@ -1,0 +1,76 @@
+"""Printing rules for Problems 5 and 6 that the shared printer does not have.
+
+SymPy sorts the terms of a sum and the arguments of ``Max`` when it prints them, which turns
+the book's ``H + alpha I`` into ``alpha I + H`` and ``max(|w*| - alpha/H, 0)`` into
+``max(0, -alpha/H + |w*|)``.  These display-only classes keep the order they were given; each
+prints through the shared :class:`derivations.tex.TexPrinter` (their ``_latex`` hook) and
+pickles like any SymPy object.  The checks never use them: they work on explicit matrices and
+plain SymPy expressions.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = ["MatSum", "Plus", "MaxOf", "Sign", "Seq", "Bracket"]
+
+
+def _join(printer, terms) -> str:
+    out = printer._print(terms[0])
+    for t in terms[1:]:
+        if t.could_extract_minus_sign():
+            out += " - " + printer._print(-t)
+        else:
+            out += " + " + printer._print(t)
+    return out
+
+
+class MatSum(sp.MatAdd):
+    """A matrix sum printed in the order written: ``MatSum(H, alpha*I)`` -> H + alpha I."""
+
+    def _latex(self, printer):
+        return _join(printer, self.args)
+
+
+class Plus(sp.Function):
+    """A scalar sum printed in the order written (display only; never simplified)."""
+
+    def _latex(self, printer, exp=None):
+        s = _join(printer, self.args)
+        return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
+
+
+class MaxOf(sp.Function):
+    """``max(a, b)`` printed with its arguments in the order written (display only)."""
+
+    nargs = 2
+
+    def _latex(self, printer, exp=None):
+        s = r"\max\left(%s, %s\right)" % (printer._print(self.args[0]), printer._print(self.args[1]))
+        return s if exp is None else r"%s^{%s}" % (s, exp)
+
+
+class Sign(sp.Function):
+    """``sign(x)`` printed as the book prints it, without extra braces (display only)."""
+
+    nargs = 1
+
+    def _latex(self, printer, exp=None):
+        return r"\operatorname{sign}\left(%s\right)" % printer._print(self.args[0])
+
+
+class Seq(sp.Function):
+    """A product printed factor by factor in the order written (display only)."""
+
+    def _latex(self, printer, exp=None):
+        s = " ".join(printer._print(a) for a in self.args)
+        return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
+
+
+class Bracket(sp.Function):
+    """An expression in square brackets, e.g. the summand of a sum (display only)."""
+
+    nargs = 1
+
+    def _latex(self, printer, exp=None):
+        return r"\left[%s\right]" % printer._print(self.args[0])
