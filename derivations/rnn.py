@@ -180,3 +180,267 @@ def hidden_jacobians(params: dict, X) -> list:
         M = M @ steps[k]  # dh^(tau)/dh^(k) = dh^(tau)/dh^(k+1) . dh^(k+1)/dh^(k)
         out[k] = M.copy()
     return out
+
+
+# =========================================================================== derivation
+# The notation of the report: per-step quantities v^(t) and fixed matrices, as SymPy objects
+# that print in the assignment's notation and evaluate on a concrete unrolled RNN.
+
+import sympy as sp  # noqa: E402
+
+from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim  # noqa: E402
+from derivations.seqnotation import Env, Had, Plus, Step, const, evaluate  # noqa: E402
+
+__all__ += ["derive", "verify", "unrolled_rnn", "central_differences"]
+
+
+class x(Step):
+    key, latex_name = "x", r"\mathbf{x}"
+
+
+class xT(Step):
+    key, latex_name, transposed = "x", r"\mathbf{x}", True
+
+
+class h(Step):
+    key, latex_name = "h", r"\mathbf{h}"
+
+
+class hT(Step):
+    key, latex_name, transposed = "h", r"\mathbf{h}", True
+
+
+class y(Step):
+    key, latex_name = "y", r"\mathbf{y}"
+
+
+class target(Step):
+    key, latex_name = "t", r"\mathbf{t}"
+
+
+class delta_o(Step):
+    key, latex_name = "delta_o", r"\boldsymbol{\delta}_{o}"
+
+
+class delta_h(Step):
+    key, latex_name = "delta_h", r"\boldsymbol{\delta}_{h}"
+
+
+class delta_z(Step):
+    key, latex_name = "delta_z", r"\boldsymbol{\delta}_{z}"
+
+
+SYMBOLIC_SIZES = {"D": 2, "H": 2, "K": 2, "steps": 3}  # the tiny unrolled RNN of the exact check
+FD_TRIALS = 8  # random (D, H, K, tau) of the finite-difference check
+
+t = sp.Symbol("t", integer=True, positive=True)
+tau = sp.Symbol("tau", integer=True, positive=True)
+U_T, V_T = const(r"\mathbf{U}^{\top}"), const(r"\mathbf{V}^{\top}")
+ONES = const(r"\mathbf{1}")
+GRAD = {k: const(r"\frac{\partial J}{\partial %s}" % n) for k, n in
+        (("W", r"\mathbf{W}"), ("U", r"\mathbf{U}"), ("V", r"\mathbf{V}"), ("b", r"\mathbf{b}"), ("c", r"\mathbf{c}"))}
+
+
+def derive() -> Derivation:
+    """The BPTT equations, each one application of a rule of Problem 1.
+
+    * rule (iv), softmax + cross-entropy at the output ``o^(t)``:  delta_o^(t) = y^(t) - t^(t);
+    * rule (ii), h^(t) feeds o^(t) (through V) and z^(t+1) (through U): the two contributions add;
+    * rule (i), h^(t) = tanh(z^(t)) with tanh' = 1 - tanh^2;
+    * rule (iii), each weight's gradient is delta (of the layer it feeds) times its input^T,
+      summed over the steps that share the weight.
+    """
+    eq = {
+        "p2.delta_o": sp.Eq(delta_o(t), Plus(y(t), -target(t)), evaluate=False),
+        "p2.delta_h": (
+            sp.Eq(delta_h(tau), V_T * delta_o(tau), evaluate=False),
+            sp.Eq(delta_h(t), Plus(V_T * delta_o(t), U_T * delta_z(t + 1)), evaluate=False),
+        ),
+        "p2.delta_z": sp.Eq(delta_z(t), Had(delta_h(t), ONES - Had(h(t), h(t))), evaluate=False),
+        "p2.grad_W": sp.Eq(GRAD["W"], sp.Sum(delta_z(t) * xT(t), (t, 1, tau)), evaluate=False),
+        "p2.grad_U": sp.Eq(GRAD["U"], sp.Sum(delta_z(t) * hT(t - 1), (t, 1, tau)), evaluate=False),
+        "p2.grad_b": sp.Eq(GRAD["b"], sp.Sum(delta_z(t), (t, 1, tau)), evaluate=False),
+        "p2.grad_V": sp.Eq(GRAD["V"], sp.Sum(delta_o(t) * hT(t), (t, 1, tau)), evaluate=False),
+        "p2.grad_c": sp.Eq(GRAD["c"], sp.Sum(delta_o(t), (t, 1, tau)), evaluate=False),
+    }
+    figure = Figure("p02_unrolled", "figures.rnn:unrolled", {"steps": ["t-1", "t", "t+1"], "focus": 1}, kind="tikz")
+    context = {"symbolic_sizes": dict(SYMBOLIC_SIZES), "fd_trials": FD_TRIALS}
+    return Derivation(problem=2, equations=eq, context=context, figures=(figure,))
+
+
+def bptt_from_statements(eq: dict, env: Env, steps: int) -> dict:
+    """Evaluate the derived statements backwards in time on a concrete unrolled network.
+
+    ``env`` holds x, h (with h^(0)), y, t and the constants U^T, V^T, 1; the deltas are added
+    to it as they are computed (t = tau first).  Returns the five gradients.
+    """
+    for key in ("delta_o", "delta_h", "delta_z"):
+        env.seqs[key] = {}
+    env.scalars[tau] = sp.Integer(steps)
+    last, general = eq["p2.delta_h"]
+    for s in range(steps, 0, -1):
+        env.seqs["delta_o"][s] = evaluate(eq["p2.delta_o"].rhs.subs(t, s), env)
+        rule = last if s == steps else general
+        env.seqs["delta_h"][s] = evaluate(rule.rhs.subs(t, s), env)
+        env.seqs["delta_z"][s] = evaluate(eq["p2.delta_z"].rhs.subs(t, s), env)
+    return {k: evaluate(eq[f"p2.grad_{k}"].rhs, env) for k in ("W", "U", "V", "b", "c")}
+
+
+# =========================================================================== verification
+
+
+def unrolled_rnn(D: int, H: int, K: int, steps: int, perturb: bool = True):
+    """A tiny RNN with symbolic entries, unrolled over ``steps`` steps.
+
+    Returns ``(J, params, xs, ts, hs, ys, eps)``: the loss as one SymPy scalar in log-sum-exp
+    form, J = -sum_t sum_k t_k (o_k - ln sum_j e^{o_j}) (Eq. 5 with ln softmax written out);
+    parameter matrices of symbols; inputs; targets (t_1, 1 - t_1) for K = 2 (they sum to 1, as
+    one-hot vectors do); the hidden states and outputs; and zero-valued perturbations
+    ``eps[(name, t)]`` added to o^(t), h^(t) and z^(t), so that dJ/d eps = dJ/d(that quantity).
+    """
+    Msym = lambda name, r, c: sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))  # noqa: E731
+    params = {"W": Msym("W", H, D), "U": Msym("U", H, H), "V": Msym("V", K, H),
+              "b": Msym("b", H, 1), "c": Msym("c", K, 1)}
+    xs = {s: Msym(f"x{s}", D, 1) for s in range(1, steps + 1)}
+    ts = {}
+    for s in range(1, steps + 1):
+        p = [sp.Symbol(f"t{s}_{k + 1}", real=True) for k in range(K - 1)]
+        ts[s] = sp.Matrix(p + [1 - sum(p)])
+    eps = {}
+    for s in range(1, steps + 1):
+        for name, n in (("z", H), ("h", H), ("o", K)):
+            eps[(name, s)] = Msym(f"e{name}{s}", n, 1) if perturb else sp.zeros(n, 1)
+    hs, ys, J = {0: sp.zeros(H, 1)}, {}, sp.Integer(0)
+    for s in range(1, steps + 1):
+        z = params["W"] * xs[s] + params["U"] * hs[s - 1] + params["b"] + eps[("z", s)]
+        hs[s] = z.applyfunc(sp.tanh) + eps[("h", s)]
+        o = params["V"] * hs[s] + params["c"] + eps[("o", s)]
+        lse = sp.log(sum(sp.exp(o[k]) for k in range(K)))
+        J += -sum(ts[s][k] * (o[k] - lse) for k in range(K))
+        ys[s] = o.applyfunc(sp.exp) / sum(sp.exp(o[k]) for k in range(K))
+    return J, params, xs, ts, hs, ys, eps
+
+
+def _atoms_to_symbols(exprs):
+    """Replace every tanh(.), exp(.) and reciprocal (.)^-1 by a fresh symbol, outermost first.
+
+    Both sides of a check are polynomials in these atoms and the symbolic entries, so an
+    expanded difference of 0 proves that the two sides are the same function (the converse
+    need not hold, so a wrong formula can never pass this way).
+    """
+    atoms = set()
+    for e in exprs:
+        atoms |= e.atoms(sp.tanh, sp.exp)
+        atoms |= {p for p in e.atoms(sp.Pow) if p.exp == -1}
+    mapping = {a: sp.Dummy(f"a{i}") for i, a in enumerate(sorted(atoms, key=sp.default_sort_key))}
+    return [e.xreplace(mapping) for e in exprs]
+
+
+def _exact_residual(derived, direct) -> sp.Matrix:
+    """derived - direct as a matrix of expanded polynomials in the atoms (exactly 0 when equal)."""
+    derived, direct = sp.Matrix(derived), sp.Matrix(direct)
+    a, b = _atoms_to_symbols([derived, direct])
+    return (a - b).applyfunc(sp.expand)
+
+
+def symbolic_check(eq: dict, D=2, H=2, K=2, steps=3) -> dict:
+    """Residuals (claim id -> matrix) of the derived statements against SymPy's own dJ/d(.)."""
+    J, params, xs, ts, hs, ys, eps = unrolled_rnn(D, H, K, steps)
+    zero = {e: 0 for M in eps.values() for e in M}
+    at0 = lambda e: e.xreplace(zero)  # noqa: E731
+    hs0 = {s: hs[s].xreplace(zero) for s in hs}
+    ys0 = {s: ys[s].xreplace(zero) for s in ys}
+    env = Env(
+        seqs={"x": xs, "h": hs0, "y": ys0, "t": ts},
+        consts={U_T: params["U"].T, V_T: params["V"].T, ONES: sp.ones(H, 1)},
+    )
+    derived = bptt_from_statements(eq, env, steps)
+
+    def direct(var):  # SymPy differentiates the scalar J, then sets the perturbations to 0
+        return var.applyfunc(lambda v: at0(sp.diff(J, v)))
+
+    res = {}
+    for key, name in (("delta_o", "o"), ("delta_h", "h"), ("delta_z", "z")):
+        res[f"p2.{key}"] = sp.Matrix.vstack(
+            *[_exact_residual(env.seqs[key][s], direct(eps[(name, s)])) for s in range(1, steps + 1)]
+        )
+    for k in ("W", "U", "V", "b", "c"):
+        res[f"p2.grad_{k}"] = _exact_residual(derived[k], direct(params[k]))
+    return res
+
+
+def central_differences(f, params: dict, eps: float = 1e-6) -> dict:
+    """dJ/d(each entry) by central differences (f() reads ``params``, which are perturbed in place)."""
+    grads = {}
+    for key, A in params.items():
+        G = np.zeros_like(A)
+        for idx in np.ndindex(A.shape):
+            old = A[idx]
+            A[idx] = old + eps
+            fp = f()
+            A[idx] = old - eps
+            fm = f()
+            A[idx] = old
+            G[idx] = (fp - fm) / (2 * eps)
+        grads[key] = G
+    return grads
+
+
+def random_problem(rng, D: int, H: int, K: int, steps: int, scale: float = 0.5):
+    """Seeded parameters, inputs and one-hot targets of the given sizes."""
+    params = init_params(D, H, K, rng, scale)
+    X = rng.normal(size=(steps, D))
+    T = np.eye(K)[rng.integers(0, K, size=steps)]
+    return params, X, T
+
+
+def finite_difference_check(trials: int = FD_TRIALS, seed: int = 0):
+    """Worst relative error of :func:`gradients` against central differences of :func:`loss`."""
+    rng = np.random.default_rng(seed)
+    worst, sizes = 0.0, []
+    for _ in range(trials):
+        D, H, K = (int(v) for v in rng.integers(1, 6, size=3))
+        steps = int(rng.integers(1, 9))
+        params, X, T = random_problem(rng, D, H, K, steps)
+        analytic = gradients(params, X, T)
+        numeric = central_differences(lambda: loss(params, X, T), params)
+        flat = lambda g: np.concatenate([g[k].ravel() for k in ("W", "U", "V", "b", "c")])  # noqa: E731
+        worst = max(worst, relative_error(flat(analytic), flat(numeric)))
+        sizes.append((D, H, K, steps))
+    return worst, sizes
+
+
+
+def verify(derivation: Derivation):
+    eq = derivation.equations
+    sizes = derivation.context["symbolic_sizes"]
+    residuals = symbolic_check(eq, **sizes)
+    shape = "D = {D}, H = {H}, K = {K}, tau = {steps}".format(**sizes)
+    method = "SymPy differentiates J of a symbolic RNN, D={D}, H={H}, K={K}, tau={steps}".format(**sizes)
+    claims = []
+    for cid in ("p2.delta_o", "p2.delta_h", "p2.delta_z",
+                "p2.grad_W", "p2.grad_U", "p2.grad_b", "p2.grad_V", "p2.grad_c"):
+        claims.append(symbolic_claim(
+            cid, eq[cid], residuals[cid], method=method, where="derivations.rnn:symbolic_check",
+            reproduce=f"derivations.rnn.symbolic_check(derive().equations, **{sizes})",
+        ))
+    worst, tried = finite_difference_check(trials=derivation.context["fd_trials"])
+    measured = sp.Symbol(r"\varepsilon_{\mathrm{rel}} = %s" % _sci(worst))
+    claims.append(
+        numeric_claim(
+            "p2.bptt_fd",
+            sp.Le(measured, sp.Symbol(r"10^{-6}"), evaluate=False),
+            worst,
+            1e-6,
+            method=f"central differences of J (step 1e-6), {len(tried)} random sizes and lengths",
+            where="derivations.rnn:finite_difference_check",
+            reproduce=f"derivations.rnn.finite_difference_check(trials={len(tried)}, seed=0)",
+        )
+    )
+    return claims
+
+
+def _sci(value: float) -> str:
+    """A measured number for a statement: 1.2e-09 -> ``1.2\\times10^{-9}``."""
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return mantissa if int(exponent) == 0 else r"%s\times10^{%d}" % (mantissa, int(exponent))
