@@ -1,0 +1,479 @@
+"""Problem 11: nearest-neighbour language models (Khandelwal et al. 2020, kNN-LM).
+
+A kNN-LM stores every training context c_i as a key k_i = f(c_i) (the vector the LM feeds its
+output layer) with the next word v_i = w_i as its value (Eq. 1).  At test time the k keys nearest
+to f(x) give p_kNN(y | x), a softmax over negative squared L2 distances in which neighbours with
+the same value add up (Eq. 2), and the model interpolates p = lambda p_kNN + (1 - lambda) p_LM
+(Eq. 3).  We state Eqs. 2 and 3, check the implementation against a high-precision loop over
+the neighbours, check FAISS's exact search against NumPy, the memory of a FAISS IVF-PQ index
+against the formula, the number of codes it scans against its inverted lists, and the
+perplexity at lambda = 0 against an independent count-based evaluation of the LM.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+
+from derivations.ledger import Derivation, Figure, numeric_claim, symbolic_claim
+
+__all__ = ["knn_distribution", "interpolate", "derive", "verify"]
+
+
+# --------------------------------------------------------------------------- public numeric API
+
+
+def knn_distribution(distances, targets, vocab_size):
+    """p_kNN of Eq. 2 from the k retrieved neighbours.
+
+    Parameters
+    ----------
+    distances:
+        Squared L2 distances d(k_i, f(x)) of the k neighbours, shape (k,) or (batch, k).
+    targets:
+        Their values v_i (word ids in ``range(vocab_size)``), same shape.
+    vocab_size:
+        Size of the vocabulary.
+
+    Returns
+    -------
+    Probabilities of shape (vocab_size,) or (batch, vocab_size):
+    p_kNN(y | x) = sum_i 1[y = v_i] exp(-d_i) / sum_i exp(-d_i).  Words no neighbour carries get 0.
+
+    Example
+    -------
+    >>> knn_distribution([0.0, 0.0, np.log(2.0)], [1, 1, 0], 3).round(3).tolist()
+    [0.2, 0.8, 0.0]
+    """
+    d = np.asarray(distances, dtype=np.float64)
+    v = np.asarray(targets)
+    if not isinstance(vocab_size, (int, np.integer)) or vocab_size < 1:
+        raise ValueError(f"Problem 11 knn_distribution: vocab_size must be a positive integer, not {vocab_size!r}")
+    if d.shape != v.shape or d.ndim not in (1, 2) or d.shape[-1] == 0:
+        raise ValueError(
+            f"Problem 11 knn_distribution: distances {d.shape} and targets {v.shape} must have the same "
+            "shape (k,) or (batch, k) with k >= 1"
+        )
+    if not np.all(np.isfinite(d)) or np.any(d < 0):
+        raise ValueError("Problem 11 knn_distribution: distances must be finite squared L2 distances (>= 0)")
+    if not np.issubdtype(v.dtype, np.integer) or np.any(v < 0) or np.any(v >= vocab_size):
+        raise ValueError(f"Problem 11 knn_distribution: targets must be integer word ids in [0, {vocab_size})")
+    single = d.ndim == 1
+    d, v = np.atleast_2d(d), np.atleast_2d(v)
+    weights = np.exp(-(d - d.min(axis=1, keepdims=True)))  # the common factor cancels in the ratio
+    rows = np.arange(d.shape[0])[:, None]
+    p = np.bincount((rows * vocab_size + v).ravel(), weights=weights.ravel(), minlength=d.shape[0] * vocab_size)
+    p = p.reshape(d.shape[0], vocab_size) / weights.sum(axis=1, keepdims=True)
+    return p[0] if single else p
+
+
+def interpolate(p_knn, p_lm, lam):
+    """Eq. 3: p(y | x) = lam p_kNN(y | x) + (1 - lam) p_LM(y | x), for lam in [0, 1].
+
+    ``p_knn`` and ``p_lm`` are distributions over the last axis (same shape).
+
+    >>> interpolate(np.array([1.0, 0.0]), np.array([0.5, 0.5]), 0.25).tolist()
+    [0.625, 0.375]
+    """
+    a = np.asarray(p_knn, dtype=np.float64)
+    b = np.asarray(p_lm, dtype=np.float64)
+    if a.shape != b.shape or a.ndim == 0:
+        raise ValueError(f"Problem 11 interpolate: p_knn {a.shape} and p_lm {b.shape} must have the same shape")
+    if np.ndim(lam) != 0 or not 0.0 <= float(lam) <= 1.0:
+        raise ValueError(f"Problem 11 interpolate: lam must be a number in [0, 1], not {lam!r}")
+    for name, p in (("p_knn", a), ("p_lm", b)):
+        if not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(np.abs(p.sum(axis=-1) - 1.0) > 1e-9):
+            raise ValueError(f"Problem 11 interpolate: {name} must be probability distributions over the last axis")
+    lam = float(lam)
+    return lam * a + (1.0 - lam) * b
+
+
+# --------------------------------------------------------------------------- statements
+
+_y = sp.Symbol("y", integer=True)
+_i, _j = sp.symbols("i j", integer=True, positive=True)
+_k = sp.Symbol("k", integer=True, positive=True)
+_lam = sp.Symbol(r"\lambda")
+_V = sp.Symbol(r"|\mathcal{V}|", integer=True, positive=True)
+_N, _d, _m, _b = sp.symbols("N d m b", integer=True, positive=True)
+_nlist = sp.Symbol(r"n_{\mathrm{list}}", integer=True, positive=True)
+P_KNN = sp.Symbol(r"p_{\mathrm{kNN}}(y \mid x)")
+P_LM = sp.Symbol(r"p_{\mathrm{LM}}(y \mid x)")
+P_MIX = sp.Symbol(r"p(y \mid x)")
+MEM_FLAT = 4 * _N * _d
+MEM_IVFPQ_PER_KEY = _m * _b / 8 + 8
+MEM_IVFPQ = _N * MEM_IVFPQ_PER_KEY + 4 * _d * (_nlist + 2**_b)
+
+
+def statements() -> dict:
+    """The results Problem 11 states, as SymPy objects (claim id -> statement)."""
+    d, v = sp.IndexedBase("d"), sp.IndexedBase("v")
+    one = sp.Function(r"\mathbf{1}")
+    eq2 = sp.Sum(one(sp.Eq(_y, v[_i])) * sp.exp(-d[_i]), (_i, 1, _k)) / sp.Sum(sp.exp(-d[_j]), (_j, 1, _k))
+    return {
+        "p11.knn_eq2": sp.Eq(P_KNN, eq2),
+        "p11.knn_normalised": sp.Eq(sp.Sum(P_KNN, (_y, 1, _V)), 1),
+        "p11.interp_eq3": sp.Eq(P_MIX, _lam * P_KNN + sp.Mul(sp.UnevaluatedExpr(1 - _lam), P_LM, evaluate=False)),
+        "p11.interp_normalised": sp.Eq(sp.Sum(P_MIX, (_y, 1, _V)), 1),
+        "p11.flat_exact": sp.Eq(sp.Symbol(r"\mathrm{recall@}k(\texttt{IndexFlatL2})"), 1),
+        "p11.ivf_scan": sp.Eq(
+            sp.Symbol(r"n_{\mathrm{codes}}"),
+            sp.Symbol(r"\sum_{q} \sum_{l \in \mathcal{P}(q)} |L_l|"),
+        ),
+        "p11.mem_flat": sp.Eq(sp.Symbol(r"M_{\mathrm{Flat}}"), MEM_FLAT),
+        "p11.mem_ivfpq_per_key": sp.Eq(sp.Symbol(r"\Delta M_{\mathrm{IVFPQ}} / \Delta N"), MEM_IVFPQ_PER_KEY),
+        "p11.mem_ivfpq": sp.Eq(sp.Symbol(r"M_{\mathrm{IVFPQ}}"), MEM_IVFPQ),
+        "p11.ppl_lambda0": sp.Eq(
+            sp.Symbol(r"\mathrm{PPL}(\lambda = 0)"), sp.Symbol(r"\mathrm{PPL}_{\mathrm{LM}}")
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def _cost_at(settings: dict) -> dict:
+    """Memory (bytes) and per-query work of exact and IVF-PQ search from the formulas."""
+    N, d, m, b, nlist, nprobe = (settings[x] for x in ("N", "d", "m", "b", "nlist", "nprobe"))
+    subs = {_N: N, _d: d, _m: m, _b: b, _nlist: nlist}
+    return {
+        "mem_flat": int(MEM_FLAT.subs(subs)),
+        "mem_ivfpq": int(MEM_IVFPQ.subs(subs)),
+        "work_flat": N * d,
+        "work_ivfpq": nlist * d + 2**b * d + nprobe * N / nlist * m,
+    }
+
+
+def _int_tex(n) -> str:
+    r"""14256 -> ``14\,256`` (for math mode)."""
+    return f"{int(n):,}".replace(",", r"\,")
+
+
+def _where_it_helps(res: dict, lam: float):
+    """Test perplexity on attribute words (cities, trades, foods, instruments) and on the rest,
+    LM alone and interpolated; and the attribute word whose probability interpolation raises most."""
+    import json
+
+    from derivations.knn_lm_corpus import ATTRIBUTES, WORLD
+
+    world = json.loads(WORLD.read_text())
+    store = res["store"]
+    vocab = store.vocab
+    attribute_words = {w for a in ATTRIBUTES for w in world[a]}
+    targets = store.targets["test"]
+    rows = np.arange(len(targets))
+    p_lm = store.p_lm["test"][rows, targets]
+    p_knn = res["p_knn"]["exact"][res["split_rows"]["test"]]
+    p_mix = interpolate(p_knn, store.p_lm["test"], lam)[rows, targets]
+    is_attr = np.array([vocab[t] in attribute_words for t in targets])
+    breakdown = {}
+    for name, mask in (("attribute", is_attr), ("other", ~is_attr)):
+        breakdown[name] = {
+            "count": int(mask.sum()),
+            "lm": float(np.exp(-np.mean(np.log(p_lm[mask])))),
+            "mix": float(np.exp(-np.mean(np.log(p_mix[mask])))),
+        }
+    gain = np.where(is_attr, np.log(p_mix) - np.log(p_lm), -np.inf)
+    t = int(np.argmax(gain))
+    tokens = store.streams["test"]
+    pos = t + 1  # query t predicts tokens[pos + 1] from the context ending at tokens[pos]
+    example = {
+        "context": " ".join(tokens[max(0, pos - 5) : pos + 1]),
+        "target": tokens[pos + 1],
+        "lm_top": vocab[int(np.argmax(store.p_lm["test"][t]))],
+        "p_lm": float(p_lm[t]),
+        "p_knn": float(p_knn[t, targets[t]]),
+        "p_mix": float(p_mix[t]),
+    }
+    return breakdown, example
+
+
+PAPER = {"N": 103_000_000, "d": 1024, "m": 64, "b": 8, "nlist": 4096, "nprobe": 32, "k": 1024, "lam": 0.25}
+
+
+def derive() -> Derivation:
+    from derivations.knn_lm_experiment import SETTINGS, run
+
+    res = run(SETTINGS)
+    s = res["settings"]
+    store = res["store"]
+    lambdas = list(s["lambdas"])
+    ppl = res["ppl"]
+    best = int(np.argmin(ppl[("exact", "valid")]))
+    m_ppl = s["ppl_code_bytes"]
+    sweep = res["sweeps"][m_ppl]
+    probe_at = list(s["nprobes"]).index(s["ppl_nprobe"])
+    rows = res["split_rows"]["test"]
+    test_targets = store.targets["test"]
+    p_target = res["p_knn"]["exact"][rows][np.arange(len(test_targets)), test_targets]
+    mem_ivfpq = {m: len(b) for m, b in res["index_bytes"].items()}
+    breakdown, example = _where_it_helps(res, lambdas[best])
+    paper_cost = _cost_at(PAPER)
+    ours = {"N": res["N"], "d": res["d"], "m": m_ppl, "b": s["nbits"], "nlist": s["nlist"], "nprobe": s["ppl_nprobe"]}
+    context = {
+        "ints": {  # integers for the text, thousands separated by a thin space
+            "N": _int_tex(res["N"]),
+            "train": _int_tex(len(store.streams["train"])),
+            "mem_flat": _int_tex(4 * res["N"] * res["d"]),
+            "mem_ivfpq": _int_tex(mem_ivfpq[m_ppl]),
+            "mem_formula": _int_tex(_cost_at(ours)["mem_ivfpq"]),
+            "scanned_at": _int_tex(round(sweep["scanned"][probe_at])),
+            "paper_N": _int_tex(PAPER["N"]),
+            "paper_speedup": _int_tex(round(paper_cost["work_flat"] / paper_cost["work_ivfpq"], -1)),
+            "sweep_queries": _int_tex(s["sweep_queries"]),
+            "pq_train_points": _int_tex(s["pq_train_points"]),
+        },
+        "N": res["N"],
+        "dim": res["d"],
+        "V": res["V"],
+        "k": s["k"],
+        "window": s["window"],
+        "decay": s["decay"],
+        "scale": s["scale"],
+        "nlist": s["nlist"],
+        "nbits": s["nbits"],
+        "code_bytes": list(s["code_bytes"]),
+        "nprobes": list(s["nprobes"]),
+        "ppl_code_bytes": m_ppl,
+        "ppl_nprobe": s["ppl_nprobe"],
+        "pq_train_points": s["pq_train_points"],
+        "pq_iterations": s["pq_iterations"],
+        "sweep_queries": s["sweep_queries"],
+        "tokens": {x: len(store.streams[x]) for x in ("train", "valid", "test")},
+        "queries": {x: len(store.targets[x]) for x in ("valid", "test")},
+        "lam_best": lambdas[best],
+        "lam_best_text": f"{lambdas[best]:.2f}",
+        "window_last": s["window"] - 1,
+        "miss_percent": 100.0 * float(np.mean(p_target == 0.0)),
+        "ppl_base": ppl[("exact", "test")][0],
+        "ppl_best": {name: ppl[(name, "test")][best] for name in ("exact", "ivfpq", "ivfpq_rerank")},
+        "miss_rate": float(np.mean(p_target == 0.0)),
+        "recall_at": {m: res["sweeps"][m]["recall"][probe_at] for m in s["code_bytes"]},
+        "recall_full": {m: res["sweeps"][m]["recall"][-1] for m in s["code_bytes"]},
+        "scanned_at": sweep["scanned"][probe_at],
+        "mem_flat": 4 * res["N"] * res["d"],
+        "mem_ivfpq": mem_ivfpq,
+        "ours_cost": _cost_at(ours),
+        "paper": PAPER,
+        "paper_cost": paper_cost,
+        "paper_gb": {x: paper_cost[x] / 1e9 for x in ("mem_flat", "mem_ivfpq")},
+        "paper_speedup": paper_cost["work_flat"] / paper_cost["work_ivfpq"],
+        "breakdown": breakdown,
+        "example": example,
+        "_run": res,
+    }
+    figures = (
+        Figure(
+            "p11_retrieval",
+            "figures.knn_lm:retrieval",
+            {
+                "nprobes": list(s["nprobes"]),
+                "nlist": s["nlist"],
+                "N": res["N"],
+                "k": s["k"],
+                "recall": {m: res["sweeps"][m]["recall"] for m in s["code_bytes"]},
+                "scanned": sweep["scanned"],
+            },
+            width=6.2,
+            height=2.4,
+            ncols=2,
+        ),
+        Figure(
+            "p11_perplexity",
+            "figures.knn_lm:perplexity",
+            {
+                "lambdas": lambdas,
+                "curves": {name: ppl[(name, "test")] for name in ("exact", "ivfpq", "ivfpq_rerank")},
+                "valid": ppl[("exact", "valid")],
+                "lam_best": lambdas[best],
+        "lam_best_text": f"{lambdas[best]:.2f}",
+        "window_last": s["window"] - 1,
+        "miss_percent": 100.0 * float(np.mean(p_target == 0.0)),
+                "labels": {
+                    "exact": "exact search (IndexFlatL2)",
+                    "ivfpq": f"IVF-PQ, {m_ppl} B codes, nprobe {s['ppl_nprobe']}",
+                    "ivfpq_rerank": "IVF-PQ, distances recomputed",
+                },
+            },
+            width=6.2,
+            height=2.5,
+        ),
+    )
+    return Derivation(problem=11, equations=statements(), context=context, figures=figures)
+
+
+# --------------------------------------------------------------------------- verification
+
+EPS = np.finfo(np.float64).eps
+
+
+def _check_knn_loop(distances, targets, vocab_size, digits: int = 40):
+    """Eq. 2 by a loop over the neighbours in mpmath arithmetic (no vectorisation, no shift)."""
+    import mpmath
+
+    with mpmath.workdps(digits):
+        weights = [mpmath.exp(-mpmath.mpf(float(x))) for x in distances]
+        total = mpmath.fsum(weights)
+        p = [mpmath.mpf(0)] * vocab_size
+        for w, v in zip(weights, targets):
+            p[int(v)] += w
+        return np.array([float(x / total) for x in p])
+
+
+def _check_random_cases(seed: int = 0, cases: int = 200):
+    """Random neighbour sets with repeated targets, distances spread from 0 to 60."""
+    rng = np.random.default_rng(seed)
+    for _ in range(cases):
+        k = int(rng.integers(1, 20))
+        V = int(rng.integers(1, 12))
+        yield rng.uniform(0, 1, k) * rng.choice([0.1, 5.0, 60.0]), rng.integers(0, V, k), V
+
+
+def _check_brute_force(keys, queries, k, chunk: int = 512):
+    """The k-th smallest squared L2 distance per query: NumPy float64 over all pairs."""
+    keys = keys.astype(np.float64)
+    key_norms = (keys**2).sum(axis=1)
+    kth = np.empty(len(queries))
+    for start in range(0, len(queries), chunk):
+        q = queries[start : start + chunk].astype(np.float64)
+        dist = (q**2).sum(axis=1)[:, None] + key_norms[None, :] - 2.0 * q @ keys.T
+        kth[start : start + chunk] = np.partition(dist, k - 1, axis=1)[:, k - 1]
+    return kth
+
+
+def _check_scan_counts(index, queries, nprobe):
+    """Codes an IVF search must scan: the sizes of the nprobe lists nearest to each query."""
+    import faiss
+
+    _, lists = index.quantizer.search(queries, nprobe)
+    invlists = index.invlists
+    sizes = np.array([invlists.list_size(l) for l in range(index.nlist)])
+    measured = []
+    index.nprobe = nprobe
+    faiss.cvar.indexIVF_stats.reset()
+    index.search(queries, 1)
+    measured = faiss.cvar.indexIVF_stats.ndis
+    return int(sizes[lists[lists >= 0]].sum()), int(measured)
+
+
+def _check_sum_linearity():
+    """sum_y (lam a_y + (1 - lam) b_y) with sum_y a_y = sum_y b_y = 1, by SymPy; returns it minus 1."""
+    a, b = sp.IndexedBase(r"p_{\mathrm{kNN}}"), sp.IndexedBase(r"p_{\mathrm{LM}}")
+    total = sp.expand(sp.Sum(_lam * a[_y] + (1 - _lam) * b[_y], (_y, 1, _V)))
+
+    def pull(e):
+        const, rest = e.function.as_independent(_y, as_Add=False)
+        return const * sp.Sum(rest, *e.limits)
+
+    total = total.replace(lambda e: isinstance(e, sp.Sum), pull)
+    return sp.expand(total.subs({sp.Sum(a[_y], (_y, 1, _V)): 1, sp.Sum(b[_y], (_y, 1, _V)): 1})) - 1
+
+
+def verify(derivation: Derivation):
+    import faiss
+
+    from derivations.knn_lm_corpus import CheckCounterLM
+    from derivations.knn_lm_experiment import exact_sq_distances, tie_aware_recall
+
+    faiss.omp_set_num_threads(1)
+    eq = derivation.equations
+    res = derivation.context["_run"]
+    s, store = res["settings"], res["store"]
+    V, k, N, d = res["V"], s["k"], res["N"], res["d"]
+    claims = []
+
+    # Eq. 2 against a high-precision loop: random cases, then every held-out query of the run.
+    worst_eq2, worst_sum = 0.0, 0.0
+    exact_d, exact_i = res["exact"]
+    cases = list(_check_random_cases())
+    cases += [(exact_d[q], store.values[exact_i[q]], V) for q in range(0, len(exact_d), 7)]
+    for dist, targets, vocab in cases:
+        p = knn_distribution(dist, targets, vocab)
+        worst_eq2 = max(worst_eq2, float(np.max(np.abs(p - _check_knn_loop(dist, targets, vocab)))))
+    for p in res["p_knn"].values():
+        worst_sum = max(worst_sum, float(np.max(np.abs(p.sum(axis=1) - 1.0))))
+    claims.append(numeric_claim(
+        "p11.knn_eq2", eq["p11.knn_eq2"], worst_eq2, 1e-12,
+        method="loop over neighbours in 40-digit mpmath; 200 random cases and every 7th held-out query",
+        reproduce="seed 0, k in [1, 20), V in [1, 12)",
+    ))
+    claims.append(numeric_claim(
+        "p11.knn_normalised", eq["p11.knn_normalised"], worst_sum, 1e-12,
+        method="sum over the vocabulary of p_kNN for every held-out query, 3 searches",
+    ))
+
+    # Eq. 3 against the same mixture evaluated in log space; its normalisation symbolically.
+    worst_eq3 = 0.0
+    p_lm = np.concatenate([store.p_lm["valid"], store.p_lm["test"]])
+    with np.errstate(divide="ignore"):
+        log_knn, log_lm = np.log(res["p_knn"]["exact"]), np.log(p_lm)
+        for lam in s["lambdas"]:
+            ref = np.exp(np.logaddexp(np.log(lam) + log_knn, np.log1p(-lam) + log_lm))
+            worst_eq3 = max(worst_eq3, float(np.max(np.abs(interpolate(res["p_knn"]["exact"], p_lm, lam) - ref))))
+    claims.append(numeric_claim(
+        "p11.interp_eq3", eq["p11.interp_eq3"], worst_eq3, 1e-12,
+        method="logaddexp(log lam + log p_kNN, log(1 - lam) + log p_LM), all held-out queries, 21 values of lam",
+    ))
+    claims.append(symbolic_claim(
+        "p11.interp_normalised", eq["p11.interp_normalised"], _check_sum_linearity(),
+        method="SymPy: linearity of the sum, both components normalised",
+    ))
+
+    # FAISS exact search against NumPy brute force (ties resolved by distance).
+    queries = res["queries"]
+    kth = _check_brute_force(store.keys, queries, k)
+    recall = tie_aware_recall(store.keys, queries, exact_i, kth)
+    claims.append(numeric_claim(
+        "p11.flat_exact", eq["p11.flat_exact"], 1.0 - recall, 0.0,
+        method=f"NumPy float64 brute force over all N = {N} keys, {len(queries)} queries, k = {k}",
+    ))
+
+    # Codes scanned by IVF search = sizes of the probed inverted lists; memory against the formulas.
+    worst_scan, worst_slope, worst_mem = 0, 0.0, 0.0
+    for m, blob in res["index_bytes"].items():
+        index = faiss.deserialize_index(blob)
+        for nprobe in (1, 8, s["nlist"]):
+            expected, measured = _check_scan_counts(index, queries[:300], nprobe)
+            worst_scan = max(worst_scan, abs(expected - measured))
+        half = faiss.deserialize_index(blob)
+        half.reset()
+        half.add(store.keys[: N // 2])
+        slope = (len(blob) - len(faiss.serialize_index(half))) / (N - N // 2)
+        subs = {_N: N, _d: d, _m: m, _b: s["nbits"], _nlist: s["nlist"]}
+        worst_slope = max(worst_slope, abs(slope - float(MEM_IVFPQ_PER_KEY.subs(subs))))
+        metadata_bound = 8 * s["nlist"] + 1024  # list sizes and the scalar fields of the header
+        worst_mem = max(worst_mem, abs(len(blob) - int(MEM_IVFPQ.subs(subs))) / metadata_bound)
+    claims.append(numeric_claim(
+        "p11.ivf_scan", eq["p11.ivf_scan"], worst_scan, 0,
+        method="FAISS indexIVF_stats.ndis against list sizes of the coarse quantizer's nprobe nearest lists",
+        reproduce="300 queries, nprobe 1, 8, n_list, all code sizes",
+    ))
+    flat = faiss.IndexFlatL2(d)
+    empty = len(faiss.serialize_index(flat))
+    flat.add(store.keys)
+    claims.append(numeric_claim(
+        "p11.mem_flat", eq["p11.mem_flat"], abs(len(faiss.serialize_index(flat)) - empty - int(MEM_FLAT.subs({_N: N, _d: d}))), 0,
+        method="serialised IndexFlatL2 with N keys minus the empty index",
+    ))
+    claims.append(numeric_claim(
+        "p11.mem_ivfpq_per_key", eq["p11.mem_ivfpq_per_key"], worst_slope, 0,
+        method="serialised IndexIVFPQ with N and N/2 keys, all code sizes",
+    ))
+    claims.append(numeric_claim(
+        "p11.mem_ivfpq", eq["p11.mem_ivfpq"], worst_mem, 1.0,
+        method="serialised IndexIVFPQ size minus formula, over the metadata bound 8 n_list + 1024 bytes",
+    ))
+
+    # Perplexity at lambda = 0 against the LM evaluated word by word from Counters.
+    lm = CheckCounterLM(store.streams["train"], V)
+    test = store.streams["test"]
+    logp = [math.log(lm.prob(test[t - 1], test[t], test[t + 1])) for t in range(1, len(test) - 1)]
+    ppl_lm = math.exp(-math.fsum(logp) / len(logp))
+    ppl0 = res["ppl"][("exact", "test")][0]
+    claims.append(numeric_claim(
+        "p11.ppl_lambda0", eq["p11.ppl_lambda0"], abs(ppl0 - ppl_lm) / ppl_lm, 1e-12,
+        method="trigram LM re-evaluated word by word from Python Counters on the test text",
+    ))
+    return claims

@@ -1,0 +1,203 @@
+"""Problem 11, the experiment: a real datastore searched exactly and with FAISS IVF-PQ.
+
+Recipe (one function per stage, each stage's output the next one's input):
+
+1. :func:`build_datastore` -- the corpus, the trigram LM, the keys f(c_t) and values w_{t+1} of
+   every training position, the held-out queries (validation and test) and their LM distributions;
+2. :func:`exact_neighbours` -- ``faiss.IndexFlatL2``, the exact k nearest keys;
+3. :func:`train_ivfpq` -- ``faiss.IndexIVFPQ`` (inverted lists from k-means, product-quantised
+   residuals), one per code size;
+4. :func:`probe_sweep` -- recall@k against the exact neighbours and the number of codes scanned
+   per query, against ``nprobe``;
+5. :func:`perplexity_sweep` -- perplexity of p = lambda p_kNN + (1 - lambda) p_LM against lambda.
+
+FAISS runs on one thread and every random choice is seeded, so the numbers reproduce exactly.
+Wall-clock times are not part of the result: the cost is reported by counting distance
+evaluations, which is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import faiss
+import numpy as np
+
+from derivations.knn_lm_corpus import TrigramLM, context_keys, make_corpus
+
+__all__ = ["SETTINGS", "Datastore", "build_datastore", "exact_neighbours", "train_ivfpq", "probe_sweep",
+           "tie_aware_recall", "knn_target_probs", "perplexity_sweep", "run"]
+
+SETTINGS = {
+    "seed": 0,
+    "dim": 32,
+    "window": 6,
+    "decay": 0.7,
+    "scale": 3.0,
+    "k": 16,
+    "nlist": 64,
+    "nbits": 8,
+    "code_bytes": (4, 8, 16),
+    "nprobes": (1, 2, 4, 8, 16, 32, 64),
+    "sweep_queries": 1000,
+    "pq_train_points": 4096,
+    "pq_iterations": 10,
+    "ppl_code_bytes": 8,
+    "ppl_nprobe": 8,
+    "lambdas": tuple(np.round(np.linspace(0.0, 1.0, 21), 2)),
+}
+
+
+@dataclass
+class Datastore:
+    """Keys (N, d) float32 and values (N,) of the training text; queries of the held-out text."""
+
+    keys: np.ndarray
+    values: np.ndarray
+    vocab: tuple
+    queries: dict = field(default_factory=dict)  # split -> (Q, d) float32
+    targets: dict = field(default_factory=dict)  # split -> (Q,) next-word ids
+    p_lm: dict = field(default_factory=dict)  # split -> (Q, V) trigram distributions
+    streams: dict = field(default_factory=dict)  # split -> word tokens (for the independent check)
+
+
+def build_datastore(settings=SETTINGS) -> Datastore:
+    """Stage 1: keys f(c_t) and values w_{t+1} for t = 1..T-2 of the training stream."""
+    corpus = make_corpus(seed=settings["seed"])
+    V = len(corpus.vocab)
+    enc = {k: settings[k] for k in ("dim", "window", "decay", "scale")}
+    train = corpus.ids(corpus.train)
+    lm = TrigramLM(train, V)
+    positions = np.arange(1, len(train) - 1)
+    store = Datastore(context_keys(train, positions, V, **enc), train[positions + 1], corpus.vocab)
+    store.streams["train"] = corpus.train
+    for split in ("valid", "test"):
+        tokens = getattr(corpus, split)
+        ids = corpus.ids(tokens)
+        pos = np.arange(1, len(ids) - 1)
+        store.queries[split] = context_keys(ids, pos, V, **enc)
+        store.targets[split] = ids[pos + 1]
+        store.p_lm[split] = lm.distributions(ids, pos)
+        store.streams[split] = tokens
+    return store
+
+
+def exact_neighbours(keys: np.ndarray, queries: np.ndarray, k: int):
+    """Stage 2: exact k nearest keys by squared L2 (``faiss.IndexFlatL2``); (distances, ids)."""
+    index = faiss.IndexFlatL2(keys.shape[1])
+    index.add(keys)
+    return index.search(queries, k)
+
+
+def train_ivfpq(keys: np.ndarray, nlist: int, code_bytes: int, nbits: int, train_points: int,
+                iterations: int, seed: int):
+    """Stage 3: IVF (k-means with ``nlist`` lists) + PQ (``code_bytes`` sub-quantisers of ``nbits``)."""
+    d = keys.shape[1]
+    index = faiss.IndexIVFPQ(faiss.IndexFlatL2(d), d, nlist, code_bytes, nbits)
+    index.cp.seed = seed
+    index.pq.cp.seed = seed
+    index.pq.cp.niter = iterations
+    index.pq.cp.min_points_per_centroid = 1  # silences FAISS's advice to train on more points
+    sample = np.random.default_rng(seed).choice(len(keys), size=min(train_points, len(keys)), replace=False)
+    index.train(keys[np.sort(sample)])
+    index.add(keys)
+    return index
+
+
+def exact_sq_distances(keys: np.ndarray, queries: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """||q - k_id||^2 in float64 for the given ids (-1 -> inf)."""
+    safe = np.where(ids >= 0, ids, 0)
+    diff = keys[safe].astype(np.float64) - queries[:, None, :].astype(np.float64)
+    return np.where(ids >= 0, np.einsum("qkd,qkd->qk", diff, diff), np.inf)
+
+
+def tie_aware_recall(keys, queries, ids, kth_exact) -> float:
+    """Fraction of returned ids whose exact distance is within the true k-th distance.
+
+    Keys repeat (a context can occur twice), so the k nearest are not always unique; a returned
+    key counts as correct when it is no farther than the k-th nearest key, up to float32 rounding.
+    """
+    dist = exact_sq_distances(keys, queries, ids)
+    slack = 1e-5 * (1.0 + kth_exact[:, None])
+    return float(np.mean(dist <= kth_exact[:, None] + slack))
+
+
+def probe_sweep(index, keys, queries, exact_ids, k, nprobes):
+    """Stage 4: recall@k and codes scanned per query for each nprobe (FAISS's own counter)."""
+    kth = exact_sq_distances(keys, queries, exact_ids[:, -1:])[:, 0]
+    recall, scanned = [], []
+    for nprobe in nprobes:
+        index.nprobe = int(nprobe)
+        faiss.cvar.indexIVF_stats.reset()
+        _, ids = index.search(queries, k)
+        scanned.append(faiss.cvar.indexIVF_stats.ndis / len(queries))
+        recall.append(tie_aware_recall(keys, queries, ids, kth))
+    return recall, scanned
+
+
+def knn_target_probs(distances, ids, values, vocab_size):
+    """p_kNN(. | x) for every query, from Eq. 2 (:func:`derivations.knn_lm.knn_distribution`)."""
+    from derivations.knn_lm import knn_distribution
+
+    return knn_distribution(np.asarray(distances, dtype=np.float64), values[ids], vocab_size)
+
+
+def perplexity_sweep(p_knn, p_lm, targets, lambdas):
+    """Stage 5: perplexity exp(-mean log p(w_{t+1})) of Eq. 3 for each lambda."""
+    from derivations.knn_lm import interpolate
+
+    rows = np.arange(len(targets))
+    out = []
+    for lam in lambdas:
+        p = interpolate(p_knn, p_lm, float(lam))[rows, targets]
+        out.append(float(np.exp(-np.mean(np.log(p)))) if np.all(p > 0) else float("inf"))
+    return out
+
+
+def run(settings=SETTINGS) -> dict:
+    """The whole experiment; returns plain numbers and arrays (picklable)."""
+    faiss.omp_set_num_threads(1)
+    s = settings
+    store = build_datastore(s)
+    V, k = len(store.vocab), s["k"]
+    N, d = store.keys.shape
+    queries = np.concatenate([store.queries["valid"], store.queries["test"]])
+    exact_d, exact_i = exact_neighbours(store.keys, queries, k)
+
+    sample = np.sort(np.random.default_rng(s["seed"]).choice(len(queries), s["sweep_queries"], replace=False))
+    sweeps, indexes = {}, {}
+    for m in s["code_bytes"]:
+        index = train_ivfpq(store.keys, s["nlist"], m, s["nbits"], s["pq_train_points"], s["pq_iterations"], s["seed"])
+        recall, scanned = probe_sweep(index, store.keys, queries[sample], exact_i[sample], k, s["nprobes"])
+        sweeps[m] = {"recall": recall, "scanned": scanned}
+        indexes[m] = index
+
+    nv = len(store.queries["valid"])
+    split_rows = {"valid": slice(0, nv), "test": slice(nv, None)}
+    index = indexes[s["ppl_code_bytes"]]
+    index.nprobe = s["ppl_nprobe"]
+    approx_d, approx_i = index.search(queries, k)
+    recomputed_d = exact_sq_distances(store.keys, queries, approx_i)
+    variants = {"exact": (exact_d, exact_i), "ivfpq": (approx_d, approx_i), "ivfpq_rerank": (recomputed_d, approx_i)}
+    ppl, p_knn_all = {}, {}
+    for name, (dist, ids) in variants.items():
+        p_knn = knn_target_probs(dist, ids, store.values, V)
+        p_knn_all[name] = p_knn
+        for split, rows in split_rows.items():
+            ppl[(name, split)] = perplexity_sweep(p_knn[rows], store.p_lm[split], store.targets[split], s["lambdas"])
+
+    return {
+        "settings": dict(settings),
+        "store": store,
+        "N": N,
+        "d": d,
+        "V": V,
+        "queries": queries,
+        "exact": (exact_d, exact_i),
+        "sweeps": sweeps,
+        "sweep_sample": sample,
+        "index_bytes": {m: faiss.serialize_index(ix) for m, ix in indexes.items()},
+        "ppl": ppl,
+        "p_knn": p_knn_all,
+        "split_rows": split_rows,
+    }
