@@ -71,7 +71,12 @@ class Elementwise(MatrixExpr):
         return self.arg.shape
 
     def _latex(self, printer):
-        return r"%s\left(%s\right)" % (self.fname, printer._print(self.arg))
+        arg = self.arg
+        if isinstance(arg, sp.MatAdd):  # keep the order the equation was written in
+            body = " + ".join(printer._print(a) for a in arg.args)
+        else:
+            body = printer._print(arg)
+        return r"%s\left(%s\right)" % (self.fname, body)
 
 
 class ShapeMismatch(ValueError):
@@ -150,39 +155,60 @@ def _column_softmax(z):
 _FUNCTIONS[r"\softmax"] = _column_softmax
 
 
-def evaluate(expr, env: dict):
-    """Evaluate a printed matrix expression on NumPy arrays (a small interpreter).
+def evaluate(expr, env: dict, functions: dict | None = None):
+    """Evaluate a printed matrix expression (a small interpreter).
 
-    ``env`` maps matrix-symbol names and scalar-symbol names to values.  Objects may define
-    ``_interpret(env, evaluate)`` to extend the interpreter.
+    ``env`` maps matrix-symbol and scalar-symbol names to values: NumPy arrays by default, or
+    explicit SymPy matrices when ``functions`` maps the function names to SymPy callables (exact
+    mode).  Objects may define ``_interpret(env, evaluate)`` to extend the interpreter.
     """
+    exact = functions is not None
+    table = functions if exact else _FUNCTIONS
+
+    def ev(e, en=env):
+        return evaluate(e, en, functions)
+
     if hasattr(expr, "_interpret"):
-        return expr._interpret(env, evaluate)
+        return expr._interpret(env, ev)
     if isinstance(expr, sp.MatrixSymbol):
-        return np.asarray(env[expr.name], dtype=float)
+        v = env[expr.name]
+        return v if exact else np.asarray(v, dtype=float)
     if isinstance(expr, Elementwise):
-        return _FUNCTIONS[expr.fname](evaluate(expr.arg, env))
+        return table[expr.fname](ev(expr.arg))
     if isinstance(expr, sp.Transpose):
-        return evaluate(expr.arg, env).T
+        return ev(expr.arg).T
     if isinstance(expr, sp.MatMul):
         out = None
         for a in expr.args:
-            v = evaluate(a, env)
-            out = v if out is None else (out * v if np.ndim(v) == 0 or np.ndim(out) == 0 else out @ v)
+            v = ev(a)
+            scalar = not isinstance(a, MatrixExpr)
+            if out is None:
+                out, out_scalar = v, scalar
+            elif scalar or out_scalar:
+                out, out_scalar = out * v, scalar and out_scalar
+            else:
+                out = out @ v
         return out
     if isinstance(expr, sp.MatAdd):
-        return sum(evaluate(a, env) for a in expr.args)
+        terms = [ev(a) for a in expr.args]
+        out = terms[0]
+        for t in terms[1:]:
+            out = out + t
+        return out
     if isinstance(expr, sp.HadamardProduct):
-        out = evaluate(expr.args[0], env)
+        out = ev(expr.args[0])
         for a in expr.args[1:]:
-            out = out * evaluate(a, env)
+            out = out.multiply_elementwise(ev(a)) if exact else out * ev(a)
         return out
     if isinstance(expr, sp.BlockMatrix):
         b = expr.blocks
-        return np.block([[evaluate(b[i, j], env) for j in range(b.cols)] for i in range(b.rows)])
+        rows = [[ev(b[i, j]) for j in range(b.cols)] for i in range(b.rows)]
+        if exact:
+            return sp.Matrix(sp.BlockMatrix([[sp.ImmutableMatrix(x) for x in r] for r in rows]).as_explicit())
+        return np.block(rows)
     if isinstance(expr, sp.Expr):
-        subs = {s: env[s.name] for s in expr.free_symbols}
-        return float(expr.subs(subs))
+        value = expr.subs({s: env[s.name] for s in expr.free_symbols})
+        return value if exact else float(value)
     raise TypeError(f"evaluate: unsupported {type(expr).__name__}")
 
 
