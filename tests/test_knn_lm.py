@@ -1,0 +1,209 @@
+"""Problem 11 (kNN-LM): Eq. 2 and Eq. 3, the LM and the FAISS experiment, and faults the checks catch."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import derivations.knn_lm as knn
+from derivations.knn_lm import interpolate, knn_distribution
+from derivations.knn_lm_corpus import CheckCounterLM, TrigramLM, make_corpus
+from derivations.ledger import Derivation
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return knn.derive()
+
+
+def claims_by_id(derivation):
+    return {c.id: c for c in knn.verify(derivation)}
+
+
+# --------------------------------------------------------------------------- symbolic
+
+
+def test_mixture_normalisation_is_exact():
+    assert knn._check_sum_linearity() == 0
+
+
+def test_eq2_on_a_case_with_exact_weights():
+    # weights e^0, e^0, e^{-ln 2} = 1, 1, 1/2: word 1 carries 2 of 5/2, word 0 carries 1/2.
+    d0, d1 = sp.Integer(0), sp.log(2)
+    weights = [sp.exp(-d0), sp.exp(-d0), sp.exp(-d1)]
+    exact = [weights[2] / sum(weights), (weights[0] + weights[1]) / sum(weights), 0]
+    assert [sp.nsimplify(e) for e in exact] == [sp.Rational(1, 5), sp.Rational(4, 5), 0]
+    got = knn_distribution([0.0, 0.0, math.log(2.0)], [1, 1, 0], 3)
+    np.testing.assert_allclose(got, [float(e) for e in exact], rtol=1e-15, atol=0)
+
+
+def test_statements_print_the_paper_form():
+    from derivations.tex import tex
+
+    eqs = knn.statements()
+    assert r"e^{- {d}_{i}}" in tex(eqs["p11.knn_eq2"])
+    assert tex(eqs["p11.interp_eq3"].rhs).startswith(r"\lambda p_{\mathrm{kNN}}")
+    assert r"\left(1 - \lambda\right) p_{\mathrm{LM}}" in tex(eqs["p11.interp_eq3"])
+
+
+# --------------------------------------------------------------------------- numeric, another route
+
+
+def test_eq2_matches_a_plain_loop_with_a_batch_axis():
+    rng = np.random.default_rng(3)
+    d = rng.uniform(0, 30, size=(5, 8))
+    v = rng.integers(0, 4, size=(5, 8))
+    p = knn_distribution(d, v, 4)
+    for b in range(5):
+        total = math.fsum(math.exp(-x) for x in d[b])
+        for y in range(4):
+            ref = math.fsum(math.exp(-x) for x, t in zip(d[b], v[b]) if t == y) / total
+            assert abs(p[b, y] - ref) <= 1e-15
+    np.testing.assert_array_equal(p[2], knn_distribution(d[2], v[2], 4))
+
+
+def test_far_neighbours_do_not_underflow():
+    p = knn_distribution([1000.0, 1001.0], [0, 1], 2)
+    np.testing.assert_allclose(p, [1 / (1 + math.exp(-1)), math.exp(-1) / (1 + math.exp(-1))], rtol=1e-14)
+
+
+def test_trigram_lm_matches_counters_and_normalises():
+    corpus = make_corpus(seed=0)
+    V = len(corpus.vocab)
+    ids = corpus.ids(corpus.train)
+    lm, ref = TrigramLM(ids, V), CheckCounterLM(corpus.train, V)
+    rng = np.random.default_rng(0)
+    for u, v in rng.integers(0, V, size=(20, 2)):  # mostly unseen contexts: back-off paths
+        p = lm.distribution(int(u), int(v))
+        assert abs(p.sum() - 1.0) < 1e-12
+        w = int(rng.integers(V))
+        assert abs(p[w] - ref.prob(corpus.vocab[u], corpus.vocab[v], corpus.vocab[w])) < 1e-15
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.integers(1, 12),
+    V=st.integers(1, 9),
+    seed=st.integers(0, 2**32 - 1),
+    shift=st.floats(0.0, 500.0),
+)
+def test_eq2_is_a_distribution_invariant_to_order_and_shift(k, V, seed, shift):
+    rng = np.random.default_rng(seed)
+    d = rng.uniform(0, 20, k)
+    v = rng.integers(0, V, k)
+    p = knn_distribution(d, v, V)
+    assert np.all(p >= 0) and abs(p.sum() - 1.0) < 1e-12
+    assert np.all(p[np.setdiff1d(np.arange(V), v)] == 0)  # only retrieved words get mass
+    perm = rng.permutation(k)
+    np.testing.assert_allclose(knn_distribution(d[perm], v[perm], V), p, atol=1e-14)
+    np.testing.assert_allclose(knn_distribution(d + shift, v, V), p, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(V=st.integers(1, 10), lam=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1))
+def test_interpolation_is_a_distribution_between_its_endpoints(V, lam, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.dirichlet(np.ones(V)), rng.dirichlet(np.ones(V))
+    p = interpolate(a, b, lam)
+    assert np.all(p >= 0) and abs(p.sum() - 1.0) < 1e-12
+    assert np.all(p <= np.maximum(a, b) + 1e-15) and np.all(p >= np.minimum(a, b) - 1e-15)
+    np.testing.assert_array_equal(interpolate(a, b, 0.0), b)
+    np.testing.assert_array_equal(interpolate(a, b, 1.0), a)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: knn_distribution([0.1, 0.2], [0], 3), "same shape"),
+        (lambda: knn_distribution([-0.1], [0], 3), "squared L2"),
+        (lambda: knn_distribution([np.nan], [0], 3), "squared L2"),
+        (lambda: knn_distribution([0.1], [3], 3), "word ids"),
+        (lambda: knn_distribution([0.1], [0.5], 3), "word ids"),
+        (lambda: knn_distribution([], [], 3), "k >= 1"),
+        (lambda: knn_distribution([0.1], [0], 0), "vocab_size"),
+        (lambda: interpolate([1.0, 0.0], [0.5, 0.5], 1.5), r"\[0, 1\]"),
+        (lambda: interpolate([1.0, 0.0], [0.5, 0.5, 0.0], 0.5), "same shape"),
+        (lambda: interpolate([0.7, 0.7], [0.5, 0.5], 0.5), "probability distributions"),
+    ],
+)
+def test_bad_input_names_the_problem(call, match):
+    with pytest.raises(ValueError, match="Problem 11") as info:
+        call()
+    assert info.match(match)
+
+
+# --------------------------------------------------------------------------- the experiment and its claims
+
+
+def test_all_claims_pass(derivation):
+    claims = claims_by_id(derivation)
+    assert set(claims) == set(derivation.equations)
+    assert all(c.passed for c in claims.values()), [c.id for c in claims.values() if not c.passed]
+
+
+def test_experiment_is_reproducible(derivation):
+    from derivations.knn_lm_experiment import run
+
+    again = run()
+    first = derivation.context["_run"]
+    assert again["ppl"] == first["ppl"]
+    assert again["sweeps"] == first["sweeps"]
+    for m, blob in first["index_bytes"].items():
+        np.testing.assert_array_equal(again["index_bytes"][m], blob)
+
+
+def test_knn_lm_beats_the_lm_where_facts_are_stated(derivation):
+    c = derivation.context
+    assert c["ppl_best"]["exact"] < c["ppl_base"]
+    assert c["breakdown"]["attribute"]["mix"] < c["breakdown"]["attribute"]["lm"]
+
+
+# --------------------------------------------------------------------------- deliberately wrong formulas
+
+
+def _wrong_sign(distances, targets, vocab_size):
+    d = np.atleast_2d(np.asarray(distances, dtype=float))
+    v = np.atleast_2d(np.asarray(targets))
+    w = np.exp(d - d.max(axis=1, keepdims=True))  # exp(+d): far neighbours weigh most
+    p = np.zeros((d.shape[0], vocab_size))
+    for b in range(d.shape[0]):
+        np.add.at(p[b], v[b], w[b])
+    p /= w.sum(axis=1, keepdims=True)
+    return p[0] if np.ndim(distances) == 1 else p
+
+
+def test_exp_of_plus_distance_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(knn, "knn_distribution", _wrong_sign)
+    assert not claims_by_id(derivation)["p11.knn_eq2"].passed
+
+
+def test_lambda_on_the_wrong_term_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(knn, "interpolate", lambda a, b, lam: (1 - lam) * np.asarray(a) + lam * np.asarray(b))
+    assert not claims_by_id(derivation)["p11.interp_eq3"].passed
+
+
+def test_memory_formula_without_ids_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(knn, "MEM_IVFPQ_PER_KEY", knn._m * knn._b / 8)
+    monkeypatch.setattr(knn, "MEM_IVFPQ", knn._N * knn._m * knn._b / 8 + 4 * knn._d * (knn._nlist + 2**knn._b))
+    claims = claims_by_id(derivation)
+    assert not claims["p11.mem_ivfpq_per_key"].passed and not claims["p11.mem_ivfpq"].passed
+
+
+def test_flat_memory_in_float64_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(knn, "MEM_FLAT", 8 * knn._N * knn._d)
+    assert not claims_by_id(derivation)["p11.mem_flat"].passed
+
+
+def test_perplexity_of_a_mixture_that_forgets_the_lm_is_caught(derivation):
+    res = dict(derivation.context["_run"])
+    ppl = dict(res["ppl"])
+    ppl[("exact", "test")] = [ppl[("exact", "test")][1]] + ppl[("exact", "test")][1:]  # lambda = 0.05 as lambda = 0
+    res["ppl"] = ppl
+    wrong = Derivation(problem=11, equations=derivation.equations, context={**derivation.context, "_run": res})
+    assert not claims_by_id(wrong)["p11.ppl_lambda0"].passed
