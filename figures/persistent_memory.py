@@ -66,7 +66,7 @@ def transformer_vs_all_attention(data: dict) -> str:
     if ff:
         lines.append(
             rf"\draw[-{{Stealth[length=1.6mm]}}, densely dashed, orange!60!black] (s{ff[0]}.east)"
-            r" -| node[pos=0.75, right, font=\scriptsize, align=left] {replaced\\by} (mem.north);"
+            r" -| node[pos=0.75, left, font=\scriptsize, align=right] {replaced\\by} (mem.north);"
         )
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)

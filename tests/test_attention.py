@@ -1,0 +1,115 @@
+"""Problem 9: the input-feeding decoder, its printed equations and their checks."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import build
+from derivations import attention as A
+from derivations.registry import by_number
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return A.derive()
+
+
+def test_every_claim_passes(derivation):
+    claims = A.verify(derivation)
+    assert {c.id for c in claims} == set(derivation.equations)
+    assert all(c.passed for c in claims), [(c.id, c.error) for c in claims if not c.passed]
+
+
+def test_parameter_count_is_exact(derivation):
+    d, n, V, L = A.d, A.n, A.V, A.L
+    by_hand = 4 * n * (d + 2 * n) + 4 * n + (L - 1) * (8 * n**2 + 4 * n) + d * V + n**2 + 2 * n**2 + V * n
+    assert sp.expand(derivation.equations["p9.parameter_count"].rhs - by_hand) == 0
+
+
+def test_vector_scores_are_the_general_scores_exactly(derivation):
+    """Entry s of Hbar^T W_a^T h is h^T W_a hbar_s, for symbolic 3 x 3 matrices and S = 2."""
+    sym = A.decoder_symbols()
+    Wa = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"w{i}{j}"))
+    h = sp.Matrix(3, 1, lambda i, j: sp.Symbol(f"h{i}"))
+    Hb = sp.Matrix(3, 2, lambda i, j: sp.Symbol(f"g{i}{j}"))
+    env = {sym["W_a"].name: Wa, sym["h"].name: h, sym["Hbar"].name: Hb}
+    ident = {r"\softmax": lambda M: M}
+    vector = A.evaluate(derivation.equations["p9.alignment"].rhs.arg, env, ident)
+    for s in range(2):
+        env[sym["hbar_s"].name] = Hb[:, s]
+        scalar = A.evaluate(derivation.equations["p9.score_general"].rhs, env, ident)
+        assert sp.expand(vector[s, 0] - scalar[0, 0]) == 0
+
+
+def test_shape_checker_rejects_a_wrong_matrix():
+    sym = A.decoder_symbols()
+    wrong = sp.MatrixSymbol("W_c", A.n, A.n)  # needs 2n columns for [c_t; h_t]
+    with pytest.raises(A.ShapeMismatch, match="columns"):
+        A.checked_shape(sp.MatMul(wrong, sp.BlockMatrix([[sym["c"]], [sym["h"]]])))
+    with pytest.raises(A.ShapeMismatch):
+        A.checked_shape(sp.Eq(sym["a"], sp.MatMul(sym["Hbar"], sym["a"]), evaluate=False))
+
+
+def test_context_is_the_weighted_sum_by_loops():
+    sizes = {"d": 3, "n": 4, "S": 5, "V": 6, "L": 1, "B": 2, "T": 1}
+    params, Hbar, _, _, _ = A._random_problem(sizes, 7)
+    h = np.random.default_rng(8).normal(size=(2, 4))
+    out = A.attention_step(params, h, Hbar)
+    for b in range(2):
+        scores = [h[b] @ params["W_a"] @ Hbar[b, s] for s in range(5)]
+        w = np.exp(np.array(scores) - max(scores))
+        w /= w.sum()
+        c = sum(w[s] * Hbar[b, s] for s in range(5))
+        np.testing.assert_allclose(out["a"][b], w, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(out["c"][b], c, rtol=1e-13, atol=1e-15)
+
+
+@settings(max_examples=30, deadline=None)
+@given(B=st.integers(1, 4), S=st.integers(1, 9), n=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_alignment_is_a_distribution_and_context_a_convex_combination(B, S, n, seed):
+    rng = np.random.default_rng(seed)
+    params = A.init_params({"d": 2, "n": n, "V": 3, "L": 1}, rng)
+    Hbar = rng.normal(size=(B, S, n)) * 3
+    out = A.attention_step(params, rng.normal(size=(B, n)) * 3, Hbar)
+    assert (out["a"] >= 0).all()
+    np.testing.assert_allclose(out["a"].sum(axis=1), 1.0, rtol=0, atol=S * 1e-15)
+    assert (out["c"] <= Hbar.max(axis=1) + 1e-12).all() and (out["c"] >= Hbar.min(axis=1) - 1e-12).all()
+
+
+def _failed(claims):
+    return {c.id for c in claims if not c.passed}
+
+
+def test_softmax_over_the_wrong_axis_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(A, "softmax", lambda z, axis=-1: A._column_softmax(z))  # over the batch
+    assert {"p9.alignment", "p9.output", "p9.normalised"} <= _failed(A.verify(derivation))
+
+
+def test_W_a_in_place_of_its_transpose_is_caught(derivation, monkeypatch):
+    right = A.attention_step
+
+    def wrong(params, h, Hbar):
+        return right(dict(params, W_a=params["W_a"].T), h, Hbar)
+
+    monkeypatch.setattr(A, "attention_step", wrong)
+    assert "p9.score_general" in _failed(A.verify(derivation))
+
+
+def test_a_wrong_lstm_cell_fails_the_build(monkeypatch):
+    """m_t = f * m_{t-1} + g (the input gate dropped): the build stops and names the claim."""
+
+    def wrong(W, b, x, h, m):
+        xh = np.concatenate([x, h], axis=1)
+        f = A.sigmoid(xh @ W["f"].T + b["f"])
+        o = A.sigmoid(xh @ W["o"].T + b["o"])
+        g = np.tanh(xh @ W["g"].T + b["g"])
+        m_new = f * m + g
+        return o * np.tanh(m_new), m_new
+
+    monkeypatch.setattr(A, "lstm_step", wrong)
+    out = build.solve(by_number(9), None)
+    assert out.crash is None
+    with pytest.raises(build.BuildError, match="p9.lstm_layer"):
+        build.check_ledger([out])

@@ -1,0 +1,102 @@
+"""Problem 10: the feedforward sublayer as attention, and the all-attention layer."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import build
+from derivations import persistent_memory as P
+from derivations.attention import ShapeMismatch, checked_shape
+from derivations.registry import by_number
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return P.derive()
+
+
+def test_every_claim_passes(derivation):
+    claims = P.verify(derivation)
+    assert {c.id for c in claims} == set(derivation.equations)
+    assert all(c.passed for c in claims), [(c.id, c.error, c.detail) for c in claims if not c.passed]
+
+
+def test_parameter_counts_are_exact(derivation):
+    p_ff, p_mem, diff = derivation.equations["p10.parameter_count"]
+    assert sp.expand(p_ff.rhs - (2 * P.d * P.d_f + P.d + P.d_f)) == 0
+    assert sp.expand(p_mem.rhs - 2 * P.N * P.d) == 0
+    assert sp.expand(diff.rhs - (P.d + P.d_f)) == 0
+
+
+def test_ff_identity_with_the_real_relu_exactly():
+    """U max(0, Vx + b) + c = sum_i max(0, x.k_i + b_i) v_i + c with symbolic entries, d = 2, d_f = 3."""
+    U = sp.Matrix(2, 3, lambda i, j: sp.Symbol(f"u{i}{j}", real=True))
+    V = sp.Matrix(3, 2, lambda i, j: sp.Symbol(f"v{i}{j}", real=True))
+    b = sp.Matrix(3, 1, lambda i, j: sp.Symbol(f"b{i}", real=True))
+    c = sp.Matrix(2, 1, lambda i, j: sp.Symbol(f"c{i}", real=True))
+    x = sp.Matrix(2, 1, lambda i, j: sp.Symbol(f"x{i}", real=True))
+    relu = lambda z: sp.Max(0, z)  # noqa: E731
+    lhs = U * (V * x + b).applyfunc(relu) + c
+    rhs = sum((relu((x.T * V[i, :].T)[0] + b[i]) * U[:, i] for i in range(3)), sp.zeros(2, 1)) + c
+    assert sp.simplify(lhs - rhs) == sp.zeros(2, 1)
+
+
+def test_keys_as_columns_of_V_is_a_shape_error():
+    s = P.ff_symbols()
+    with pytest.raises(ShapeMismatch):
+        checked_shape(sp.Eq(s["k"], sp.MatMul(s["V"], s["e_f"]), evaluate=False))
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.integers(1, 12), df=st.integers(1, 40), seed=st.integers(0, 2**16))
+def test_ff_equals_relu_attention_over_fixed_pairs(d, df, seed):
+    rng = np.random.default_rng(seed)
+    p = P.init_ff(d, df, rng)
+    X = rng.normal(size=(3, d))
+    keys, values = p["V"], p["U"].T  # rows of V, columns of U
+    by_pairs = np.stack([
+        sum(max(x @ keys[i] + p["b"][i], 0.0) * values[i] for i in range(df)) + p["c"] for x in X
+    ])
+    np.testing.assert_allclose(P.feedforward(p, X), by_pairs, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(T=st.integers(1, 6), H=st.integers(1, 3), dh=st.integers(1, 4), N=st.integers(1, 5),
+       window=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_one_softmax_equals_two_mixed_softmaxes(T, H, dh, N, window, seed):
+    rng = np.random.default_rng(seed)
+    p = P.init_all_attention(H * dh, H, N, window, rng)
+    X = rng.normal(size=(T, H * dh)) * 2
+    vec, loops = P.all_attention(p, X), P.all_attention_loops(p, X)
+    np.testing.assert_allclose(vec["y"], loops["y"], rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(vec["a"].sum(axis=-1), 1.0, atol=1e-14)
+    # memory weights are the 1 - lambda share of the joint softmax
+    np.testing.assert_allclose(vec["a"][..., T:].sum(axis=-1), 1 - loops["lam"], atol=1e-13)
+
+
+def test_softmax_over_the_wrong_axis_fails_the_build(monkeypatch):
+    def wrong(z):
+        z = z - z.max(axis=-2, keepdims=True)
+        e = np.exp(np.nan_to_num(z, nan=-np.inf))
+        return e / e.sum(axis=-2, keepdims=True)
+
+    monkeypatch.setattr(P, "_softmax_rows", wrong)
+    out = build.solve(by_number(10), None)
+    with pytest.raises(build.BuildError, match="p10.all_attention"):
+        build.check_ledger([out])
+
+
+def test_V_in_place_of_its_transpose_fails_the_build(monkeypatch):
+    """Run on a square case the wrong FF gives wrong numbers; otherwise it fails on shapes."""
+    monkeypatch.setattr(P, "feedforward", lambda p, X: np.maximum(X @ p["V"] + p["b"], 0.0) @ p["U"].T + p["c"])
+    out = build.solve(by_number(10), None)
+    with pytest.raises(build.BuildError, match="p10.keys_values"):
+        build.check_ledger([out])
+
+
+def test_dropped_key_bias_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(P, "feedforward", lambda p, X: np.maximum(X @ p["V"].T, 0.0) @ p["U"].T + p["c"])
+    failed = {c.id for c in P.verify(derivation) if not c.passed}
+    assert failed == {"p10.keys_values"}
