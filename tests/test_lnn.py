@@ -1,0 +1,191 @@
+"""Problem 14 (LNN): exact identities, enumeration against an exact-rational reference,
+Hypothesis properties of the bound rules, and wrong formulas that the claims must catch."""
+
+import doctest
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import derivations.lnn as lnn
+from derivations import lnn_claims
+from derivations.lnn_examples import nlp_proposal, run, smokers, vision_proposal
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return lnn.derive()
+
+
+# --------------------------------------------------------------------------- symbolic
+
+
+def test_modus_ponens_with_unit_weights_is_lukasiewicz():
+    ponens, tollens = lnn_claims.statements()["p14.modus_ponens"]
+    sym = {s.name: s for s in ponens.free_symbols | tollens.free_symbols}
+    unit = {sym["w_x"]: 1, sym["w_y"]: 1, sym[r"\beta"]: 1}
+    assert sp.expand(ponens.rhs.subs(unit) - (sym[r"L_{x \to y}"] + sym["L_x"] - 1)) == 0
+    assert sp.expand(tollens.rhs.subs(unit) - (1 - sym[r"L_{x \to y}"] + sym["U_y"])) == 0
+
+
+def test_classical_implication_statement_is_the_truth_table():
+    _, _, imp = lnn_claims.statements()["p14.classical"]
+    x, y = sorted(imp.rhs.free_symbols, key=lambda s: s.name)
+    table = {(a, b): imp.rhs.subs({x: a, y: b}) for a in (0, 1) for b in (0, 1)}
+    assert table == {(0, 0): 1, (0, 1): 1, (1, 0): 0, (1, 1): 1}
+
+
+def test_docstring_examples():
+    assert doctest.testmod(lnn).failed == 0
+
+
+# --------------------------------------------------------------------------- another route: exact rationals
+
+
+def _and_exact(x, w, beta):
+    return min(Fraction(1), max(Fraction(0), beta - sum(wi * (1 - xi) for wi, xi in zip(w, x))))
+
+
+def _or_exact(x, w, beta):
+    return min(Fraction(1), max(Fraction(0), 1 - beta + sum(wi * xi for wi, xi in zip(w, x))))
+
+
+def test_activations_agree_with_exact_rationals_off_the_dyadic_grid():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 5))
+        x = [Fraction(int(v), 7) for v in rng.integers(0, 8, n)]
+        w = [Fraction(int(v), 3) for v in rng.integers(0, 7, n)]
+        beta = Fraction(int(rng.integers(1, 10)), 5)
+        xf, wf = np.array(x, dtype=float), np.array(w, dtype=float)
+        assert float(lnn.weighted_and(xf, wf, float(beta))) == pytest.approx(float(_and_exact(x, w, beta)), abs=1e-14)
+        assert float(lnn.weighted_or(xf, wf, float(beta))) == pytest.approx(float(_or_exact(x, w, beta)), abs=1e-14)
+
+
+# --------------------------------------------------------------------------- properties
+
+unit = st.integers(0, 16).map(lambda k: k / 16)
+weight = st.sampled_from([0.5, 1.0, 1.5, 2.0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(unit, unit), min_size=1, max_size=4), st.lists(weight, min_size=4, max_size=4),
+       st.sampled_from([0.75, 1.0, 1.25]))
+def test_upward_bounds_contain_every_value_from_the_operand_boxes(boxes, w, beta):
+    boxes = [tuple(sorted(b)) for b in boxes]
+    w = np.array(w[: len(boxes)])
+    L, U = np.array([b[0] for b in boxes]), np.array([b[1] for b in boxes])
+    for f, up in ((lnn.weighted_and, lnn.and_upward), (lnn.weighted_or, lnn.or_upward)):
+        lo, hi = up(L, U, w, beta)
+        corners = np.array(list(itertools.product(*boxes)))
+        vals = f(corners, w, beta)
+        assert lo == pytest.approx(vals.min()) and hi == pytest.approx(vals.max())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(unit, unit), min_size=2, max_size=3), st.lists(weight, min_size=3, max_size=3),
+       st.tuples(unit, unit), st.sampled_from([1.0, 1.25]))
+def test_downward_and_never_cuts_off_a_consistent_point(boxes, w, fbox, beta):
+    boxes = [tuple(sorted(b)) for b in boxes]
+    Lf, Uf = sorted(fbox)
+    w = np.array(w[: len(boxes)])
+    L, U = np.array([b[0] for b in boxes]), np.array([b[1] for b in boxes])
+    newL, newU = lnn.and_downward(L, U, Lf, Uf, w, beta)
+    grid = np.arange(0, 17) / 16
+    for x in itertools.product(*[grid[(grid >= lo) & (grid <= hi)] for lo, hi in boxes]):
+        v = float(lnn.weighted_and(np.array(x), w, beta))
+        if Lf <= v <= Uf:
+            assert np.all(np.array(x) >= newL - 1e-12) and np.all(np.array(x) <= newU + 1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(unit, min_size=1, max_size=5), st.lists(weight, min_size=5, max_size=5), st.sampled_from([0.5, 1.0, 1.5]))
+def test_de_morgan_and_negation_round_trip(x, w, beta):
+    x, w = np.array(x), np.array(w[: len(x)])
+    assert 1 - lnn.weighted_and(x, w, beta) == pytest.approx(lnn.weighted_or(1 - x, w, beta))
+
+
+def test_inference_only_tightens_bounds():
+    m = smokers()
+    history = m.infer()
+    for before, after in zip(history, history[1:]):
+        for k in before:
+            assert after[k][0] >= before[k][0] and after[k][1] <= before[k][1]
+
+
+# --------------------------------------------------------------------------- the examples
+
+
+def test_examples_behave_as_the_report_says():
+    nlp = {r["atom"]: r["state"] for r in run(nlp_proposal())["rows"]}
+    assert nlp["BornIn(curie,europe)"] == "true" and nlp["BornIn(curie,asia)"] == "false"
+    assert nlp["BornIn(curie,france)"] == "unknown"
+    vision = run(vision_proposal())
+    assert vision["loss"] == 0 and {r["atom"]: r["state"] for r in vision["rows"]}["Bicycle"] == "true"
+    conflict = run(vision_proposal(bicycle_detector=(0.125, 0.5)))
+    assert conflict["loss"] > 0
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (([0.5, 1.5], [1, 1], 1.0), r"\[0, 1\]"),
+        (([0.5, 0.5], [1, -1], 1.0), "non-negative"),
+        (([0.5, 0.5], [1, 1, 1], 1.0), "shapes"),
+        (([0.5, 0.5], [1, 1], float("nan")), "beta"),
+        (([0.5, np.nan], [1, 1], 1.0), r"\[0, 1\]"),
+    ],
+)
+@pytest.mark.parametrize("f", [lnn.weighted_and, lnn.weighted_or])
+def test_bad_input_names_the_problem(f, args, needle):
+    with pytest.raises(ValueError, match=f"Problem 14.*{needle}"):
+        f(*args)
+
+
+def test_bad_theory_names_the_problem():
+    m = lnn.LNN()
+    m.atom("a")
+    with pytest.raises(ValueError, match="Problem 14.*used twice"):
+        m.atom("a")
+    with pytest.raises(ValueError, match="Problem 14.*not defined"):
+        m.conj("a", "b")
+
+
+# --------------------------------------------------------------------------- the claims
+
+
+def test_all_claims_pass(derivation):
+    assert [c.id for c in lnn.verify(derivation) if not c.passed] == []
+
+
+def test_downward_rule_at_the_wrong_corner_is_caught(derivation, monkeypatch):
+    """A plausible slip: bounding x_i from below with the other operands at their *lower* bounds."""
+
+    def wrong(L, U, Lf, Uf, w, beta):
+        L, U, w = (np.asarray(a, dtype=float) for a in (L, U, w))
+        newL, newU = L.copy(), U.copy()
+        slack = w * (1.0 - L)
+        for i in range(len(w)):
+            if Lf > 0:
+                newL[i] = max(newL[i], 1.0 - (beta - Lf - (slack.sum() - slack[i])) / w[i])
+            if Uf < 1:
+                newU[i] = min(newU[i], 1.0 - (beta - Uf - (slack.sum() - slack[i])) / w[i])
+        return newL, newU
+
+    monkeypatch.setattr(lnn, "and_downward", wrong)
+    claims = {c.id: c for c in lnn.verify(derivation)}
+    assert not claims["p14.and_downward"].passed and not claims["p14.modus_ponens"].passed
+
+
+def test_or_with_the_bias_sign_flipped_is_caught(derivation, monkeypatch):
+    real = lnn.weighted_or
+    monkeypatch.setattr(lnn, "weighted_or", lambda x, w, beta=1.0: real(x, w, 2.0 - beta) if beta != 1.0 else real(x, w, beta))
+    claims = {c.id: c for c in lnn.verify(derivation)}
+    assert not claims["p14.de_morgan"].passed
