@@ -1,10 +1,19 @@
 """Problem 1: backpropagation for an L-layer MLP.
 
 The network (assignment Eq. 1): h^(0) = x, z^(l) = W^(l) h^(l-1) + b^(l), h^(l) = f^(l)(z^(l)),
-y = softmax(z^(L)); the loss (Eq. 2) J = -sum_{(x,t)} t^T ln y + lambda ||Theta||^2 over the
-minibatch, Theta the weights only.  We derive the output-layer error delta_z^(L) = y - t with
-SymPy for a symbolic number of classes K, and verify the implemented gradients against
-central finite differences of the implemented loss.
+y = softmax(z^(L)).  The loss (Eq. 2) is J = -sum_{(x,t) in D} t^T ln y + lambda ||Theta||^2,
+summed over the minibatch D, with Theta the weights only (no biases, no factor 1/2).  We state
+(i) delta_z = delta_h (.) f'(z), for ReLU delta_h (.) 1[z > 0]; (ii) delta_h^(l-1) = W^(l)T delta_z^(l);
+(iii) Delta W^(l) = sum_D delta_z^(l) h^(l-1)T + 2 lambda W^(l), Delta b^(l) = sum_D delta_z^(l);
+(iv) delta_z^(L) = y - t, derived by SymPy for a symbolic number of classes K; and (v) the
+minibatch-SGD algorithm, implemented below by :func:`gradients` and :func:`sgd`.
+
+Checks, each by a route that does not reuse the formula it checks:
+
+* exact: on a small network whose every entry is a SymPy symbol, SymPy differentiates the
+  scalar J entry by entry and the formulas (i)-(iii) equal those derivatives exactly;
+* numeric: the implementation :func:`gradients` against central finite differences of
+  :func:`loss` on random networks with L = 1, ..., 5 layers.
 """
 
 from __future__ import annotations
@@ -12,142 +21,667 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
-from derivations.tex import vec
+from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
+from derivations.tex import tex, vec
 
-__all__ = ["loss", "gradients", "derive", "verify", "output_delta"]
+__all__ = ["loss", "gradients", "sgd", "derive", "verify", "output_delta", "LAYER_SIZES"]
+
+#: Layer widths (d_0, d_1, K) of the three-layer MLP of the assignment's Figure 1, as the
+#: code uses them: the training run (figure p01_training) uses this very network, and the
+#: TikZ drawing (figure p01_mlp) is made from it.
+LAYER_SIZES = (2, 6, 3)
+
+FD_STEP = 1e-6  # central-difference step for the float64 check
+FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
+
+
+# --------------------------------------------------------------------------- notation
+# Printing: SymPy's MatAdd prints its terms sorted (-t + y); InOrder keeps the order written.
+# MinibatchSum prints sum over (x, t) in D, which SymPy's Sum (scalars only) cannot hold.
+
+
+class InOrder(sp.MatAdd):
+    """A matrix sum printed in the order its terms are given."""
+
+    def _latex(self, printer):
+        return printer._print_Add(self, order="none")
+
+
+class MinibatchSum(sp.MatrixExpr):
+    """The sum over the minibatch D of a per-example matrix expression (printing only)."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, arg)
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+    def _latex(self, printer):
+        return r"\sum_{(\mathbf{x},\mathbf{t})\in\mathcal{D}} " + printer._print(self.args[0])
+
+
+def _layer_symbols():
+    """Vectors and matrices of layer l, named as in the assignment.
+
+    Names with a superscript are wrapped in braces so that a transpose prints as
+    ``{\\mathbf{W}^{(l)}}^{\\top}`` rather than a double superscript.
+    """
+    n, p = sp.symbols("d_l d_{l-1}", integer=True, positive=True)
+    return {
+        "dz": vec(r"\delta", n, sup="(l)", sub="z"),
+        "dh": vec(r"\delta", n, sup="(l)", sub="h"),
+        "dz_prev": vec(r"\delta", p, sup="(l-1)", sub="z"),
+        "dh_prev": vec(r"\delta", p, sup="(l-1)", sub="h"),
+        "fprime": sp.MatrixSymbol(r"f^{(l)\prime}\!\left(\mathbf{z}^{(l)}\right)", n, 1),
+        "relu_mask": sp.MatrixSymbol(r"\mathbf{1}\!\left[\mathbf{z}^{(l)} > \mathbf{0}\right]", n, 1),
+        "W": sp.MatrixSymbol(r"{\mathbf{W}^{(l)}}", n, p),
+        "h_prev": sp.MatrixSymbol(r"{\mathbf{h}^{(l-1)}}", p, 1),
+        "dW": sp.MatrixSymbol(r"\Delta\mathbf{W}^{(l)}", n, p),
+        "db": sp.MatrixSymbol(r"\Delta\mathbf{b}^{(l)}", n, 1),
+        "lam": sp.Symbol(r"\lambda", positive=True),
+    }
 
 
 # --------------------------------------------------------------------------- derivation
 
 
 def output_delta():
-    """delta_z^(L) for softmax + cross-entropy, derived for a symbolic number of classes K.
+    """delta_z^(L) of softmax + cross-entropy for one example, derived for a symbolic K.
 
-    Returns ``(component, K)``: the j-th component of dJ/dz^(L) for one example, simplified with
-    sum_k t_k = 1, as a SymPy expression in indexed y_j, t_j.
+    Returns ``(component, steps)``: the j-th component of dJ/dz^(L) after using
+    sum_k t_k = 1 (an expression in indexed ``y[j]``, ``t[j]``), and the intermediate SymPy
+    expressions of the derivation (for the report).
+
+    Example
+    -------
+    >>> component, _ = output_delta()
+    >>> component
+    -t[j] + y[j]
     """
     K = sp.Symbol("K", integer=True, positive=True)
     k, j, i = sp.symbols("k j i", integer=True, positive=True)
-    z = sp.IndexedBase("z")
-    t = sp.IndexedBase("t")
-    y = sp.IndexedBase("y")
-    softmax_k = sp.exp(z[k]) / sp.Sum(sp.exp(z[i]), (i, 1, K))
-    J = -sp.Sum(t[k] * sp.log(softmax_k), (k, 1, K))
-    # d/dz_j of -sum_k t_k (z_k - log sum_i e^{z_i}) = -t_j + (sum_k t_k) e^{z_j} / sum_i e^{z_i}
-    J_expanded = -sp.Sum(t[k] * z[k], (k, 1, K)) + sp.Sum(t[k], (k, 1, K)) * sp.log(sp.Sum(sp.exp(z[i]), (i, 1, K)))
-    dJ = sp.diff(J_expanded, z[j])
-    dJ = dJ.doit().subs(sp.Sum(t[k], (k, 1, K)), 1)
-    dJ = sp.simplify(dJ.replace(lambda e: isinstance(e, sp.Sum), lambda e: e))
-    dJ = dJ.subs(sp.exp(z[j]) / sp.Sum(sp.exp(z[i]), (i, 1, K)), y[j])
-    dJ = sp.refine(sp.simplify(dJ), sp.Q.le(j, K))  # j is one of the K classes
-    return dJ, (J, z, t, y, K, j)
+    z, t, y = sp.IndexedBase("z"), sp.IndexedBase("t"), sp.IndexedBase("y")
+    normaliser = sp.Sum(sp.exp(z[i]), (i, 1, K))
+    log_y = sp.expand_log(sp.log(sp.exp(z[k]) / normaliser), force=True)  # z_k - ln sum_i e^{z_i}
+    # J = -sum_k t_k ln y_k, with the k-free factor ln sum_i e^{z_i} taken out of the sum.
+    J = -sp.Sum(t[k] * z[k], (k, 1, K)) + sp.Sum(t[k], (k, 1, K)) * sp.log(normaliser)
+    dJ = sp.diff(J, z[j]).doit()
+    dJ = sp.refine(dJ, sp.Q.ge(j, 1) & sp.Q.le(j, K))  # j is one of the K classes
+    one_hot = dJ.subs(sp.Sum(t[k], (k, 1, K)), 1)  # sum_k t_k = 1
+    component = one_hot.subs(sp.exp(z[j]) / normaliser, y[j])
+    steps = {"log_y": (sp.log(y[k]), log_y), "J": J, "dJ": dJ, "one_hot": one_hot}
+    return component, steps
+
+
+def _jacobian_of_activation(n: int = 3):
+    """dh/dz for h = f(z) elementwise, n units: SymPy finds it diagonal."""
+    f = sp.Function("f")
+    zs = sp.Matrix(sp.symbols(f"z_1:{n + 1}"))
+    h = zs.applyfunc(f)
+    jac = h.jacobian(zs)
+    fprime = sp.Function(r"f^{\prime}")
+    return jac.replace(lambda e: isinstance(e, sp.Derivative), lambda e: fprime(e.variables[0]))
+
+
+def _jacobian_of_affine(n: int = 2, p: int = 3):
+    """dz/dh for z = W h + b, with W (n x p): SymPy finds W itself."""
+    W = sp.Matrix(n, p, lambda r, c: sp.Symbol(f"W_{{{r + 1}{c + 1}}}"))
+    h = sp.Matrix(sp.symbols(f"h_1:{p + 1}"))
+    b = sp.Matrix(sp.symbols(f"b_1:{n + 1}"))
+    return (W * h + b).jacobian(h), W
 
 
 def derive() -> Derivation:
-    component, _ = output_delta()
+    s = _layer_symbols()
     K = sp.Symbol("K", integer=True, positive=True)
-    delta = vec(r"\delta", K, sup="(L)", sub="z")
-    yv, tv = vec("y", K), vec("t", K)
-    statement = sp.Eq(delta, sp.MatMul(1, yv) - tv, evaluate=False)
-    return Derivation(
-        problem=1,
-        equations={"p1.delta_output": statement},
-        context={"delta_component": component},
+    equations = {
+        "p1.delta_z": sp.Eq(s["dz"], sp.HadamardProduct(s["dh"], s["fprime"]), evaluate=False),
+        "p1.delta_z_relu": sp.Eq(s["dz"], sp.HadamardProduct(s["dh"], s["relu_mask"]), evaluate=False),
+        "p1.delta_h": sp.Eq(s["dh_prev"], s["W"].T * s["dz"], evaluate=False),
+        "p1.grad_W": sp.Eq(
+            s["dW"], InOrder(MinibatchSum(s["dz"] * s["h_prev"].T), 2 * s["lam"] * s["W"], evaluate=False)
+        ),
+        "p1.grad_b": sp.Eq(s["db"], MinibatchSum(s["dz"]), evaluate=False),
+        "p1.delta_output": sp.Eq(
+            vec(r"\delta", K, sup="(L)", sub="z"), InOrder(vec("y", K), -vec("t", K), evaluate=False)
+        ),
+        "p1.backprop_fd": sp.Le(
+            sp.Symbol(r"\max_{L \le 5}\,\varepsilon_{\mathrm{rel}}"), sp.Symbol("10^{%d}" % round(np.log10(FD_TOLERANCE))), evaluate=False
+        ),
+    }
+    component, steps = output_delta()
+    jac_h = _jacobian_of_activation()
+    jac_z, W_small = _jacobian_of_affine()
+    ln = {"ln_notation": True}
+    context = {
+        "layer_sizes": LAYER_SIZES,
+        "jacobian_h": tex(sp.Eq(sp.Symbol(r"\frac{\partial \mathbf{h}}{\partial \mathbf{z}}"), jac_h, evaluate=False)),
+        "jacobian_z": tex(
+            sp.Eq(sp.Symbol(r"\frac{\partial \mathbf{z}}{\partial \mathbf{h}}"), jac_z, evaluate=False)
+        ),
+        "log_y": tex(sp.Eq(*steps["log_y"], evaluate=False), **ln),
+        "J_one": tex(steps["J"], **ln),
+        "dJ": tex(steps["dJ"], **ln),
+        "dJ_one_hot": tex(steps["one_hot"], **ln),
+        "delta_component": tex(component, order="none"),
+        "fd_step": FD_STEP,
+        "fd_tolerance": FD_TOLERANCE,
+    }
+    context.update(_experiments())
+    figures = (
+        Figure("p01_mlp", "figures.mlp:network_tikz", {"sizes": LAYER_SIZES}, kind="tikz"),
+        Figure(
+            "p01_training", "figures.mlp:training", context["training"], width=6.0, height=2.5, ncols=2
+        ),
+        Figure("p01_fd_steps", "figures.mlp:fd_steps", context["fd_steps"], width=4.2, height=2.7),
     )
+    return Derivation(problem=1, equations=equations, context=context, figures=figures)
 
 
 # --------------------------------------------------------------------------- numeric API
 
 
-def _forward(weights, biases, X):
-    hs, zs = [X], []
-    h = X
-    for l, (W, b) in enumerate(zip(weights, biases)):
-        z = h @ W.T + b
+def _as_network(weights, biases, X, T, lam):
+    """Float arrays of the inputs, after checking every shape; ValueError says what is wrong."""
+    if len(weights) == 0:
+        raise ValueError("weights is empty: an MLP needs at least one layer (the output layer)")
+    if len(weights) != len(biases):
+        raise ValueError(f"{len(weights)} weight matrices but {len(biases)} bias vectors; one of each per layer")
+    Ws = [np.asarray(W, dtype=float) for W in weights]
+    bs = [np.asarray(b, dtype=float) for b in biases]
+    X = np.asarray(X, dtype=float)
+    T = np.asarray(T, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be (m, d_0) with one example per row; got shape {X.shape}")
+    width = X.shape[1]
+    for l, (W, b) in enumerate(zip(Ws, bs), start=1):
+        if W.ndim != 2:
+            raise ValueError(f"weights[{l - 1}] (W^({l})) must be a matrix (d_{l}, d_{l - 1}); got shape {W.shape}")
+        if W.shape[1] != width:
+            raise ValueError(
+                f"weights[{l - 1}] (W^({l})) has shape {W.shape}, but its input has {width} units: "
+                f"expected ({W.shape[0]}, {width})"
+            )
+        if b.shape != (W.shape[0],):
+            raise ValueError(f"biases[{l - 1}] (b^({l})) has shape {b.shape}; expected ({W.shape[0]},) to match W^({l})")
+        width = W.shape[0]
+    if T.shape != (X.shape[0], width):
+        raise ValueError(
+            f"T has shape {T.shape}; expected (m, K) = ({X.shape[0]}, {width}): one row per example of X and "
+            f"one column per output unit"
+        )
+    if T.size and not np.allclose(T.sum(axis=1), 1.0):
+        raise ValueError("each row of T must sum to 1 (one-hot targets); delta_z^(L) = y - t uses it")
+    if not np.isfinite(lam):
+        raise ValueError(f"lam must be a finite number; got {lam!r}")
+    return Ws, bs, X, T, float(lam)
+
+
+def _forward(Ws, bs, X):
+    """Algorithm 1, lines 7-11, for all m rows of X at once: the h^(l), z^(l) and ln y."""
+    hs, zs = [X], []  # line 7: h^(0) = x; hs[l] = h^(l), zs[l - 1] = z^(l), one example per row
+    for l, (W, b) in enumerate(zip(Ws, bs), start=1):  # line 8
+        z = hs[-1] @ W.T + b  # line 9: z^(l) = W^(l) h^(l-1) + b^(l)
         zs.append(z)
-        if l < len(weights) - 1:
-            h = np.maximum(z, 0.0)
-            hs.append(h)
-    zL = zs[-1]
-    zL = zL - zL.max(axis=1, keepdims=True)
-    logy = zL - np.log(np.exp(zL).sum(axis=1, keepdims=True))
-    return hs, zs, logy
+        if l < len(Ws):
+            hs.append(np.maximum(z, 0.0))  # line 10: h^(l) = max(z^(l), 0) if l < L
+    z_L = zs[-1] - zs[-1].max(axis=1, keepdims=True)  # line 11: ln softmax(z^(L)), computed stably
+    log_y = z_L - np.log(np.exp(z_L).sum(axis=1, keepdims=True))
+    return hs, zs, log_y
 
 
 def loss(weights, biases, X, T, lam):
-    """J of Eq. 2: summed cross-entropy over the minibatch plus lam * sum of squared weights."""
-    _, _, logy = _forward(weights, biases, X)
-    return float(-(T * logy).sum() + lam * sum(float((W**2).sum()) for W in weights))
+    """J of Eq. 2: the cross-entropy summed over the minibatch plus lam * sum of squared weights.
+
+    Parameters
+    ----------
+    weights, biases:
+        ``weights[l]`` is W^(l+1) of shape (d_{l+1}, d_l), as in z = W x + b; ``biases[l]`` is
+        b^(l+1) of shape (d_{l+1},).  Hidden layers use ReLU, the output layer softmax.
+    X, T:
+        Inputs (m, d_0), one example per row, and one-hot targets (m, K).
+    lam:
+        The weight of lambda ||Theta||^2 (weights only, no factor 1/2).
+
+    Raises
+    ------
+    ValueError
+        When the shapes do not fit together (the message names the array and the shapes).
+    """
+    Ws, bs, X, T, lam = _as_network(weights, biases, X, T, lam)
+    _, _, log_y = _forward(Ws, bs, X)
+    return float(-(T * log_y).sum() + lam * sum(float((W**2).sum()) for W in Ws))
 
 
 def gradients(weights, biases, X, T, lam):
-    """(dweights, dbiases) of :func:`loss` by backpropagation; same shapes as the inputs."""
-    hs, zs, logy = _forward(weights, biases, X)
-    delta_z = np.exp(logy) - T  # (m, K): y - t per example
-    dW, db = [None] * len(weights), [None] * len(weights)
-    for l in range(len(weights) - 1, -1, -1):
-        dW[l] = delta_z.T @ hs[l] + 2 * lam * weights[l]
-        db[l] = delta_z.sum(axis=0)
-        if l > 0:
-            delta_h = delta_z @ weights[l]
-            delta_z = delta_h * (zs[l - 1] > 0)
+    """(dweights, dbiases) of :func:`loss` by backpropagation: Algorithm 1, lines 5-17.
+
+    Takes the arguments of :func:`loss` and returns lists with the shapes of ``weights`` and
+    ``biases``.  Line 6's loop over the examples is vectorised: every line acts on all m rows
+    at once, so the sum over the minibatch of delta_z^(l) h^(l-1)T is ``delta_z.T @ h``.
+
+    Example
+    -------
+    >>> W, b = [np.zeros((3, 2))], [np.zeros(3)]
+    >>> dW, db = gradients(W, b, np.ones((1, 2)), np.eye(3)[:1], lam=0.1)
+    >>> db[0]  # y - t with y uniform
+    array([-0.66666667,  0.33333333,  0.33333333])
+    """
+    Ws, bs, X, T, lam = _as_network(weights, biases, X, T, lam)
+    L = len(Ws)
+    dW = [2 * lam * W for W in Ws]  # line 5: Delta W^(l) = 2 lambda W^(l)
+    db = [np.zeros_like(b) for b in bs]  # line 5: Delta b^(l) = 0
+    hs, zs, log_y = _forward(Ws, bs, X)  # lines 6-11: every example (row) of the minibatch
+    delta_z = np.exp(log_y) - T  # line 12: delta_z^(L) = y - t
+    for l in range(L, 0, -1):  # line 13
+        dW[l - 1] += delta_z.T @ hs[l - 1]  # line 14: += delta_z^(l) h^(l-1)T, summed over rows
+        db[l - 1] += delta_z.sum(axis=0)  # line 14: += delta_z^(l), summed over rows
+        if l > 1:  # line 15
+            delta_h = delta_z @ Ws[l - 1]  # line 16: delta_h^(l-1) = W^(l)T delta_z^(l)
+            delta_z = delta_h * (zs[l - 2] > 0)  # line 17: delta_z^(l-1) = delta_h (.) 1[z^(l-1) > 0]
     return dW, db
 
 
-# --------------------------------------------------------------------------- verification
+def sgd(weights, biases, X, T, lam, *, learning_rate, batch_size, epochs, seed=0):
+    """Algorithm 1: minibatch SGD with :func:`gradients`; returns (weights, biases, history).
+
+    ``weights``, ``biases`` are the initial parameters (line 1; not modified).  ``history``
+    holds the mean cross-entropy -t^T ln y over the whole data set before training and after
+    every epoch.
+    """
+    Ws, bs, X, T, lam = _as_network(weights, biases, X, T, lam)
+    Ws, bs = [W.copy() for W in Ws], [b.copy() for b in bs]  # line 1
+    rng = np.random.default_rng(seed)
+    m = len(X)
+    history = [loss(Ws, bs, X, T, 0.0) / m]
+    for _ in range(epochs):  # line 2
+        order = rng.permutation(m)  # line 3: shuffle D, cut it into minibatches
+        for start in range(0, m, batch_size):  # line 4
+            rows = order[start : start + batch_size]
+            dW, db = gradients(Ws, bs, X[rows], T[rows], lam)  # lines 5-17
+            for l in range(len(Ws)):  # line 18
+                Ws[l] -= learning_rate * dW[l]
+                bs[l] -= learning_rate * db[l]
+        history.append(loss(Ws, bs, X, T, 0.0) / m)
+    return Ws, bs, history
 
 
-def _central_differences(f, arrays, eps=1e-6):
+def random_network(rng, sizes, m):
+    """Random weights, biases, inputs and one-hot targets for layer widths ``sizes``."""
+    L = len(sizes) - 1
+    Ws = [rng.normal(size=(sizes[l + 1], sizes[l])) / np.sqrt(sizes[l]) for l in range(L)]
+    bs = [rng.normal(size=sizes[l + 1]) * 0.5 for l in range(L)]
+    X = rng.normal(size=(m, sizes[0]))
+    T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=m)]
+    return Ws, bs, X, T
+
+
+# --------------------------------------------------------------------------- exact check
+
+
+class _SymbolicNet:
+    """A small MLP whose weights, biases and inputs are SymPy symbols, one-hot targets fixed.
+
+    ``f`` is the hidden activation (a SymPy function of one argument).  Layers are numbered
+    1..L as in the assignment; ``J_from_z(l, Z)`` and ``J_from_h(l, H)`` give the loss as a
+    function of free per-example values of z^(l) or h^(l), so that SymPy can differentiate
+    J directly with respect to them.
+    """
+
+    def __init__(self, f, sizes=(2, 3, 2), m=2):
+        self.f, self.sizes, self.m, self.L = f, sizes, m, len(sizes) - 1
+        self.W = {
+            l: sp.Matrix(sizes[l], sizes[l - 1], lambda r, c, l=l: sp.Symbol(f"w{l}_{r}{c}"))
+            for l in range(1, self.L + 1)
+        }
+        self.b = {l: sp.Matrix(sizes[l], 1, lambda r, c, l=l: sp.Symbol(f"b{l}_{r}")) for l in range(1, self.L + 1)}
+        self.X = [sp.Matrix(sizes[0], 1, lambda r, c, i=i: sp.Symbol(f"x{i}_{r}")) for i in range(m)]
+        K = sizes[-1]
+        self.T = [sp.Matrix(K, 1, lambda r, c, i=i: 1 if r == i % K else 0) for i in range(m)]
+        self.lam = sp.Symbol("lambda", positive=True)
+
+    def regulariser(self):
+        return self.lam * sum(sum(w**2 for w in W) for W in self.W.values())
+
+    def J_from_z(self, l, Z):
+        if l == self.L:  # -sum_i t_i^T ln softmax(z_i^(L)): the loss of Eq. 2, as written
+            ce = 0
+            for z, t in zip(Z, self.T):
+                e = z.applyfunc(sp.exp)
+                ce -= sum(t[k] * sp.log(e[k] / sum(e)) for k in range(len(t)))
+            return ce + self.regulariser()
+        return self.J_from_h(l, [z.applyfunc(self.f) for z in Z])
+
+    def J_from_h(self, l, H):
+        return self.J_from_z(l + 1, [self.W[l + 1] * h + self.b[l + 1] for h in H])
+
+    def J(self):
+        return self.J_from_h(0, self.X)
+
+    def forward(self):
+        """h^(l) and z^(l) of every example as expressions in the symbols."""
+        h, z = {0: self.X}, {}
+        for l in range(1, self.L + 1):
+            z[l] = [self.W[l] * hi + self.b[l] for hi in h[l - 1]]
+            h[l] = [zi.applyfunc(self.f) for zi in z[l]]
+        return h, z
+
+    def free(self, name, l):
+        return [sp.Matrix(self.sizes[l], 1, lambda r, c, i=i: sp.Symbol(f"{name}{l}_{i}_{r}")) for i in range(self.m)]
+
+
+def _grad(J, vectors):
+    """dJ/dv for each per-example column vector v, differentiated entry by entry."""
+    return [v.applyfunc(lambda s: sp.diff(J, s)) for v in vectors]
+
+
+def _fprime(f, values):
+    s = sp.Dummy("s")
+    d = sp.diff(f(s), s)
+    return values.applyfunc(lambda v: d.subs(s, v))
+
+
+def _check_delta_z(net, l, indicator=None):
+    """delta_z^(l) - delta_h^(l) (.) f'(z^(l)), both sides by direct differentiation of J."""
+    Z = net.free("zeta", l)
+    H = net.free("eta", l)
+    dz = _grad(net.J_from_z(l, Z), Z)
+    dh = _grad(net.J_from_h(l, H), H)
+    at_h = {h: v for i in range(net.m) for h, v in zip(H[i], Z[i].applyfunc(net.f))}
+    residual = []
+    for i in range(net.m):
+        dh_i = dh[i].xreplace(at_h)  # evaluated at h^(l) = f(z^(l))
+        slope = Z[i].applyfunc(indicator) if indicator else _fprime(net.f, Z[i])
+        residual.append(dz[i] - dh_i.multiply_elementwise(slope))
+    return sp.Matrix.vstack(*residual)
+
+
+def _check_delta_h(net, l):
+    """delta_h^(l-1) - W^(l)T delta_z^(l), both sides by direct differentiation of J."""
+    H = net.free("eta", l - 1)
+    Z = net.free("zeta", l)
+    dh = _grad(net.J_from_h(l - 1, H), H)
+    dz = _grad(net.J_from_z(l, Z), Z)
+    at_h = {z: v for i in range(net.m) for z, v in zip(Z[i], net.W[l] * H[i] + net.b[l])}
+    return sp.Matrix.vstack(*[dh[i] - net.W[l].T * dz[i].subs(at_h) for i in range(net.m)])
+
+
+def _backprop_symbolic(net, indicator=None):
+    """Algorithm 1 on the symbolic network, every step a formula of (i)-(iv)."""
+    h, z = net.forward()
+    dW, db = {}, {}
+    delta = []
+    for zi, t in zip(z[net.L], net.T):
+        e = zi.applyfunc(sp.exp)
+        delta.append(e / sum(e) - t)  # (iv) y - t
+    for l in range(net.L, 0, -1):
+        dW[l] = sum((d * hi.T for d, hi in zip(delta, h[l - 1])), sp.zeros(*net.W[l].shape)) + 2 * net.lam * net.W[l]
+        db[l] = sum(delta, sp.zeros(*net.b[l].shape))  # (iii)
+        if l > 1:
+            delta_h = [net.W[l].T * d for d in delta]  # (ii)
+            slopes = [zi.applyfunc(indicator) if indicator else _fprime(net.f, zi) for zi in z[l - 1]]
+            delta = [dh.multiply_elementwise(s) for dh, s in zip(delta_h, slopes)]  # (i)
+    return dW, db
+
+
+def _check_parameter_gradients(net, indicator=None):
+    """Delta W^(l), Delta b^(l) of Algorithm 1 minus dJ/dW, dJ/db differentiated entry by entry."""
+    J = net.J()
+    dW, db = _backprop_symbolic(net, indicator)
+    res_W = [dW[l] - net.W[l].applyfunc(lambda w: sp.diff(J, w)) for l in dW]
+    res_b = [db[l] - net.b[l].applyfunc(lambda b: sp.diff(J, b)) for l in db]
+    return res_W, res_b
+
+
+def _relu(s):
+    return sp.Max(s, 0)
+
+
+def _relu_indicator(s):
+    """1[s > 0]: SymPy's derivative of Max(s, 0) is Heaviside(s)."""
+    return sp.Heaviside(s)
+
+
+def _flat(mats):
+    return sp.Matrix.vstack(*[M.reshape(len(M), 1) for M in mats])
+
+
+def _numerators(residual):
+    """The residual's entries r as expanded numerators n of r = n / d: zero, or the first n != 0.
+
+    The denominators are products of the softmax normalisers sum_k exp(z_k), never zero, so
+    r = 0 exactly when n expands to 0.  (This is SymPy's together + expand; a general simplify
+    reaches the same zeros some twenty times more slowly.)
+    """
+    numerators = residual.applyfunc(lambda r: sp.expand(sp.fraction(sp.together(r))[0]))
+    # A failed check reports (and lets the ledger simplify) only its first non-zero entry.
+    return next((n for n in numerators if n != 0), sp.zeros(*numerators.shape))
+
+
+# --------------------------------------------------------------------------- numeric check
+
+
+def central_differences(f, arrays, step=FD_STEP):
+    """(f(a + step e_k) - f(a - step e_k)) / (2 step) for every entry k of every array (in place, restored)."""
     grads = []
     for A in arrays:
         G = np.zeros_like(A)
         for idx in np.ndindex(A.shape):
             old = A[idx]
-            A[idx] = old + eps
-            fp = f()
-            A[idx] = old - eps
-            fm = f()
+            A[idx] = old + step
+            f_plus = f()
+            A[idx] = old - step
+            f_minus = f()
             A[idx] = old
-            G[idx] = (fp - fm) / (2 * eps)
+            G[idx] = (f_plus - f_minus) / (2 * step)
         grads.append(G)
     return grads
 
 
+def _fd_error(Ws, bs, X, T, lam, step=FD_STEP):
+    """Relative error between :func:`gradients` and central differences of :func:`loss`."""
+    dW, db = gradients(Ws, bs, X, T, lam)
+    num = central_differences(lambda: loss(Ws, bs, X, T, lam), Ws + bs, step)
+    exact = np.concatenate([g.ravel() for g in dW + db])
+    return relative_error(exact, np.concatenate([g.ravel() for g in num]))
+
+
+def _fd_networks(seed=0, depths=range(1, 6)):
+    """Random networks for the finite-difference check, clear of ReLU's kink.
+
+    A pre-activation within 1e3 steps of 0 could flip sign under a perturbation, where J is
+    not differentiable; such draws are redrawn (and counted).
+    """
+    rng = np.random.default_rng(seed)
+    nets, redrawn = [], 0
+    for L in depths:
+        while True:
+            sizes = [int(s) for s in rng.integers(2, 7, size=L + 1)]
+            m = int(rng.integers(5, 9))
+            Ws, bs, X, T = random_network(rng, sizes, m)
+            lam = float(rng.uniform(0.05, 0.5))
+            _, zs, _ = _forward(Ws, bs, X)
+            hidden = zs[:-1]  # the output layer has no ReLU
+            if all(np.abs(z).min() > 1e3 * FD_STEP for z in hidden):
+                nets.append((sizes, m, lam, Ws, bs, X, T))
+                break
+            redrawn += 1
+    return nets, redrawn
+
+
 def verify(derivation: Derivation):
+    eq = derivation.equations
     claims = []
-    component = derivation.context["delta_component"]
+
+    component, _ = output_delta()
     y, t = sp.IndexedBase("y"), sp.IndexedBase("t")
     j = sp.Symbol("j", integer=True, positive=True)
     claims.append(
         symbolic_claim(
             "p1.delta_output",
-            derivation.equations["p1.delta_output"],
+            eq["p1.delta_output"],
             component - (y[j] - t[j]),
             method="SymPy differentiation of softmax cross-entropy, symbolic K",
         )
     )
-    rng = np.random.default_rng(0)
-    worst = 0.0
-    for L in range(1, 5):
-        sizes = [int(s) for s in rng.integers(2, 5, size=L + 1)]
-        weights = [rng.normal(size=(sizes[l + 1], sizes[l])) for l in range(L)]
-        biases = [rng.normal(size=sizes[l + 1]) for l in range(L)]
-        m = 5
-        X = rng.normal(size=(m, sizes[0]))
-        T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=m)]
-        lam = 0.1
-        dW, db = gradients(weights, biases, X, T, lam)
-        num = _central_differences(lambda: loss(weights, biases, X, T, lam), weights + biases)
-        worst = max(worst, relative_error(np.concatenate([g.ravel() for g in dW + db]), np.concatenate([g.ravel() for g in num])))
+
+    f = sp.Function("f")
+    smooth, relu = _SymbolicNet(f), _SymbolicNet(_relu)
+    small = "sizes (2, 3, 2), m = 2, all entries symbols, targets one-hot"
+    claims.append(
+        symbolic_claim(
+            "p1.delta_z",
+            eq["p1.delta_z"],
+            _numerators(_check_delta_z(smooth, 1)),
+            where="derivations.mlp:_check_delta_z",
+            method="exact: SymPy dJ/dz and dJ/dh entry by entry, generic f",
+            reproduce=small,
+        )
+    )
+    claims.append(
+        symbolic_claim(
+            "p1.delta_z_relu",
+            eq["p1.delta_z_relu"],
+            _numerators(_check_delta_z(relu, 1, _relu_indicator)),
+            where="derivations.mlp:_check_delta_z",
+            method="exact: SymPy dJ/dz and dJ/dh entry by entry, f = max(z, 0)",
+            reproduce=small,
+        )
+    )
+    claims.append(
+        symbolic_claim(
+            "p1.delta_h",
+            eq["p1.delta_h"],
+            _numerators(sp.Matrix.vstack(_check_delta_h(smooth, 2), _check_delta_h(smooth, 1))),
+            where="derivations.mlp:_check_delta_h",
+            method="exact: SymPy dJ/dh(l-1) and dJ/dz(l) entry by entry, l = 1, 2",
+            reproduce=small,
+        )
+    )
+    res_W, res_b = _check_parameter_gradients(smooth)
+    relu_W, relu_b = _check_parameter_gradients(relu, _relu_indicator)
+    claims.append(
+        symbolic_claim(
+            "p1.grad_W",
+            eq["p1.grad_W"],
+            _numerators(_flat(res_W + relu_W)),
+            where="derivations.mlp:_check_parameter_gradients",
+            method="exact: Algorithm 1 vs SymPy dJ/dW entry by entry (generic f and ReLU)",
+            reproduce=small,
+        )
+    )
+    claims.append(
+        symbolic_claim(
+            "p1.grad_b",
+            eq["p1.grad_b"],
+            _numerators(_flat(res_b + relu_b)),
+            where="derivations.mlp:_check_parameter_gradients",
+            method="exact: Algorithm 1 vs SymPy dJ/db entry by entry (generic f and ReLU)",
+            reproduce=small,
+        )
+    )
+
+    nets, redrawn = _fd_networks()
+    errors = [_fd_error(Ws, bs, X, T, lam) for (_, _, lam, Ws, bs, X, T) in nets]
+    shapes = "; ".join(f"L={len(s) - 1} widths {tuple(s)} m={m}" for s, m, *_ in nets)
     claims.append(
         numeric_claim(
             "p1.backprop_fd",
-            derivation.equations["p1.delta_output"],
-            worst,
-            1e-6,
-            method="central finite differences of J, L = 1..4",
-            reproduce="seed 0, m = 5, lambda = 0.1",
+            eq["p1.backprop_fd"],
+            max(errors),
+            FD_TOLERANCE,
+            where="derivations.mlp:_fd_error",
+            method=f"central differences of J (step {FD_STEP:g}), L = 1 to 5, random widths, m 5 to 8",
+            reproduce=f"derivations.mlp._fd_networks(seed=0): {shapes}; {redrawn} draws near a kink redrawn",
         )
     )
     return claims
+
+
+# --------------------------------------------------------------------------- experiments (figure data)
+
+
+def make_dataset(seed=1, per_class=60):
+    """Three interleaved spiral arms in the plane, one class each (X: (3n, 2), one-hot T)."""
+    rng = np.random.default_rng(seed)
+    K = LAYER_SIZES[-1]
+    X, labels = [], []
+    for k in range(K):
+        r = np.linspace(0.15, 1.0, per_class)
+        angle = 2 * np.pi * k / K + 3.0 * r + rng.normal(scale=0.12, size=per_class)
+        X.append(np.column_stack([r * np.cos(angle), r * np.sin(angle)]))
+        labels.append(np.full(per_class, k))
+    X, labels = np.concatenate(X), np.concatenate(labels)
+    return X, np.eye(K)[labels], labels
+
+
+def _training_run():
+    X, T, labels = make_dataset()
+    rng = np.random.default_rng(2)
+    sizes = LAYER_SIZES
+    Ws = [rng.normal(size=(sizes[l + 1], sizes[l])) * np.sqrt(2.0 / sizes[l]) for l in range(len(sizes) - 1)]
+    bs = [np.zeros(sizes[l + 1]) for l in range(len(sizes) - 1)]
+    setup = {"learning_rate": 0.05, "batch_size": 10, "epochs": 300, "lam": 1e-3, "seed": 3}
+    Ws, bs, history = sgd(
+        Ws,
+        bs,
+        X,
+        T,
+        setup["lam"],
+        learning_rate=setup["learning_rate"],
+        batch_size=setup["batch_size"],
+        epochs=setup["epochs"],
+        seed=setup["seed"],
+    )
+    g = np.linspace(-1.2, 1.2, 121)
+    gx, gy = np.meshgrid(g, g)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    _, _, log_y = _forward(Ws, bs, grid)
+    regions = log_y.argmax(axis=1).reshape(gx.shape)
+    _, _, log_y_train = _forward(Ws, bs, X)
+    accuracy = float((log_y_train.argmax(axis=1) == labels).mean())
+    return {
+        "X": X,
+        "labels": labels,
+        "grid": g,
+        "regions": regions,
+        "history": np.asarray(history),
+        "accuracy": accuracy,
+        **setup,
+    }
+
+
+def _fd_step_sweep(clearance=0.05):
+    """Error of central differences against the step: truncation ~ step^2, round-off ~ eps/step.
+
+    The network is redrawn until every hidden pre-activation is at least ``clearance`` from
+    ReLU's kink, so that no step up to 1e-3 crosses it (crossing would add an O(1) error).
+    """
+    rng = np.random.default_rng(4)
+    sizes, m = (3, 5, 4, 3), 6
+    while True:
+        Ws, bs, X, T = random_network(rng, list(sizes), m)
+        _, zs, _ = _forward(Ws, bs, X)
+        if all(np.abs(z).min() > clearance for z in zs[:-1]):
+            break
+    steps = np.logspace(-12, -3, 28)
+    errors = np.array([_fd_error(Ws, bs, X, T, 0.1, step) for step in steps])
+    return {"steps": steps, "errors": errors, "sizes": sizes, "m": m, "check_step": FD_STEP}
+
+
+def _experiments():
+    training = _training_run()
+    sweep = _fd_step_sweep()
+    best = int(np.argmin(sweep["errors"]))
+    return {
+        "training": training,
+        "fd_steps": sweep,
+        "train_first": training["history"][0],
+        "train_last": training["history"][-1],
+        "train_accuracy": 100 * training["accuracy"],
+        "train_m": len(training["X"]),
+        "fd_best_step": sweep["steps"][best],
+        "fd_best_error": sweep["errors"][best],
+        "fd_sizes": sweep["sizes"],
+    }

@@ -1,0 +1,196 @@
+"""Problem 1 (derivations.mlp): exact symbolic checks, finite differences, shapes, and a wrong gradient caught."""
+
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derivations import mlp
+from derivations.ledger import is_zero
+from derivations.tex import tex
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return mlp.derive()
+
+
+# --------------------------------------------------------------------------- exact (symbolic)
+
+
+def test_output_delta_is_y_minus_t_for_symbolic_K():
+    component, _ = mlp.output_delta()
+    y, t = sp.IndexedBase("y"), sp.IndexedBase("t")
+    j = sp.Symbol("j", integer=True, positive=True)
+    assert sp.expand(component - (y[j] - t[j])) == 0
+
+
+@pytest.mark.parametrize("activation", ["smooth", "relu"])
+def test_delta_z_equals_delta_h_times_slope_exactly(activation):
+    if activation == "smooth":
+        net, indicator = mlp._SymbolicNet(sp.Function("f")), None
+    else:
+        net, indicator = mlp._SymbolicNet(mlp._relu), mlp._relu_indicator
+    assert is_zero(mlp._numerators(mlp._check_delta_z(net, 1, indicator)))
+
+
+@pytest.mark.parametrize("layer", [1, 2])
+def test_delta_h_is_W_transpose_delta_z_exactly(layer):
+    net = mlp._SymbolicNet(sp.Function("f"))
+    assert is_zero(mlp._numerators(mlp._check_delta_h(net, layer)))
+
+
+def test_parameter_gradients_equal_entrywise_derivatives_exactly():
+    net = mlp._SymbolicNet(sp.Function("f"))
+    res_W, res_b = mlp._check_parameter_gradients(net)
+    assert is_zero(mlp._numerators(mlp._flat(res_W + res_b)))
+
+
+def test_verify_catches_a_symbolic_algorithm_without_two_lambda(monkeypatch, derivation):
+    """Algorithm 1 run symbolically with lambda W instead of 2 lambda W fails the exact check."""
+    right = mlp._backprop_symbolic
+
+    def wrong(net, indicator=None):
+        dW, db = right(net, indicator)
+        return {l: dW[l] - net.lam * net.W[l] for l in dW}, db
+
+    monkeypatch.setattr(mlp, "_backprop_symbolic", wrong)
+    claims = {c.id: c for c in mlp.verify(derivation)}
+    assert not claims["p1.grad_W"].passed
+    assert "lambda" in claims["p1.grad_W"].detail
+    assert claims["p1.grad_b"].passed  # the bias gradient was not touched
+
+
+# --------------------------------------------------------------------------- numeric
+
+
+@pytest.mark.parametrize("L", [1, 2, 3, 4, 5])
+def test_gradients_match_central_differences(L):
+    rng = np.random.default_rng(100 + L)
+    sizes = [int(s) for s in rng.integers(2, 6, size=L + 1)]
+    Ws, bs, X, T = mlp.random_network(rng, sizes, m=6)
+    assert mlp._fd_error(Ws, bs, X, T, lam=0.3) <= mlp.FD_TOLERANCE
+
+
+def test_loss_matches_an_independent_evaluation():
+    """J of Eq. 2 written out per example with an explicit softmax."""
+    rng = np.random.default_rng(7)
+    Ws, bs, X, T = mlp.random_network(rng, [3, 4, 2], m=5)
+    lam, J = 0.2, 0.0
+    for x, t in zip(X, T):
+        h = np.maximum(Ws[0] @ x + bs[0], 0)
+        z = Ws[1] @ h + bs[1]
+        y = np.exp(z) / np.exp(z).sum()
+        J -= t @ np.log(y)
+    J += lam * sum((W**2).sum() for W in Ws)
+    assert mlp.loss(Ws, bs, X, T, lam) == pytest.approx(J, rel=1e-12)
+
+
+widths = st.lists(st.integers(1, 5), min_size=2, max_size=5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=widths, m=st.integers(1, 7), lam=st.floats(0.01, 2.0), seed=st.integers(0, 2**32 - 1))
+def test_gradients_have_the_inputs_shapes_and_match_differences(sizes, m, lam, seed):
+    rng = np.random.default_rng(seed)
+    Ws, bs, X, T = mlp.random_network(rng, sizes, m)
+    before = [W.copy() for W in Ws]
+    dW, db = mlp.gradients(Ws, bs, X, T, lam)
+    assert [g.shape for g in dW] == [W.shape for W in Ws]
+    assert [g.shape for g in db] == [b.shape for b in bs]
+    assert all(np.array_equal(a, b) for a, b in zip(before, Ws))  # inputs untouched
+    _, zs, _ = mlp._forward(Ws, bs, X)
+    if all(np.abs(z).min() > 1e-3 for z in zs[:-1]):  # away from ReLU's kink, where J is differentiable
+        assert mlp._fd_error(Ws, bs, X, T, lam) <= mlp.FD_TOLERANCE
+
+
+def test_verify_catches_a_gradient_without_two_lambda(monkeypatch, derivation):
+    right = mlp.gradients
+
+    def dropped_two(weights, biases, X, T, lam):  # lambda W instead of 2 lambda W
+        dW, db = right(weights, biases, X, T, lam)
+        return [g - lam * np.asarray(W) for g, W in zip(dW, weights)], db
+
+    monkeypatch.setattr(mlp, "gradients", dropped_two)
+    claims = {c.id: c for c in mlp.verify(derivation)}
+    assert not claims["p1.backprop_fd"].passed
+    assert claims["p1.backprop_fd"].error > 1e-3
+
+
+def test_verify_passes_every_claim(derivation):
+    claims = mlp.verify(derivation)
+    assert {c.id for c in claims} == set(derivation.equations)
+    assert all(c.passed for c in claims), [c.id for c in claims if not c.passed]
+
+
+def test_sgd_lowers_the_training_loss(derivation):
+    history = derivation.context["training"]["history"]
+    assert history[-1] < history[0] / 10
+    assert derivation.context["train_accuracy"] > 90
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _net():
+    rng = np.random.default_rng(0)
+    return mlp.random_network(rng, [3, 4, 2], m=5)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda Ws, bs, X, T: ([Ws[0].T, Ws[1]], bs, X, T), r"weights\[0\] \(W\^\(1\)\) has shape \(3, 4\).*expected \(3, 3\)"),
+        (lambda Ws, bs, X, T: (Ws, [bs[0][:-1], bs[1]], X, T), r"biases\[0\].*expected \(4,\)"),
+        (lambda Ws, bs, X, T: (Ws, bs[:1], X, T), r"2 weight matrices but 1 bias"),
+        (lambda Ws, bs, X, T: (Ws, bs, X[:, :2], T), r"weights\[0\].*input has 2 units"),
+        (lambda Ws, bs, X, T: (Ws, bs, X[0], T), r"X must be \(m, d_0\)"),
+        (lambda Ws, bs, X, T: (Ws, bs, X, T[:3]), r"T has shape \(3, 2\); expected \(m, K\) = \(5, 2\)"),
+        (lambda Ws, bs, X, T: (Ws, bs, X, 2 * T), r"sum to 1"),
+        (lambda Ws, bs, X, T: ([], [], X, T), r"at least one layer"),
+    ],
+)
+@pytest.mark.parametrize("function", [mlp.loss, mlp.gradients])
+def test_bad_shapes_raise_value_error_saying_what_is_wrong(change, message, function):
+    Ws, bs, X, T = change(*_net())
+    with pytest.raises(ValueError, match=message):
+        function(Ws, bs, X, T, 0.1)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_algorithm_lines_match_the_code_comments():
+    """Every numbered line of Algorithm 1 is implemented, and the code cites only lines that exist."""
+    template = (ROOT / "templates/problems/p01.tex.j2").read_text()
+    body = template[template.index(r"\begin{algorithmic}") : template.index(r"\end{algorithmic}")]
+    numbered = len(re.findall(r"^\s*\\(State|For|If|ElsIf|Else|While)\b", body, flags=re.M))
+    code = (ROOT / "derivations/mlp.py").read_text()
+    cited = set()
+    for first, last in re.findall(r"# lines? (\d+)(?:-(\d+))?", code):
+        cited.update(range(int(first), int(last or first) + 1))
+    assert cited == set(range(1, numbered + 1))
+
+
+def test_statements_print_without_double_superscripts(derivation):
+    for statement in derivation.equations.values():
+        assert not re.search(r"\^\{[^{}]*\}\^", tex(statement)), tex(statement)
+
+
+def test_derivation_pickles(derivation):
+    assert pickle.loads(pickle.dumps(derivation)).equations.keys() == derivation.equations.keys()
+
+
+def test_network_drawing_uses_the_code_layer_sizes(derivation):
+    from figures.mlp import network_tikz
+
+    source = network_tikz({"sizes": mlp.LAYER_SIZES})
+    d0, d1, K = mlp.LAYER_SIZES
+    assert source.count("{$x_") == d0 and source.count("{$h_") == d1 and source.count("{$y_") == K
