@@ -99,9 +99,11 @@ _lam = sp.Symbol(r"\lambda")
 _V = sp.Symbol(r"|\mathcal{V}|", integer=True, positive=True)
 _N, _d, _m, _b = sp.symbols("N d m b", integer=True, positive=True)
 _nlist = sp.Symbol(r"n_{\mathrm{list}}", integer=True, positive=True)
-P_KNN = sp.Symbol(r"p_{\mathrm{kNN}}(y \mid x)")
-P_LM = sp.Symbol(r"p_{\mathrm{LM}}(y \mid x)")
-P_MIX = sp.Symbol(r"p(y \mid x)")
+_y_given_x = sp.Symbol(r"y \mid x")
+# Function applications, not symbols: SymPy then prints (1 - lambda) before p_LM, also after pickling.
+P_KNN = sp.Function(r"p_{\mathrm{kNN}}")(_y_given_x)
+P_LM = sp.Function(r"p_{\mathrm{LM}}")(_y_given_x)
+P_MIX = sp.Function(r"\mathit{p}")(_y_given_x)
 MEM_FLAT = 4 * _N * _d
 MEM_IVFPQ_PER_KEY = _m * _b / 8 + 8
 MEM_IVFPQ = _N * MEM_IVFPQ_PER_KEY + 4 * _d * (_nlist + 2**_b)
@@ -115,7 +117,7 @@ def statements() -> dict:
     return {
         "p11.knn_eq2": sp.Eq(P_KNN, eq2),
         "p11.knn_normalised": sp.Eq(sp.Sum(P_KNN, (_y, 1, _V)), 1),
-        "p11.interp_eq3": sp.Eq(P_MIX, _lam * P_KNN + sp.Mul(sp.UnevaluatedExpr(1 - _lam), P_LM, evaluate=False)),
+        "p11.interp_eq3": sp.Eq(P_MIX, _lam * P_KNN + (1 - _lam) * P_LM),
         "p11.interp_normalised": sp.Eq(sp.Sum(P_MIX, (_y, 1, _V)), 1),
         "p11.flat_exact": sp.Eq(sp.Symbol(r"\mathrm{recall@}k(\texttt{IndexFlatL2})"), 1),
         "p11.ivf_scan": sp.Eq(
