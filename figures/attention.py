@@ -43,7 +43,8 @@ def input_feeding_decoder(data: dict) -> str:
                 lines.append(rf"\draw[flow] (e{l}_{j - 1}) -- (e{l}_{j});")
     lines.append(
         rf"\node[draw, dashed, gray, rounded corners=3pt, inner sep=2pt, fit=(e{layers}_0) (e{layers}_{source - 1}),"
-        rf" label={{[font=\footnotesize, anchor=south west, inner sep=1pt]north west:source states $\bar{{\mathbf{{h}}}}_s$}}]"
+        r" label={[font=\footnotesize, anchor=south west, inner sep=1pt]"
+        r"north west:source states $\bar{\mathbf{h}}_s$}]"
         r" (enc) {};"
     )
     # decoder columns
@@ -68,7 +69,8 @@ def input_feeding_decoder(data: dict) -> str:
         lines.append(rf"\draw[flow] (d{layers}_{k}) -- (ht{k});")
         lines.append(rf"\draw[flow] (c{k}) -- (ht{k});")
         lines.append(
-            rf"\draw[alignarrow] (d{layers}_{k}.north west) -- node[pos=0.3, anchor=north east, font=\scriptsize, inner sep=1pt] {{$\mathbf{{a}}_{{{t}}}$}} (c{k}.south);"
+            rf"\draw[alignarrow] (d{layers}_{k}.north west) -- node[pos=0.3, anchor=north east, font=\scriptsize,"
+            rf" inner sep=1pt] {{$\mathbf{{a}}_{{{t}}}$}} (c{k}.south);"
         )
         lines.append(
             rf"\draw[flow] (ht{k}) -- node[right, font=\scriptsize] {{$\softmax(\mathbf{{W}}_s\,\cdot)$}} (out{k});"
@@ -87,7 +89,8 @@ def input_feeding_decoder(data: dict) -> str:
     last = x0 + (steps - 1) * dec_dx
     lines.append(rf"\draw[alignarrow, -] ($(enc.north east)+(-0.5,0)$) |- ({last - 1.05:.2f},{bus_y:.2f});")
     lines.append(
-        rf"\node[font=\scriptsize, red!75!black, anchor=south, align=center] at ({x0 + 2.15:.2f},0.38) {{input\\feeding}};"
+        rf"\node[font=\scriptsize, red!75!black, anchor=south, align=center] at ({x0 + 2.15:.2f},0.38)"
+        r" {input\\feeding};"
     )
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)

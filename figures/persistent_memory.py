@@ -37,7 +37,8 @@ def _column(lines, prefix, x, blocks, title, detail):
             branch = f"{prefix}b{k}"
             lines.append(rf"\coordinate ({branch}) at ($({prev}.north)!0.5!({prefix}{k}.south)$);")
         if kind == "norm":  # the residual path joins here
-            lines.append(rf"\draw[skip] ({branch}) -- ($({branch}-|{prefix}{k}.west)+(-0.35,0)$) |- ({prefix}{k}.west);")
+            corner = rf"($({branch}-|{prefix}{k}.west)+(-0.35,0)$)"
+            lines.append(rf"\draw[skip] ({branch}) -- {corner} |- ({prefix}{k}.west);")
             branch = None
         prev = f"{prefix}{k}"
     lines.append(rf"\node[font=\footnotesize, above=5mm of {prev}] ({prefix}out) {{$\mathbf{{y}}_t$}};")
