@@ -150,7 +150,7 @@ def derive() -> Derivation:
             sp.Symbol(r"\max_{L \le 5}\,\varepsilon_{\mathrm{rel}}"), sp.Symbol("10^{%d}" % round(np.log10(FD_TOLERANCE))), evaluate=False
         ),
     }
-    component, steps = output_delta()
+    _, steps = output_delta()
     jac_h = _jacobian_of_activation()
     jac_z, W_small = _jacobian_of_affine()
     ln = {"ln_notation": True}
@@ -164,7 +164,6 @@ def derive() -> Derivation:
         "J_one": tex(steps["J"], **ln),
         "dJ": tex(steps["dJ"], **ln),
         "dJ_one_hot": tex(steps["one_hot"], **ln),
-        "delta_component": tex(component, order="none"),
         "fd_step": FD_STEP,
         "fd_tolerance": FD_TOLERANCE,
     }
