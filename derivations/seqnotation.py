@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["Step", "Plus", "Had", "Diag", "Jac", "Norm2", "const", "evaluate", "Env"]
+__all__ = ["Step", "Plus", "Had", "Diag", "Jac", "JacT", "Norm2", "const", "evaluate", "Env"]
 
 
 class Step(sp.Function):
@@ -90,10 +90,20 @@ class Jac(sp.Function):
         return r"\frac{\partial \mathbf{h}^{(%s)}}{\partial \mathbf{h}^{(%s)}}" % (a, b)
 
 
+class JacT(Jac):
+    """The transposed Jacobian (dh^(a)/dh^(b))^T."""
+
+    def _latex(self, printer, exp=None):
+        return r"\left(%s\right)^{\top}" % Jac._latex(self, printer)
+
+
 class Norm2(sp.Function):
     """The spectral norm (largest singular value) of a matrix expression."""
 
     nargs = 1
+    is_extended_real = True
+    is_real = True
+    is_nonnegative = True
 
     def _latex(self, printer, exp=None):
         s = r"\left\lVert %s \right\rVert_{2}" % printer._print(self.args[0])
@@ -139,7 +149,8 @@ def evaluate(expr, env: Env):
         v = evaluate(expr.args[0], env)
         return sp.diag(*list(v))
     if isinstance(expr, Jac):
-        return env.seqs["jac"][(_index(expr.args[0], env), _index(expr.args[1], env))]
+        M = env.seqs["jac"][(_index(expr.args[0], env), _index(expr.args[1], env))]
+        return M.T if isinstance(expr, JacT) else M
     if isinstance(expr, sp.Symbol):
         if expr in env.consts:
             return env.consts[expr]
@@ -159,6 +170,14 @@ def evaluate(expr, env: Env):
         for a in expr.args:  # non-commutative factors keep their order
             result = result * evaluate(a, env)
         return result
+    if isinstance(expr, sp.Sum) and len(expr.limits) > 1:  # nested sums: the last limit is outermost
+        (var, lo, hi) = expr.limits[-1]
+        inner = sp.Sum(expr.function, *expr.limits[:-1])
+        terms = [evaluate(inner.subs(var, v), env) for v in range(_index(lo, env), _index(hi, env) + 1)]
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
     if isinstance(expr, (sp.Sum, sp.Product)):
         (var, lo, hi), = expr.limits
         lo, hi = _index(lo, env), _index(hi, env)

@@ -1,0 +1,313 @@
+"""Problem 3: vanishing and exploding gradients, read off the BPTT of Problem 2.
+
+Unrolling Problem 2's recurrence for delta_h shows that the error reaching step k from the loss
+at a later step t is multiplied by the Jacobian dh^(t)/dh^(k), a product of t - k factors
+diag(1 - h^(j) (.) h^(j)) U.  Its spectral norm is at most (gamma sigma_max(U))^(t-k) with
+gamma = max |tanh'| = 1: sigma_max(U) < 1/gamma makes the long-range terms vanish
+geometrically, and sigma_max(U) > 1/gamma is necessary for them to explode
+(Pascanu et al. 2013, with the spectral norm where the paper says "eigenvalue").
+
+Checks: the Jacobian formulas exactly (SymPy's ``jacobian`` of the unrolled map), the unrolled
+gradients by central finite differences, the bound on seeded runs of the implemented RNN with
+sigma_max(U) below, at and above 1, and a non-normal U with spectral radius < 1 whose
+Jacobians grow, measured by finite differences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from derivations import rnn
+from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
+from derivations.rnn import ONES, V_T, delta_h, delta_o, h, hT, t, tau
+from derivations.seqnotation import Diag, Env, Had, Jac, JacT, Norm2, Plus, const, evaluate
+
+__all__ = ["derive", "verify", "states_from", "jacobian_by_differences", "jacobian_norms", "clip_gradient"]
+
+k, j = sp.symbols("k j", integer=True, positive=True)
+U = const(r"\mathbf{U}")
+GAMMA = sp.Symbol(r"\gamma")
+SIGMA = sp.Symbol(r"\sigma_{\max}(\mathbf{U})")
+STEP = Diag(Plus(ONES, -Had(h(j), h(j)))) * U  # dh^(j)/dh^(j-1)
+
+# Seeded experiments (all numbers in the text and figures come from these).
+NORM_RUN = {"H": 16, "D": 4, "K": 3, "tau": 60, "sigmas": (0.8, 1.0, 1.25, 2.0), "sequences": 8,
+            "w_scale": 0.5, "b_scale": 0.1, "seed": 3}
+COUNTER_RUN = {"H": 4, "D": 2, "K": 2, "tau": 60, "rho": 0.9, "w_scale": 1e-6, "seed": 4}
+FD_RUN = {"H": 3, "D": 2, "K": 3, "tau": 6, "seed": 5}
+
+
+# =========================================================================== numeric tools
+
+
+def states_from(params, X, k: int, hk) -> np.ndarray:
+    """h^(k), ..., h^(tau) when the state at step k is *set* to ``hk`` (an independent loop).
+
+    Used to measure dh^(t)/dh^(k) and dJ/dh^(k) by finite differences, without the Jacobian formula.
+    """
+    W, U_, b = params["W"], params["U"], params["b"]
+    out = [np.asarray(hk, dtype=float)]
+    for s in range(k + 1, X.shape[0] + 1):
+        out.append(np.tanh(W @ X[s - 1] + U_ @ out[-1] + b))
+    return np.array(out)
+
+
+def loss_from(params, X, T, k: int, hk) -> float:
+    """The part of J that depends on h^(k): sum over t >= k of J^(t), with h^(k) set to ``hk``."""
+    hs = states_from(params, X, k, hk)
+    o = hs @ params["V"].T + params["c"]
+    o = o - o.max(axis=1, keepdims=True)
+    logy = o - np.log(np.exp(o).sum(axis=1, keepdims=True))
+    return float(-(T[k - 1:] * logy).sum())
+
+
+def _central(f, x0, eps=1e-6) -> np.ndarray:
+    """Central differences of a vector- or scalar-valued f at x0: columns are d f / d x_i."""
+    cols = []
+    for i in range(x0.size):
+        e = np.zeros_like(x0)
+        e[i] = eps
+        cols.append((np.asarray(f(x0 + e)) - np.asarray(f(x0 - e))) / (2 * eps))
+    return np.stack(cols, axis=-1)
+
+
+def jacobian_by_differences(params, X, t_: int, k_: int, eps=1e-6) -> np.ndarray:
+    """dh^(t)/dh^(k) by central differences of the state-injected forward pass."""
+    hk = rnn.forward(params, X)["h"][k_]
+    return _central(lambda v: states_from(params, X, k_, v)[t_ - k_], hk, eps)
+
+
+def jacobian_norms(params, X) -> np.ndarray:
+    """||dh^(tau)/dh^(tau-n)||_2 for n = 0, ..., tau, from the product of step Jacobians."""
+    jac = rnn.hidden_jacobians(params, X)
+    steps = X.shape[0]
+    return np.array([np.linalg.norm(jac[steps - n], 2) for n in range(steps + 1)])
+
+
+def clip_gradient(g, threshold: float):
+    """Pascanu et al.'s clipping: g <- threshold g / ||g|| when ||g|| >= threshold."""
+    norm = float(np.linalg.norm(g))
+    return g * (threshold / norm) if norm >= threshold else g
+
+
+def _orthogonal(rng, n):
+    Q, R = np.linalg.qr(rng.normal(size=(n, n)))
+    return Q * np.sign(np.diag(R))
+
+
+def _norm_experiment(cfg=NORM_RUN) -> list:
+    """Jacobian norms on seeded runs with U = sigma * (random orthogonal): sigma_max(U) = sigma."""
+    rng = np.random.default_rng(cfg["seed"])
+    H, D, K, steps = cfg["H"], cfg["D"], cfg["K"], cfg["tau"]
+    base = rnn.init_params(D, H, K, rng, scale=1.0)
+    base["W"] *= cfg["w_scale"]
+    base["b"] *= cfg["b_scale"]
+    Q = _orthogonal(rng, H)
+    seqs = [rng.normal(size=(steps, D)) for _ in range(cfg["sequences"])]
+    runs = []
+    for sigma in cfg["sigmas"]:
+        params = dict(base, U=sigma * Q)
+        runs.append({
+            "sigma": float(sigma),
+            "sigma_max": float(np.linalg.svd(params["U"], compute_uv=False)[0]),
+            "params": params,
+            "X": seqs,
+            "norms": np.array([jacobian_norms(params, X) for X in seqs]),
+        })
+    return runs
+
+
+def _counterexample(cfg=COUNTER_RUN) -> dict:
+    """A non-normal U = rho I + (ones on the superdiagonal): spectral radius rho < 1, sigma_max > 1."""
+    rng = np.random.default_rng(cfg["seed"])
+    H, D, K, steps = cfg["H"], cfg["D"], cfg["K"], cfg["tau"]
+    params = rnn.init_params(D, H, K, rng, scale=1.0)
+    params["W"] *= cfg["w_scale"]
+    params["b"][:] = 0.0  # with tiny inputs the states stay near 0, where tanh' is close to gamma = 1
+    params["U"] = cfg["rho"] * np.eye(H) + np.eye(H, k=1)
+    X = rng.normal(size=(steps, D))
+    norms = jacobian_norms(params, X)
+    n_star = int(np.argmax(norms))
+    return {
+        "params": params, "X": X, "norms": norms, "n_star": n_star,
+        "rho": float(np.max(np.abs(np.linalg.eigvals(params["U"])))),
+        "sigma_max": float(np.linalg.svd(params["U"], compute_uv=False)[0]),
+        "max_h": float(np.abs(rnn.forward(params, X)["h"]).max()),
+    }
+
+
+# =========================================================================== derivation
+
+
+def derive() -> Derivation:
+    n = sp.Symbol("n", integer=True, positive=True)
+    runs = _norm_experiment()
+    counter = _counterexample()
+    eq = {
+        "p3.step_jacobian": sp.Eq(Jac(j, j - 1), STEP, evaluate=False),
+        "p3.jacobian_product": sp.Eq(Jac(t, k), sp.Product(STEP, (j, k + 1, t)), evaluate=False),
+        "p3.delta_unrolled": sp.Eq(delta_h(k), sp.Sum(JacT(t, k) * V_T * delta_o(t), (t, k, tau)), evaluate=False),
+        "p3.gradU_terms": sp.Eq(
+            rnn.GRAD["U"],
+            # Plus(...) keeps SymPy from merging the two sums into one with a double index
+            sp.Sum(Plus(sp.Sum(Diag(Plus(ONES, -Had(h(k), h(k)))) * JacT(t, k) * V_T * delta_o(t) * hT(k - 1),
+                               (k, 1, t))), (t, 1, tau)),
+            evaluate=False,
+        ),
+        "p3.norm_bound": sp.Le(Norm2(Jac(t, k)), sp.Pow(GAMMA * SIGMA, sp.Symbol("{t-k}")), evaluate=False),
+        "p3.eigen_counterexample": sp.Gt(Norm2(Jac(tau, tau - counter["n_star"])), 100, evaluate=False),
+    }
+    sig_data = [{"sigma": r["sigma"], "norms": r["norms"]} for r in runs]
+    figures = (
+        Figure("p03_jacobian_norms", "figures.vanishing:jacobian_norms", {"runs": sig_data},
+               width=6.2, height=2.5, ncols=2),
+        Figure("p03_eigen_counterexample", "figures.vanishing:eigen_counterexample",
+               {k_: counter[k_] for k_ in ("norms", "rho", "sigma_max", "n_star")}, width=3.3, height=2.3),
+    )
+    context = {
+        "norm_run": NORM_RUN,
+        "sigmas": [r["sigma"] for r in runs],
+        "runs": runs,
+        "counter": counter,
+        "counter_run": COUNTER_RUN,
+        "rho_pow_nstar": counter["rho"] ** counter["n_star"],
+        "sigma_pow_nstar": counter["sigma_max"] ** counter["n_star"],
+        "decay_rows": [{"sigma": r["sigma"], "measured": float(np.exp(np.mean(np.log(r["norms"][:, -1])))),
+                        "bound": r["sigma_max"] ** NORM_RUN["tau"]} for r in runs],
+        "n_symbol": sp.latex(n),
+    }
+    return Derivation(problem=3, equations=eq, context=context, figures=figures)
+
+
+# =========================================================================== verification
+
+
+def _symbolic_jacobian_checks(eq: dict, H: int = 2, D: int = 1, steps: int = 3) -> dict:
+    """Residuals of the step Jacobian and of the product formula against SymPy's ``jacobian``."""
+    M = lambda name, r, c: sp.Matrix(r, c, lambda a, b_: sp.Symbol(f"{name}_{a + 1}{b_ + 1}", real=True))  # noqa: E731
+    W, Um, b = M("W", H, D), M("U", H, H), M("b", H, 1)
+    s = M("s", H, 1)  # an arbitrary state h^(0): the map h^(0) -> h^(steps) is differentiated
+    xs = {i: M(f"x{i}", D, 1) for i in range(1, steps + 1)}
+    hs = {0: s}
+    for i in range(1, steps + 1):
+        hs[i] = (W * xs[i] + Um * hs[i - 1] + b).applyfunc(sp.tanh)
+    env = Env(seqs={"h": hs}, consts={U: Um, ONES: sp.ones(H, 1)})
+    res = {}
+    env.scalars = {j: sp.Integer(1)}
+    res["p3.step_jacobian"] = rnn._exact_residual(evaluate(eq["p3.step_jacobian"].rhs, env), hs[1].jacobian(s))
+    env.scalars = {t: sp.Integer(steps), k: sp.Integer(0)}
+    res["p3.jacobian_product"] = rnn._exact_residual(
+        evaluate(eq["p3.jacobian_product"].rhs, env), hs[steps].jacobian(s)
+    )
+    return res
+
+
+def _numeric_env(params, X, T) -> Env:
+    """Float values of h, delta_o = y - t and every dh^(t)/dh^(k) (k <= t) as SymPy matrices."""
+    fw = rnn.forward(params, X)
+    steps = X.shape[0]
+    col = lambda v: sp.Matrix(v.reshape(-1, 1))  # noqa: E731
+    step_jac = rnn.step_jacobians(params, X)
+    jac = {}
+    for t_ in range(0, steps + 1):
+        P = np.eye(params["U"].shape[0])
+        jac[(t_, t_)] = sp.Matrix(P)
+        for k_ in range(t_ - 1, -1, -1):
+            P = P @ step_jac[k_]
+            jac[(t_, k_)] = sp.Matrix(P)
+    return Env(
+        seqs={"h": {s: col(fw["h"][s]) for s in range(steps + 1)},
+              "delta_o": {s: col(fw["y"][s - 1] - T[s - 1]) for s in range(1, steps + 1)},
+              "jac": jac},
+        consts={V_T: sp.Matrix(params["V"].T), ONES: sp.ones(params["U"].shape[0], 1)},
+        scalars={tau: sp.Integer(steps)},
+    )
+
+
+def _unrolled_gradient_checks(eq: dict, cfg=FD_RUN):
+    """Relative errors of the unrolled delta_h and dJ/dU statements against central differences."""
+    rng = np.random.default_rng(cfg["seed"])
+    params, X, T = rnn.random_problem(rng, cfg["D"], cfg["H"], cfg["K"], cfg["tau"])
+    env = _numeric_env(params, X, T)
+    fw_h = rnn.forward(params, X)["h"]
+    derived, numeric = [], []
+    for k_ in range(1, cfg["tau"] + 1):
+        env.scalars[k] = sp.Integer(k_)
+        derived.append(np.array(evaluate(eq["p3.delta_unrolled"].rhs, env), dtype=float).ravel())
+        numeric.append(_central(lambda v: loss_from(params, X, T, k_, v), fw_h[k_].copy()).ravel())
+    err_delta = relative_error(np.concatenate(derived), np.concatenate(numeric))
+    env.scalars.pop(k)
+    dU = np.array(evaluate(eq["p3.gradU_terms"].rhs, env), dtype=float)
+    fdU = rnn.central_differences(lambda: rnn.loss(params, X, T), {"U": params["U"]})["U"]
+    return err_delta, relative_error(dU, fdU)
+
+
+def _bound_violation(runs) -> float:
+    """max over runs, sequences and distances of (measured / bound - 1)^+ ; gamma = 1 for tanh."""
+    worst = 0.0
+    for r in runs:
+        sigma = np.linalg.svd(r["params"]["U"], compute_uv=False)[0]  # the bound, from the SVD
+        bound = sigma ** np.arange(r["norms"].shape[1])
+        worst = max(worst, float(np.max(r["norms"] / bound - 1.0)), 0.0)
+    return worst
+
+
+def _jacobian_fd_error(runs, distances=(1, 5, 10)) -> float:
+    """Relative error of the product-of-Jacobians against central differences of the forward pass."""
+    worst = 0.0
+    for r in runs:
+        params, X = r["params"], r["X"][0]
+        steps = X.shape[0]
+        jac = rnn.hidden_jacobians(params, X)
+        for n in distances:
+            worst = max(worst, relative_error(jac[steps - n], jacobian_by_differences(params, X, steps, steps - n)))
+    return worst
+
+
+def verify(derivation: Derivation):
+    eq, ctx = derivation.equations, derivation.context
+    claims = []
+    sym = _symbolic_jacobian_checks(eq)
+    for cid, what in (("p3.step_jacobian", "one step, H = 2"), ("p3.jacobian_product", "3 steps, H = 2")):
+        claims.append(symbolic_claim(
+            cid, eq[cid], sym[cid], method=f"SymPy jacobian of the unrolled map, symbolic entries ({what})",
+            where="derivations.vanishing:_symbolic_jacobian_checks",
+            reproduce="derivations.vanishing._symbolic_jacobian_checks(derive().equations)",
+        ))
+    err_delta, err_U = _unrolled_gradient_checks(eq)
+    fd = "H={H}, D={D}, K={K}, tau={tau}, seed {seed}".format(**FD_RUN)
+    claims.append(numeric_claim(
+        "p3.delta_unrolled", eq["p3.delta_unrolled"], err_delta, 1e-6,
+        method="central differences of J in h^(k) (state injected), every k",
+        where="derivations.vanishing:_unrolled_gradient_checks", reproduce=fd,
+    ))
+    claims.append(numeric_claim(
+        "p3.gradU_terms", eq["p3.gradU_terms"], err_U, 1e-6,
+        method="central differences of J in U",
+        where="derivations.vanishing:_unrolled_gradient_checks", reproduce=fd,
+    ))
+    runs = ctx["runs"]
+    claims.append(numeric_claim(
+        "p3.norm_bound", eq["p3.norm_bound"], _bound_violation(runs), 1e-12,
+        method="measured/bound - 1 at every distance, gamma = 1, sigma_max from SVD; float64 rounding",
+        where="derivations.vanishing:_bound_violation",
+        reproduce="NORM_RUN = {}".format(NORM_RUN),
+    ))
+    err_jac = _jacobian_fd_error(runs)
+    claims.append(numeric_claim(
+        "p3.jacobian_fd",
+        sp.Le(sp.Symbol(r"\varepsilon_{\mathrm{rel}} = %s" % rnn._sci(err_jac)), sp.Symbol(r"10^{-6}"), evaluate=False),
+        err_jac, 1e-6,
+        method="product of step Jacobians vs central differences of the forward pass, distances 1, 5, 10",
+        where="derivations.vanishing:_jacobian_fd_error", reproduce="NORM_RUN, first sequence per sigma",
+    ))
+    c = ctx["counter"]
+    n_star, steps = c["n_star"], c["X"].shape[0]
+    fd_norm = np.linalg.norm(jacobian_by_differences(c["params"], c["X"], steps, steps - n_star), 2)
+    claims.append(numeric_claim(
+        "p3.eigen_counterexample", eq["p3.eigen_counterexample"], max(0.0, (100 - fd_norm) / 100), 0.0,
+        method=f"spectral norm of the Jacobian by central differences (measured {fd_norm:.4g})",
+        where="derivations.vanishing:verify", reproduce="COUNTER_RUN = {}".format(COUNTER_RUN),
+    ))
+    return claims
