@@ -113,3 +113,15 @@ def test_a_wrong_lstm_cell_fails_the_build(monkeypatch):
     assert out.crash is None
     with pytest.raises(build.BuildError, match="p9.lstm_layer"):
         build.check_ledger([out])
+
+
+def test_a_wrong_printed_equation_is_caught(derivation):
+    """The report's alignment printed with W_a instead of W_a^T no longer matches the decoder."""
+    import dataclasses
+
+    sym = A.decoder_symbols()
+    eqs = dict(derivation.equations)
+    eqs["p9.alignment"] = sp.Eq(
+        sym["a"], A.Elementwise(r"\softmax", sp.MatMul(sym["Hbar"].T, sym["W_a"], sym["h"])), evaluate=False
+    )
+    assert "p9.alignment" in _failed(A.verify(dataclasses.replace(derivation, equations=eqs)))

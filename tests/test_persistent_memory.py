@@ -100,3 +100,16 @@ def test_dropped_key_bias_is_caught(derivation, monkeypatch):
     monkeypatch.setattr(P, "feedforward", lambda p, X: np.maximum(X @ p["V"].T, 0.0) @ p["U"].T + p["c"])
     failed = {c.id for c in P.verify(derivation) if not c.passed}
     assert failed == {"p10.keys_values"}
+
+
+def test_a_wrong_printed_equation_is_caught(derivation):
+    """Persistent *keys* printed among the values: the printed layer no longer matches the model."""
+    import dataclasses
+
+    a = P.attention_symbols()
+    eqs = dict(derivation.equations)
+    k_plus, v_plus, softmax, output = eqs["p10.all_attention"]
+    wrong_values = sp.Eq(a["V_plus"], sp.BlockMatrix([[a["V_t"], a["M_k"]]]), evaluate=False)
+    eqs["p10.all_attention"] = (k_plus, wrong_values, softmax, output)
+    failed = {c.id for c in P.verify(dataclasses.replace(derivation, equations=eqs)) if not c.passed}
+    assert failed == {"p10.all_attention"}
