@@ -153,50 +153,11 @@ def _int_tex(n) -> str:
     return f"{int(n):,}".replace(",", r"\,")
 
 
-def _where_it_helps(res: dict, lam: float):
-    """Test perplexity on attribute words (cities, trades, foods, instruments) and on the rest,
-    LM alone and interpolated; and the attribute word whose probability interpolation raises most."""
-    import json
-
-    from derivations.knn_lm_corpus import ATTRIBUTES, WORLD
-
-    world = json.loads(WORLD.read_text())
-    store = res["store"]
-    vocab = store.vocab
-    attribute_words = {w for a in ATTRIBUTES for w in world[a]}
-    targets = store.targets["test"]
-    rows = np.arange(len(targets))
-    p_lm = store.p_lm["test"][rows, targets]
-    p_knn = res["p_knn"]["exact"][res["split_rows"]["test"]]
-    p_mix = interpolate(p_knn, store.p_lm["test"], lam)[rows, targets]
-    is_attr = np.array([vocab[t] in attribute_words for t in targets])
-    breakdown = {}
-    for name, mask in (("attribute", is_attr), ("other", ~is_attr)):
-        breakdown[name] = {
-            "count": int(mask.sum()),
-            "lm": float(np.exp(-np.mean(np.log(p_lm[mask])))),
-            "mix": float(np.exp(-np.mean(np.log(p_mix[mask])))),
-        }
-    gain = np.where(is_attr, np.log(p_mix) - np.log(p_lm), -np.inf)
-    t = int(np.argmax(gain))
-    tokens = store.streams["test"]
-    pos = t + 1  # query t predicts tokens[pos + 1] from the context ending at tokens[pos]
-    example = {
-        "context": " ".join(tokens[max(0, pos - 5) : pos + 1]),
-        "target": tokens[pos + 1],
-        "lm_top": vocab[int(np.argmax(store.p_lm["test"][t]))],
-        "p_lm": float(p_lm[t]),
-        "p_knn": float(p_knn[t, targets[t]]),
-        "p_mix": float(p_mix[t]),
-    }
-    return breakdown, example
-
-
 PAPER = {"N": 103_000_000, "d": 1024, "m": 64, "b": 8, "nlist": 4096, "nprobe": 32, "k": 1024, "lam": 0.25}
 
 
 def derive() -> Derivation:
-    from derivations.knn_lm_experiment import SETTINGS, run
+    from derivations.knn_lm_experiment import SETTINGS, run, where_it_helps
 
     res = run(SETTINGS)
     s = res["settings"]
@@ -211,7 +172,7 @@ def derive() -> Derivation:
     test_targets = store.targets["test"]
     p_target = res["p_knn"]["exact"][rows][np.arange(len(test_targets)), test_targets]
     mem_ivfpq = {m: len(b) for m, b in res["index_bytes"].items()}
-    breakdown, example = _where_it_helps(res, lambdas[best])
+    breakdown, example = where_it_helps(res, lambdas[best])
     paper_cost = _cost_at(PAPER)
     ours = {"N": res["N"], "d": res["d"], "m": m_ppl, "b": s["nbits"], "nlist": s["nlist"], "nprobe": s["ppl_nprobe"]}
     context = {
@@ -308,76 +269,18 @@ def derive() -> Derivation:
 
 # --------------------------------------------------------------------------- verification
 
-EPS = np.finfo(np.float64).eps
-
-
-def _check_knn_loop(distances, targets, vocab_size, digits: int = 40):
-    """Eq. 2 by a loop over the neighbours in mpmath arithmetic (no vectorisation, no shift)."""
-    import mpmath
-
-    with mpmath.workdps(digits):
-        weights = [mpmath.exp(-mpmath.mpf(float(x))) for x in distances]
-        total = mpmath.fsum(weights)
-        p = [mpmath.mpf(0)] * vocab_size
-        for w, v in zip(weights, targets):
-            p[int(v)] += w
-        return np.array([float(x / total) for x in p])
-
-
-def _check_random_cases(seed: int = 0, cases: int = 200):
-    """Random neighbour sets with repeated targets, distances spread from 0 to 60."""
-    rng = np.random.default_rng(seed)
-    for _ in range(cases):
-        k = int(rng.integers(1, 20))
-        V = int(rng.integers(1, 12))
-        yield rng.uniform(0, 1, k) * rng.choice([0.1, 5.0, 60.0]), rng.integers(0, V, k), V
-
-
-def _check_brute_force(keys, queries, k, chunk: int = 512):
-    """The k-th smallest squared L2 distance per query: NumPy float64 over all pairs."""
-    keys = keys.astype(np.float64)
-    key_norms = (keys**2).sum(axis=1)
-    kth = np.empty(len(queries))
-    for start in range(0, len(queries), chunk):
-        q = queries[start : start + chunk].astype(np.float64)
-        dist = (q**2).sum(axis=1)[:, None] + key_norms[None, :] - 2.0 * q @ keys.T
-        kth[start : start + chunk] = np.partition(dist, k - 1, axis=1)[:, k - 1]
-    return kth
-
-
-def _check_scan_counts(index, queries, nprobe):
-    """Codes an IVF search must scan: the sizes of the nprobe lists nearest to each query."""
-    import faiss
-
-    _, lists = index.quantizer.search(queries, nprobe)
-    invlists = index.invlists
-    sizes = np.array([invlists.list_size(l) for l in range(index.nlist)])
-    measured = []
-    index.nprobe = nprobe
-    faiss.cvar.indexIVF_stats.reset()
-    index.search(queries, 1)
-    measured = faiss.cvar.indexIVF_stats.ndis
-    return int(sizes[lists[lists >= 0]].sum()), int(measured)
-
-
-def _check_sum_linearity():
-    """sum_y (lam a_y + (1 - lam) b_y) with sum_y a_y = sum_y b_y = 1, by SymPy; returns it minus 1."""
-    a, b = sp.IndexedBase(r"p_{\mathrm{kNN}}"), sp.IndexedBase(r"p_{\mathrm{LM}}")
-    total = sp.expand(sp.Sum(_lam * a[_y] + (1 - _lam) * b[_y], (_y, 1, _V)))
-
-    def pull(e):
-        const, rest = e.function.as_independent(_y, as_Add=False)
-        return const * sp.Sum(rest, *e.limits)
-
-    total = total.replace(lambda e: isinstance(e, sp.Sum), pull)
-    return sp.expand(total.subs({sp.Sum(a[_y], (_y, 1, _V)): 1, sp.Sum(b[_y], (_y, 1, _V)): 1})) - 1
-
-
 def verify(derivation: Derivation):
     import faiss
 
+    from derivations.knn_lm_checks import (
+        _check_brute_force,
+        _check_knn_loop,
+        _check_random_cases,
+        _check_scan_counts,
+        _check_sum_linearity,
+    )
     from derivations.knn_lm_corpus import CheckCounterLM
-    from derivations.knn_lm_experiment import exact_sq_distances, tie_aware_recall
+    from derivations.knn_lm_experiment import tie_aware_recall
 
     faiss.omp_set_num_threads(1)
     eq = derivation.equations

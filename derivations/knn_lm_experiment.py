@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import json
+
 import faiss
 import numpy as np
 
-from derivations.knn_lm_corpus import TrigramLM, context_keys, make_corpus
+from derivations.knn_lm_corpus import ATTRIBUTES, WORLD, TrigramLM, context_keys, make_corpus
 
 __all__ = ["SETTINGS", "Datastore", "build_datastore", "exact_neighbours", "train_ivfpq", "probe_sweep",
-           "tie_aware_recall", "knn_target_probs", "perplexity_sweep", "run"]
+           "tie_aware_recall", "knn_target_probs", "perplexity_sweep", "run", "where_it_helps"]
 
 SETTINGS = {
     "seed": 0,
@@ -201,3 +203,40 @@ def run(settings=SETTINGS) -> dict:
         "p_knn": p_knn_all,
         "split_rows": split_rows,
     }
+
+
+def where_it_helps(res: dict, lam: float):
+    """Test perplexity on attribute words (cities, trades, foods, instruments) and on the rest,
+    LM alone and interpolated; and the attribute word whose probability interpolation raises most."""
+    from derivations.knn_lm import interpolate
+
+    world = json.loads(WORLD.read_text())
+    store = res["store"]
+    vocab = store.vocab
+    attribute_words = {w for a in ATTRIBUTES for w in world[a]}
+    targets = store.targets["test"]
+    rows = np.arange(len(targets))
+    p_lm = store.p_lm["test"][rows, targets]
+    p_knn = res["p_knn"]["exact"][res["split_rows"]["test"]]
+    p_mix = interpolate(p_knn, store.p_lm["test"], lam)[rows, targets]
+    is_attr = np.array([vocab[t] in attribute_words for t in targets])
+    breakdown = {}
+    for name, mask in (("attribute", is_attr), ("other", ~is_attr)):
+        breakdown[name] = {
+            "count": int(mask.sum()),
+            "lm": float(np.exp(-np.mean(np.log(p_lm[mask])))),
+            "mix": float(np.exp(-np.mean(np.log(p_mix[mask])))),
+        }
+    gain = np.where(is_attr, np.log(p_mix) - np.log(p_lm), -np.inf)
+    t = int(np.argmax(gain))
+    tokens = store.streams["test"]
+    pos = t + 1  # query t predicts tokens[pos + 1] from the context ending at tokens[pos]
+    example = {
+        "context": " ".join(tokens[max(0, pos - 5) : pos + 1]),
+        "target": tokens[pos + 1],
+        "lm_top": vocab[int(np.argmax(store.p_lm["test"][t]))],
+        "p_lm": float(p_lm[t]),
+        "p_knn": float(p_knn[t, targets[t]]),
+        "p_mix": float(p_mix[t]),
+    }
+    return breakdown, example

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import derivations.knn_lm as knn
+from derivations.knn_lm_checks import _check_sum_linearity
 from derivations.knn_lm import interpolate, knn_distribution
 from derivations.knn_lm_corpus import CheckCounterLM, TrigramLM, make_corpus
 from derivations.ledger import Derivation
@@ -27,7 +28,7 @@ def claims_by_id(derivation):
 
 
 def test_mixture_normalisation_is_exact():
-    assert knn._check_sum_linearity() == 0
+    assert _check_sum_linearity() == 0
 
 
 def test_eq2_on_a_case_with_exact_weights():
