@@ -1,0 +1,901 @@
+"""Problem 4: the LSTM with a forget gate, its BPTT gradients, and why its gradients last.
+
+The cell (Gers et al. 2000; Hochreiter & Schmidhuber 1997 had no forget gate), one sequence
+x^(1..tau) with one-hot targets t^(1..tau), h^(0) = c^(0) = 0, for each gate * in {f, i, o}:
+
+    z_*^(t) = W_* x^(t) + U_* h^(t-1) + b_*,   *^(t) = sigmoid(z_*^(t)),
+    z_g^(t) = W_g x^(t) + U_g h^(t-1) + b_g,   g^(t) = tanh(z_g^(t)),
+    c^(t) = f^(t) * c^(t-1) + i^(t) * g^(t),   h^(t) = o^(t) * tanh(c^(t)),
+    y^(t) = softmax(V h^(t) + c),
+
+and the loss (assignment Eq. 5) J = -sum_t t^(t)T ln y^(t).  Two name clashes with Eq. 4: the
+output bias keeps its name ``c`` (no time index) while the cell state c^(t) always has one; the
+output gate is o^(t), so the output layer's pre-activation (``o`` in Eq. 4) is written out as
+V h^(t) + c and called the *logits* in code.
+
+What the module does, top to bottom: the numeric API (:func:`forward`, :func:`loss`,
+:func:`gradients`); the derived statements (:func:`derive`), each printed in the report from
+the SymPy object built here; the checks (:func:`verify`):
+
+* every BPTT statement is evaluated, leaf by leaf, on a tiny unrolled LSTM with symbolic
+  entries, and must equal exactly what SymPy gets by differentiating J directly (the deltas
+  by differentiating J after perturbing that one intermediate quantity);
+* the implemented gradients agree with central finite differences of the implemented loss on
+  random sizes (relative error <= 1e-6, float64);
+* the parameter count formula agrees with counting the implementation's arrays;
+* the cell-state Jacobians are checked against SymPy's Jacobian of one unrolled step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from sympy.printing.precedence import PRECEDENCE
+
+from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
+
+__all__ = [
+    "GATES",
+    "PARAM_SHAPES",
+    "init_params",
+    "forward",
+    "loss",
+    "gradients",
+    "bptt",
+    "parameter_count",
+    "derive",
+    "verify",
+]
+
+GATES = ("f", "i", "o", "g")  # forget, input, output gate; g the tanh candidate
+PARAM_SHAPES = {
+    **{f"{kind}_{gate}": shape for gate in GATES for kind, shape in
+       (("W", ("H", "D")), ("U", ("H", "H")), ("b", ("H",)))},
+    "V": ("K", "H"),
+    "c": ("K",),
+}
+ROLES = {
+    "f": "forget gate",
+    "i": "input gate",
+    "o": "output gate",
+    "g": "candidate cell value",
+}
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _fail(message: str):
+    raise ValueError(f"Problem 4 (derivations.lstm): {message}")
+
+
+def _check(params, X, T=None):
+    """Validate names, shapes and values; return float64 copies (P, X, T) and sizes (D, H, K)."""
+    if not isinstance(params, dict):
+        _fail(f"params must be a dict with keys {', '.join(PARAM_SHAPES)}; got {type(params).__name__}")
+    missing = [k for k in PARAM_SHAPES if k not in params]
+    if missing:
+        _fail(f"params lacks {', '.join(missing)}")
+    extra = [k for k in params if k not in PARAM_SHAPES]
+    if extra:
+        _fail(f"params has unknown keys {', '.join(map(str, extra))}")
+    P = {k: np.asarray(params[k], dtype=float) for k in PARAM_SHAPES}
+    if P["W_f"].ndim != 2:
+        _fail(f"W_f must be a matrix (H, D); got shape {P['W_f'].shape}")
+    if P["V"].ndim != 2:
+        _fail(f"V must be a matrix (K, H); got shape {P['V'].shape}")
+    H, D = P["W_f"].shape
+    K = P["V"].shape[0]
+    sizes = {"D": D, "H": H, "K": K}
+    for k, shape in PARAM_SHAPES.items():
+        want = tuple(sizes[s] for s in shape)
+        if P[k].shape != want:
+            _fail(f"{k} must have shape ({', '.join(shape)}) = {want}; got {P[k].shape}")
+        if not np.all(np.isfinite(P[k])):
+            _fail(f"{k} contains NaN or infinity")
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] != D:
+        _fail(f"X must be (tau, D) with tau >= 1 and D = {D}, one time step per row; got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        _fail("X contains NaN or infinity")
+    if T is not None:
+        T = np.asarray(T, dtype=float)
+        if T.shape != (X.shape[0], K):
+            _fail(f"T must be (tau, K) = ({X.shape[0]}, {K}), one one-hot target per row; got shape {T.shape}")
+        if not (np.all((T == 0) | (T == 1)) and np.all(T.sum(axis=1) == 1)):
+            _fail("T must be one-hot: entries 0 or 1 and exactly one 1 in each row")
+    return P, X, T, (D, H, K)
+
+
+def init_params(D: int, H: int, K: int, rng, scale: float | None = None, forget_bias: float = 0.0) -> dict:
+    """Random parameters with the API's shapes: normal entries with std 1/sqrt(fan-in) (or ``scale``),
+    biases zero except b_f = ``forget_bias`` (Gers et al. 2000 recommend 1)."""
+    fan = {"W": D, "U": H, "V": H}
+    params = {}
+    for k, shape in PARAM_SHAPES.items():
+        size = tuple({"D": D, "H": H, "K": K}[s] for s in shape)
+        if k[0] in fan:
+            std = scale if scale is not None else 1.0 / np.sqrt(fan[k[0]])
+            params[k] = std * rng.normal(size=size)
+        else:
+            params[k] = np.zeros(size)
+    params["b_f"] = np.full(H, float(forget_bias))
+    return params
+
+
+def parameter_count(params: dict) -> int:
+    """The number of scalar parameters, counted from the arrays themselves."""
+    return int(sum(np.asarray(v).size for v in params.values()))
+
+
+# --------------------------------------------------------------------------- forward pass
+# The core works on float arrays and on object arrays of SymPy expressions alike: the numeric
+# API and the tiny symbolic LSTM of the checks run the very same lines.
+
+
+def _sigmoid_np(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + e^{-z}), without overflow
+
+
+def _softmax_np(logits):
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+def _forward_core(P, X, sigmoid, tanh, softmax, perturb=None):
+    """Run the cell over the sequence; lists indexed by t (entry 0 unused except h, c).
+
+    ``perturb`` maps (quantity, t) to a vector added to that quantity right after it is
+    computed (quantities ``z_f z_i z_o z_g c h logits``, and ``carry``: added to c^(t-1) in
+    the f * c^(t-1) term of step t only).  The checks differentiate with respect to it.
+    """
+    perturb = perturb or {}
+    tau = len(X)
+    zero = P["b_f"] * 0
+    rec = {k: [None] for k in ("z_f", "z_i", "z_o", "z_g", "f", "i", "o", "g", "tanh_c", "logits", "y")}
+    rec["h"], rec["c"] = [zero], [zero]
+    for t in range(1, tau + 1):
+        x, h_prev, c_prev = X[t - 1], rec["h"][t - 1], rec["c"][t - 1]
+        for gate in GATES:
+            z = P[f"W_{gate}"] @ x + P[f"U_{gate}"] @ h_prev + P[f"b_{gate}"]
+            z = z + perturb.get((f"z_{gate}", t), 0)
+            rec[f"z_{gate}"].append(z)
+            rec[gate].append(tanh(z) if gate == "g" else sigmoid(z))
+        f, i, o, g = (rec[k][t] for k in GATES)
+        c = f * (c_prev + perturb.get(("carry", t), 0)) + i * g + perturb.get(("c", t), 0)
+        tanh_c = tanh(c)
+        h = o * tanh_c + perturb.get(("h", t), 0)
+        logits = P["V"] @ h + P["c"] + perturb.get(("logits", t), 0)
+        for k, v in (("c", c), ("tanh_c", tanh_c), ("h", h), ("logits", logits), ("y", softmax(logits))):
+            rec[k].append(v)
+    return rec
+
+
+def forward(params: dict, X) -> dict:
+    """The forward pass: a dict of float arrays, row t - 1 is step t, except ``h`` and ``c``
+    (tau + 1 rows, row 0 = h^(0) = c^(0) = 0).  Keys: ``z_f z_i z_o z_g f i o g c tanh_c h
+    logits y``; ``logits`` is V h^(t) + c (the ``o`` of Eq. 4; ``o`` here is the output gate)."""
+    P, X, _, _ = _check(params, X)
+    rec = _forward_core(P, X, _sigmoid_np, np.tanh, _softmax_np)
+    return {k: np.array(v if k in ("h", "c") else v[1:]) for k, v in rec.items()}
+
+
+def loss(params: dict, X, T) -> float:
+    """J of Eq. 5: -sum_t t^(t)T ln y^(t)."""
+    P, X, T, _ = _check(params, X, T)
+    rec = _forward_core(P, X, _sigmoid_np, np.tanh, _softmax_np)
+    total = 0.0
+    for t in range(1, X.shape[0] + 1):
+        a = rec["logits"][t]
+        log_y = a - a.max() - np.log(np.exp(a - a.max()).sum())
+        total -= float(T[t - 1] @ log_y)
+    return total
+
+
+# --------------------------------------------------------------------------- backward pass
+
+
+def _cell_delta(delta_h, o, tanh_c, f_next, delta_c_next):
+    """delta_c^(t): through h^(t) = o * tanh(c^(t)), plus the carry into c^(t+1) = f^(t+1) * c^(t) + ..."""
+    return delta_h * o * (1 - tanh_c**2) + f_next * delta_c_next
+
+
+def _backward_core(P, X, rec, delta_out):
+    """BPTT from the errors at the logits ``delta_out[t]`` (t = 1..tau; entry 0 unused).
+
+    Returns (grads, deltas): grads has the parameters' keys plus ``x`` (the list of dJ/dx^(t));
+    deltas holds the lists delta_h, delta_c, delta_f, delta_i, delta_o, delta_g (index t).
+    """
+    tau = len(X)
+    zero = P["b_f"] * 0
+    G = {k: P[k] * 0 for k in PARAM_SHAPES}
+    deltas = {k: [None] * (tau + 2) for k in ("h", "c", *GATES)}
+    for k in deltas:
+        deltas[k][tau + 1] = zero  # nothing after the last step
+    dx = [None] * (tau + 1)
+    f_next = zero
+    for t in range(tau, 0, -1):
+        d_out = delta_out[t]
+        G["V"] += np.outer(d_out, rec["h"][t])  # logits = V h + c
+        G["c"] += d_out
+        # h^(t) feeds the logits at t and the four gates at t + 1
+        d_h = P["V"].T @ d_out
+        for gate in GATES:
+            d_h = d_h + P[f"U_{gate}"].T @ deltas[gate][t + 1]
+        # c^(t) feeds h^(t) and c^(t+1)
+        d_c = _cell_delta(d_h, rec["o"][t], rec["tanh_c"][t], f_next, deltas["c"][t + 1])
+        f, i, o, g = (rec[k][t] for k in GATES)
+        d_gate = {
+            "f": d_c * rec["c"][t - 1] * f * (1 - f),
+            "i": d_c * g * i * (1 - i),
+            "o": d_h * rec["tanh_c"][t] * o * (1 - o),
+            "g": d_c * i * (1 - g**2),
+        }
+        x_t = X[t - 1]
+        dx[t] = sum(P[f"W_{gate}"].T @ d_gate[gate] for gate in GATES)
+        for gate in GATES:
+            G[f"W_{gate}"] += np.outer(d_gate[gate], x_t)
+            G[f"U_{gate}"] += np.outer(d_gate[gate], rec["h"][t - 1])
+            G[f"b_{gate}"] += d_gate[gate]
+            deltas[gate][t] = d_gate[gate]
+        deltas["h"][t], deltas["c"][t] = d_h, d_c
+        f_next = f
+    G["x"] = dx
+    return G, deltas
+
+
+def bptt(params: dict, X, T, steps=None):
+    """dJ/d(parameters) and dJ/dx^(t) by BPTT (float arrays; ``x`` is (tau, D)).
+
+    ``steps`` (optional, 1-based) keeps only those steps' terms of J, e.g. ``[tau]`` for the
+    gradient of the last step's loss alone (Problem 4 (iii)).
+    """
+    P, X, T, _ = _check(params, X, T)
+    rec = _forward_core(P, X, _sigmoid_np, np.tanh, _softmax_np)
+    tau = X.shape[0]
+    keep = set(range(1, tau + 1)) if steps is None else set(steps)
+    # error at the logits: y - t (Problem 1 (iv)); zero for steps whose loss is not kept
+    delta_out = [None] + [(rec["y"][t] - T[t - 1]) if t in keep else 0 * T[t - 1] for t in range(1, tau + 1)]
+    G, _ = _backward_core(P, X, rec, delta_out)
+    G["x"] = np.array(G["x"][1:])
+    return G
+
+
+def gradients(params: dict, X, T) -> dict:
+    """The gradient of :func:`loss`, same keys and shapes as ``params`` (BPTT)."""
+    G = bptt(params, X, T)
+    return {k: G[k] for k in PARAM_SHAPES}
+
+
+# --------------------------------------------------------------------------- statements
+# Each statement is a SymPy expression over named leaves (printed verbatim by derivations.tex).
+# The checks evaluate the very same objects: every leaf knows which quantity it stands for
+# and at which time offset, and is replaced by that quantity's true value in a tiny LSTM.
+
+D_, H_, K_ = sp.symbols("D H K", integer=True, positive=True)
+TAU = sp.Symbol(r"\tau", integer=True, positive=True)
+T_SYM = sp.Symbol("t", integer=True, positive=True)
+STAR = r"\star"  # a generic gate: one of f, i, o, g
+_LEAVES: dict[str, tuple] = {}  # name -> (quantity, time offset)
+_SIZES = {"D": D_, "H": H_, "K": K_, 1: 1}
+
+
+def _sup(shift) -> str:
+    return {None: "", 0: "^{(t)}", -1: "^{(t-1)}", 1: "^{(t+1)}"}[shift]
+
+
+def _leaf(tex_name: str, quantity: str, rows, cols=1, shift=None) -> sp.MatrixSymbol:
+    """A named matrix leaf; ``shift`` is the time offset (None: not time-indexed)."""
+    name = "{" + tex_name + _sup(shift) + "}" if shift is not None else tex_name
+    _LEAVES[name] = (quantity, shift)
+    return sp.MatrixSymbol(name, _SIZES[rows], _SIZES[cols])
+
+
+def _gate_vec(gate, shift=0):
+    return _leaf(r"\mathbf{%s}" % gate, f"fw:{gate}", "H", shift=shift)
+
+
+def _delta(which, shift=0, rows="H"):
+    return _leaf(r"\boldsymbol{\delta}_{%s}" % which, f"delta:{which}", rows, shift=shift)
+
+
+_DIMS = {"W": ("H", "D"), "U": ("H", "H"), "b": ("H", 1), "V": ("K", "H"), "c": ("K", 1)}
+
+
+def _param(kind, gate=None):
+    tex_name = r"\mathbf{%s}" % kind + (f"_{{{gate}}}" if gate else "")
+    return _leaf(tex_name, f"param:{kind}_{gate}" if gate else f"param:{kind}", *_DIMS[kind])
+
+
+def _grad(kind, gate=None):
+    sub = f"_{{{gate}}}" if gate else ""
+    return _leaf(r"\frac{\partial J}{\partial \mathbf{%s}%s}" % (kind, sub),
+                 f"grad:{kind}_{gate}" if gate else f"grad:{kind}", *_DIMS[kind])
+
+
+# Printing in the order written.  SymPy's printer sorts the terms of a sum; these subclasses
+# print their arguments in the order given (a rule of this module, not of derivations.tex).
+
+
+def _signed_terms(printer, args, is_negative, negate):
+    out = printer._print(args[0])
+    for a in args[1:]:
+        if is_negative(a):
+            out += " - " + printer.parenthesize(negate(a), PRECEDENCE["Add"], strict=True)
+        else:
+            out += " + " + printer._print(a)
+    return out
+
+
+class _MatSum(sp.MatAdd):
+    """A matrix sum printed term by term in the given order."""
+
+    def _latex(self, printer):
+        return _signed_terms(
+            printer, self.args,
+            lambda a: isinstance(a, sp.MatMul) and a.args[0] == -1,
+            lambda a: sp.MatMul(*a.args[1:], evaluate=False) if len(a.args) > 2 else a.args[1],
+        )
+
+
+class _ScalarSum(sp.Add):
+    """A scalar sum printed term by term in the given order."""
+
+    def _latex(self, printer):
+        return _signed_terms(printer, self.args, lambda a: a.could_extract_minus_sign(), lambda a: -a)
+
+
+class _ScalarProduct(sp.Mul):
+    """A scalar product printed factor by factor in the given order."""
+
+    def _latex(self, printer):
+        return " ".join(printer.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in self.args)
+
+
+class _GateSum(sp.MatrixExpr):
+    """sum over the four gates of an expression in the generic gate \\star."""
+
+    def __new__(cls, expr):
+        return sp.Basic.__new__(cls, expr)
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+    def _latex(self, printer):
+        return r"\sum_{\star\in\{f,i,g,o\}} " + printer._print(self.args[0])
+
+
+def _had(*args):
+    return sp.HadamardProduct(*args, evaluate=False)
+
+
+def _add(*args):
+    return _MatSum(*args, evaluate=False)
+
+
+def _mul(*args):
+    return sp.MatMul(*args, evaluate=False)
+
+
+def _sum_t(expr):
+    return sp.Sum(expr, (T_SYM, 1, TAU))
+
+
+ONE = _leaf(r"\mathbf{1}", "one", "H")
+
+
+def _one_minus(v):
+    return _add(ONE, _mul(-1, v))
+
+
+def statements() -> dict:
+    """The derived results of parts (ii) and (iii), as SymPy objects over named leaves."""
+    x_t = _leaf(r"\mathbf{x}", "input:x", "D", shift=0)
+    h_t, h_prev = _leaf(r"\mathbf{h}", "fw:h", "H", shift=0), _leaf(r"\mathbf{h}", "fw:h", "H", shift=-1)
+    c_prev = _leaf(r"\mathbf{c}", "fw:c", "H", shift=-1)
+    tanh_c = _leaf(r"\tanh\mathbf{c}", "fw:tanh_c", "H", shift=0)
+    tanh2_c = _leaf(r"\tanh^{2}\mathbf{c}", "sq:tanh_c", "H", shift=0)
+    y_t = _leaf(r"\mathbf{y}", "fw:y", "K", shift=0)
+    target = _leaf(r"\mathbf{t}", "input:t", "K", shift=0)
+    f, i, o, g = (_gate_vec(k) for k in GATES)
+    f_next = _gate_vec("f", 1)
+    d_out = _delta(r"\mathrm{out}", rows="K")
+    d_h, d_c, d_c_next = _delta("h"), _delta("c"), _delta("c", 1)
+    d_star, d_star_next = _delta(STAR), _delta(STAR, 1)
+    V = _param("V")
+
+    eq = {}
+    eq["p4.delta_out"] = sp.Eq(d_out, _add(y_t, -target), evaluate=False)
+    eq["p4.grad_output"] = (
+        sp.Eq(_grad("V"), _sum_t(_mul(d_out, h_t.T)), evaluate=False),
+        sp.Eq(_grad("c"), _sum_t(d_out), evaluate=False),
+    )
+    eq["p4.delta_h"] = sp.Eq(
+        d_h,
+        _add(_mul(V.T, d_out), _GateSum(_mul(_param("U", STAR).T, d_star_next))),
+        evaluate=False,
+    )
+    eq["p4.delta_c"] = sp.Eq(
+        d_c,
+        _add(_had(d_h, o, _one_minus(tanh2_c)), _had(f_next, d_c_next)),
+        evaluate=False,
+    )
+    eq["p4.delta_gates"] = (
+        sp.Eq(_delta("f"), _had(d_c, c_prev, f, _one_minus(f)), evaluate=False),
+        sp.Eq(_delta("i"), _had(d_c, g, i, _one_minus(i)), evaluate=False),
+        sp.Eq(_delta("g"), _had(d_c, i, _one_minus(_had(g, g))), evaluate=False),
+        sp.Eq(_delta("o"), _had(d_h, tanh_c, o, _one_minus(o)), evaluate=False),
+    )
+    eq["p4.grad_params"] = (
+        sp.Eq(_grad("W", STAR), _sum_t(_mul(d_star, x_t.T)), evaluate=False),
+        sp.Eq(_grad("U", STAR), _sum_t(_mul(d_star, h_prev.T)), evaluate=False),
+        sp.Eq(_grad("b", STAR), _sum_t(d_star), evaluate=False),
+    )
+    # part (iii): the cell-state Jacobians
+    def diag(tex_name, quantity):
+        name = r"\diag\bigl(%s\bigr)" % tex_name
+        _LEAVES[name] = (quantity, 0)
+        return sp.MatrixSymbol(name, H_, H_)
+
+    dc_dc = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}", "jac_c_full", "H", "H")
+    dc_dc_direct = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}\Big|_{\mathbf{h}^{(t-1)}}",
+                         "jac_c_direct", "H", "H")
+    diag_f = diag(r"\mathbf{f}^{(t)}", "diag_f")
+    eq["p4.cell_direct"] = sp.Eq(dc_dc_direct, diag_f, evaluate=False)
+    A = {k: _leaf(r"\mathbf{A}_{%s}^{(t)}" % k, f"diag_d{k}", "H", "H") for k in ("f", "i", "g")}
+    B = _leaf(r"\mathbf{B}^{(t-1)}", "diag_dh_dc_prev", "H", "H")
+    eq["p4.cell_jacobian"] = (
+        sp.Eq(dc_dc, _add(diag_f, _mul(_add(*[_mul(A[k], _param("U", k)) for k in A]), B)), evaluate=False),
+        # the row above is the result; the rows below define its abbreviations
+        sp.Eq(A["f"], diag(r"\mathbf{c}^{(t-1)} \odot \mathbf{f}^{(t)} \odot (\mathbf{1} - \mathbf{f}^{(t)})", "diag_df"),
+              evaluate=False),
+        sp.Eq(A["i"], diag(r"\mathbf{g}^{(t)} \odot \mathbf{i}^{(t)} \odot (\mathbf{1} - \mathbf{i}^{(t)})", "diag_di"),
+              evaluate=False),
+        sp.Eq(A["g"], diag(r"\mathbf{i}^{(t)} \odot (\mathbf{1} - \mathbf{g}^{(t)} \odot \mathbf{g}^{(t)})", "diag_dg"),
+              evaluate=False),
+        sp.Eq(B, diag(r"\mathbf{o}^{(t-1)} \odot (\mathbf{1} - \tanh^{2}\mathbf{c}^{(t-1)})", "diag_dh_dc_prev"),
+              evaluate=False),
+    )
+    return eq
+
+
+# --------------------------------------------------------------------------- SymPy model
+
+
+class _Sigmoid(sp.Function):
+    r"""sigma(x) = 1 / (1 + e^{-x}); SymPy differentiates it as sigma (1 - sigma) (claim p4.sigmoid)."""
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _latex(self, printer, exp=None):
+        s = r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return s if exp is None else r"%s^{%s}" % (s, exp)
+
+
+class _LogSumExp(sp.Function):
+    """ln sum_k e^{a_k}; its partial derivatives are the softmax entries (Problem 1 (iv))."""
+
+    def fdiff(self, argindex=1):
+        return _SoftmaxEntry(sp.Integer(argindex - 1), *self.args)
+
+
+class _SoftmaxEntry(sp.Function):
+    """softmax(a)_k as an opaque function of (k, a_1, ..., a_K)."""
+
+
+def _sym_sigmoid(z):
+    return np.array([_Sigmoid(e) for e in z], dtype=object)
+
+
+def _sym_tanh(z):
+    return np.array([sp.tanh(e) for e in z], dtype=object)
+
+
+def _sym_softmax(a):
+    return np.array([_SoftmaxEntry(sp.Integer(k), *a) for k in range(len(a))], dtype=object)
+
+
+def _sym_vector(name, n):
+    return np.array(sp.symbols(f"{name}_0:{n}"), dtype=object)
+
+
+def tiny_model(D=2, H=2, K=2, tau=2):
+    """An unrolled LSTM with symbolic parameters and inputs (object arrays); targets one-hot."""
+    P = {}
+    for k, shape in PARAM_SHAPES.items():
+        size = tuple({"D": D, "H": H, "K": K}[s] for s in shape)
+        flat = sp.symbols(f"{k}_0:{int(np.prod(size))}")
+        P[k] = np.array(flat, dtype=object).reshape(size)
+    X = np.array(sp.symbols(f"x_0:{tau * D}"), dtype=object).reshape(tau, D)
+    T = np.zeros((tau, K), dtype=int)
+    T[np.arange(tau), np.arange(tau) % K] = 1
+    return P, X, T
+
+
+def _sym_forward(P, X, perturb=None):
+    return _forward_core(P, X, _sym_sigmoid, _sym_tanh, _sym_softmax, perturb)
+
+
+def _sym_loss(P, X, T, rec):
+    """J = -sum_t sum_k t_k (a_k - ln sum_j e^{a_j}), a = the logits: SymPy differentiates this."""
+    J = sp.Integer(0)
+    for t in range(1, len(X) + 1):
+        a = rec["logits"][t]
+        lse = _LogSumExp(*a)
+        J -= sum(int(T[t - 1, k]) * (a[k] - lse) for k in range(len(a)))
+    return J
+
+
+def _direct_delta(P, X, T, quantity, t, n):
+    """dJ/d(quantity at step t) by SymPy: perturb it by eps, differentiate J, set eps = 0."""
+    eps = _sym_vector("eps", n)
+    J = _sym_loss(P, X, T, _sym_forward(P, X, {(quantity, t): eps}))
+    zero = {e: sp.Integer(0) for e in eps}
+    return sp.Matrix([sp.diff(J, e).xreplace(zero) for e in eps])
+
+
+class _Truth:
+    """True values of every leaf in the tiny symbolic LSTM, computed lazily by SymPy."""
+
+    def __init__(self, D=1, H=2, K=2, tau=2):
+        self.sizes = {"D": D, "H": H, "K": K}
+        self.tau = tau
+        self.P, self.X, self.T = tiny_model(D, H, K, tau)
+        self.rec = _sym_forward(self.P, self.X)
+        self.J = _sym_loss(self.P, self.X, self.T, self.rec)
+        self._cache = {}
+        self.extra = {}  # further named values (the Jacobians of part (iii))
+
+    def delta(self, which, t):
+        """dJ/d(quantity)^(t); zero past the last step."""
+        n = self.sizes["K"] if which == r"\mathrm{out}" else self.sizes["H"]
+        if t > self.tau:
+            return sp.zeros(n, 1)
+        key = (which, t)
+        if key not in self._cache:
+            quantity = {r"\mathrm{out}": "logits", "h": "h", "c": "c"}.get(which, f"z_{which}")
+            self._cache[key] = _direct_delta(self.P, self.X, self.T, quantity, t, n)
+        return self._cache[key]
+
+    def value(self, quantity, t, gate):
+        """The explicit matrix a leaf stands for at time t (``gate`` replaces the generic star)."""
+        kind, _, name = quantity.partition(":")
+        name = name.replace(STAR, gate)
+        H = self.sizes["H"]
+        if kind == "one":
+            return sp.ones(H, 1)
+        if kind == "param":
+            return sp.Matrix(np.atleast_2d(self.P[name].T).T)
+        if kind == "grad":  # dJ/d(parameter) by SymPy, entry by entry
+            A = np.atleast_2d(self.P[name].T).T
+            return sp.Matrix(A.shape[0], A.shape[1], [sp.diff(self.J, e) for e in A.ravel()])
+        if kind == "delta":
+            return self.delta(name, t)
+        if kind == "input":
+            return sp.Matrix(list((self.X if name == "x" else self.T)[t - 1]))
+        if kind == "sq":
+            return self.value(f"fw:{name}", t, gate).applyfunc(lambda e: e**2)
+        if kind == "fw":
+            if t > self.tau:  # past the last step: only ever multiplies a zero delta
+                return sp.zeros(H, 1)
+            return sp.Matrix(list(self.rec[name][t]))
+        if kind in self.extra:
+            return self.extra[kind]
+        raise KeyError(f"no value for leaf quantity {quantity!r}")
+
+
+def _evaluate(expr, truth: _Truth, t: int, gate: str):
+    """Replace every leaf by its true value at time t (sums over t expanded) and compute."""
+    if isinstance(expr, sp.Sum):  # sum over t = 1..tau of the summand at each t
+        out = _evaluate(expr.function, truth, 1, gate)
+        for s in range(2, truth.tau + 1):
+            out = out + _evaluate(expr.function, truth, s, gate)
+        return out
+    if isinstance(expr, _GateSum):
+        out = _evaluate(expr.args[0], truth, t, GATES[0])
+        for other in GATES[1:]:
+            out = out + _evaluate(expr.args[0], truth, t, other)
+        return out
+    if isinstance(expr, sp.MatrixSymbol):
+        quantity, shift = _LEAVES[expr.name]
+        return truth.value(quantity, t + (shift or 0), gate)
+    if isinstance(expr, sp.Transpose):
+        return _evaluate(expr.arg, truth, t, gate).T
+    if isinstance(expr, sp.MatAdd):
+        out = _evaluate(expr.args[0], truth, t, gate)
+        for a in expr.args[1:]:
+            out = out + _evaluate(a, truth, t, gate)
+        return out
+    if isinstance(expr, sp.MatMul):
+        scalar, out = sp.Integer(1), None
+        for a in expr.args:
+            if isinstance(a, (sp.MatrixExpr, sp.Sum)):
+                v = _evaluate(a, truth, t, gate)
+                out = v if out is None else out * v
+            else:
+                scalar *= a
+        return scalar * out
+    if isinstance(expr, sp.HadamardProduct):
+        out = _evaluate(expr.args[0], truth, t, gate)
+        for a in expr.args[1:]:
+            out = out.multiply_elementwise(_evaluate(a, truth, t, gate))
+        return out
+    if isinstance(expr, sp.HadamardPower):
+        base = _evaluate(expr.base, truth, t, gate)
+        return base.applyfunc(lambda e: e**expr.exp)
+    raise TypeError(f"cannot evaluate {type(expr).__name__} in a statement: {expr}")
+
+
+def _canonical(expr):
+    """The residual as a polynomial in the atoms sigma(.), tanh(.), softmax(.) and the symbols.
+
+    Every derivative rule SymPy uses here is polynomial in those atoms (sigma' = sigma (1 - sigma),
+    tanh' = 1 - tanh^2, d lse/da_k = softmax_k), so both sides are polynomials in them.  Each
+    atom becomes a plain symbol (the same atom, the same symbol) and the result is expanded: a
+    polynomial that expands to 0 in independent symbols is 0 for any values of the atoms.
+    """
+    atoms = expr.atoms(sp.Function)
+    names = {a: sp.Symbol(f"_atom{n}") for n, a in enumerate(atoms)}
+    poly = expr.xreplace(names)
+    gens = sorted(poly.free_symbols, key=str)
+    if not gens:
+        return sp.nsimplify(poly)
+    ring, *_ = sp.ring(gens, sp.QQ)
+    return ring.from_expr(poly).as_expr()
+
+
+def _statement_residual(statement, truth: _Truth, times, gates):
+    """lhs - rhs of an equation, evaluated at every time and gate; the first non-zero entry or 0."""
+    for gate in gates:
+        for t in times:
+            diff = _evaluate(statement.lhs, truth, t, gate) - _evaluate(statement.rhs, truth, t, gate)
+            for entry in diff:
+                r = _canonical(entry)
+                if r != 0:
+                    return r
+    return sp.Integer(0)
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def derive() -> Derivation:
+    from derivations import tex as _tex
+
+    eq = statements()
+    # part (i): the parameters and their count
+    N = sp.Symbol("N_{\\mathrm{LSTM}}")
+    count = _ScalarSum(
+        sp.Mul(4, _ScalarSum(H_ * D_, H_**2, H_, evaluate=False), evaluate=False), K_ * H_, K_, evaluate=False
+    )
+    eq["p4.param_count"] = sp.Eq(N, count, evaluate=False)
+    x = sp.Symbol("x")
+    eq["p4.sigmoid"] = sp.Eq(
+        sp.Derivative(_Sigmoid(x), x),
+        _ScalarProduct(_Sigmoid(x), _ScalarSum(1, -_Sigmoid(x), evaluate=False), evaluate=False),
+        evaluate=False,
+    )
+
+    # the parameter table, from the shapes the implementation uses
+    table = []
+    for key, shape in PARAM_SHAPES.items():
+        kind, _, gate = key.partition("_")
+        dims = [_SIZES[s] for s in shape]
+        table.append({
+            "name": r"\mathbf{%s}" % kind + (f"_{{{gate}}}" if gate else ""),
+            "shape": r" \times ".join(shape) if len(shape) == 2 else shape[0],
+            "size": _tex.tex(sp.Mul(*dims)),
+            "role": (f"{ROLES[gate]}, " if gate else "output layer, ")
+            + {"W": "input weights", "U": "recurrent weights", "b": "bias", "V": "weights", "c": "bias"}[kind],
+        })
+    from figures.lstm import cell_diagram_data
+
+    experiment = gradient_reach()
+    return Derivation(
+        problem=4,
+        equations=eq,
+        context={"params": table, "reach": experiment["summary"]},
+        figures=(
+            Figure("p04_lstm_cell", "figures.lstm:cell_diagram", cell_diagram_data(), kind="tikz"),
+            Figure("p04_gradient_reach", "figures.lstm:gradient_reach", experiment["curves"],
+                   width=5.6, height=2.9),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- part (iii) experiment
+
+REACH = {"D": 4, "H": 16, "K": 5, "tau": 60, "seeds": 20, "forget_biases": (0.0, 1.0, 3.0), "report_distance": 20}
+
+
+def _rnn_input_gradients(rnn_params, X, T):
+    """||d l^(tau) / d x^(k)|| for the RNN of Problem 2, from derivations.rnn.forward and Eq. 4."""
+    from derivations.rnn import forward as rnn_forward
+
+    fw = rnn_forward(rnn_params, X)
+    h, y = fw["h"], fw["y"]
+    tau = X.shape[0]
+    W, U, V = rnn_params["W"], rnn_params["U"], rnn_params["V"]
+    d_h = V.T @ (y[tau - 1] - T[tau - 1])  # only the last step's loss
+    out = np.zeros((tau, X.shape[1]))
+    for t in range(tau, 0, -1):
+        d_z = d_h * (1.0 - h[t] ** 2)
+        out[t - 1] = W.T @ d_z
+        d_h = U.T @ d_z
+    return out
+
+
+def gradient_reach(config=REACH) -> dict:
+    """Median over seeds of ||d l^(tau)/d x^(tau-d)|| against d, RNN and LSTM on the same data."""
+    D, H, K, tau = config["D"], config["H"], config["K"], config["tau"]
+    curves = {"distance": np.arange(tau), "rnn": [], "lstm": {b: [] for b in config["forget_biases"]}}
+    mean_f = {b: [] for b in config["forget_biases"]}
+    for seed in range(config["seeds"]):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(tau, D))
+        T = np.eye(K)[rng.integers(0, K, size=tau)]
+        rnn = {"W": rng.normal(size=(H, D)) / np.sqrt(D), "U": rng.normal(size=(H, H)) / np.sqrt(H),
+               "V": rng.normal(size=(K, H)) / np.sqrt(H), "b": np.zeros(H), "c": np.zeros(K)}
+        g = _rnn_input_gradients(rnn, X, T)
+        curves["rnn"].append(np.linalg.norm(g, axis=1)[::-1])
+        base = init_params(D, H, K, np.random.default_rng(1000 + seed))
+        for b in config["forget_biases"]:
+            p = dict(base, b_f=np.full(H, b))
+            G = bptt(p, X, T, steps=[tau])
+            curves["lstm"][b].append(np.linalg.norm(G["x"], axis=1)[::-1])
+            mean_f[b].append(forward(p, X)["f"].mean())
+    med = {"distance": curves["distance"], "rnn": np.median(curves["rnn"], axis=0),
+           "lstm": {b: np.median(v, axis=0) for b, v in curves["lstm"].items()},
+           "mean_f": {b: float(np.mean(v)) for b, v in mean_f.items()}}
+    d = config["report_distance"]
+    summary = {k: v for k, v in config.items() if k != "forget_biases"}
+    summary["rnn_ratio"] = float(med["rnn"][d] / med["rnn"][0])
+    summary["lstm"] = [
+        {"b": f"{b:g}", "mean_f": med["mean_f"][b], "ratio": float(c[d] / c[0]), "mean_f_power": med["mean_f"][b] ** d}
+        for b, c in med["lstm"].items()
+    ]
+    return {"curves": med, "summary": summary}
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def _central_differences(f, arrays, eps=1e-6):
+    out = []
+    for A in arrays:
+        G = np.zeros_like(A)
+        for idx in np.ndindex(A.shape):
+            old = A[idx]
+            A[idx] = old + eps
+            fp = f()
+            A[idx] = old - eps
+            fm = f()
+            A[idx] = old
+            G[idx] = (fp - fm) / (2 * eps)
+        out.append(G)
+    return out
+
+
+def finite_difference_error(seed=0, trials=6):
+    """Worst relative error between BPTT and central differences of J, over random sizes."""
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    cases = []
+    for _ in range(trials):
+        D, H, K = (int(s) for s in rng.integers(1, 5, size=3))
+        tau = int(rng.integers(1, 6))
+        p = init_params(D, H, K, rng, scale=0.8)
+        for k in p:
+            if k.startswith("b_"):
+                p[k] = 0.5 * rng.normal(size=p[k].shape)
+        p["c"] = 0.5 * rng.normal(size=K)
+        X = rng.normal(size=(tau, D))
+        T = np.eye(K)[rng.integers(0, K, size=tau)]
+        G = bptt(p, X, T)
+        keys = list(PARAM_SHAPES)
+        arrays = [p[k] for k in keys] + [X]
+        num = _central_differences(lambda: loss(p, X, T), arrays)
+        ana = [G[k] for k in keys] + [G["x"]]
+        err = relative_error(np.concatenate([a.ravel() for a in ana]), np.concatenate([n.ravel() for n in num]))
+        worst = max(worst, err)
+        cases.append((D, H, K, tau))
+    return worst, cases
+
+
+def verify(derivation: Derivation):
+    eq = derivation.equations
+    claims = []
+    truth = _Truth()
+    tiny = "tiny LSTM (D = 1, H = 2, K = 2, tau = 2, symbolic parameters and inputs)"
+    all_t = range(1, truth.tau + 1)
+
+    # part (i): parameter count by counting the implementation's arrays
+    worst = 0
+    for D in range(1, 5):
+        for H in range(1, 5):
+            for K in range(1, 5):
+                p = init_params(D, H, K, np.random.default_rng(0))
+                formula = int(eq["p4.param_count"].rhs.subs({D_: D, H_: H, K_: K}))
+                n_params = parameter_count(p)
+                n_grads = parameter_count(gradients(p, np.zeros((2, D)), np.eye(K)[[0, K - 1]]))
+                worst = max(worst, abs(formula - n_params), abs(formula - n_grads))
+    claims.append(numeric_claim(
+        "p4.param_count", eq["p4.param_count"], worst, 0,
+        method="count of the implementation's parameter and gradient arrays, D, H, K = 1..4",
+        reproduce="init_params(D, H, K), gradients(...) for D, H, K in 1..4",
+    ))
+
+    # sigma' = sigma (1 - sigma) from sigma = 1 / (1 + e^{-x})
+    x = sp.Symbol("x")
+    s = 1 / (1 + sp.exp(-x))
+    claims.append(symbolic_claim(
+        "p4.sigmoid", eq["p4.sigmoid"], sp.diff(s, x) - s * (1 - s),
+        method="SymPy differentiation of 1/(1+exp(-x))",
+    ))
+
+    # part (ii): each BPTT statement against SymPy's direct derivative of J
+    checks = {
+        "p4.delta_out": ("dJ/d(logits) by SymPy", list(all_t), ("f",)),
+        "p4.grad_output": ("dJ/dV, dJ/dc by SymPy", [1], ("f",)),  # sums over t: any t
+        "p4.delta_h": ("dJ/dh^(t) by SymPy", list(all_t), ("f",)),
+        "p4.delta_c": ("dJ/dc^(t) by SymPy", list(all_t), ("f",)),
+        "p4.delta_gates": ("dJ/dz^(t) of each gate by SymPy", list(all_t), ("f",)),
+        "p4.grad_params": ("dJ/dW, dJ/dU, dJ/db of each gate by SymPy", [1], GATES),
+    }
+    for cid, (what, times, gates) in checks.items():
+        statement = eq[cid]
+        residual = sp.Integer(0)
+        for part in statement if isinstance(statement, tuple) else (statement,):
+            residual = _statement_residual(part, truth, times, gates)
+            if residual != 0:
+                break
+        claims.append(symbolic_claim(
+            cid, statement, residual,
+            method=f"statement evaluated on a {tiny}; equals {what} exactly",
+            reproduce=f"derivations.lstm._Truth(D=1, H=2, K=2, tau=2), t = 1..{truth.tau}",
+        ))
+
+    # part (ii), numerically: the implementation against central differences
+    worst, cases = finite_difference_error()
+    err_sym = sp.Symbol(r"\max|\nabla_{\mathrm{BPTT}} J - \nabla_{\mathrm{FD}} J| / \max|\nabla_{\mathrm{FD}} J|")
+    claims.append(numeric_claim(
+        "p4.bptt_fd", sp.Le(err_sym, sp.Symbol("10^{-6}"), evaluate=False), worst, 1e-6,
+        method="central finite differences (eps 1e-6) of J w.r.t. all 14 parameters and the inputs",
+        reproduce=f"finite_difference_error(seed=0): (D, H, K, tau) = {cases}",
+    ))
+
+    # part (iii): Jacobians of the cell state against SymPy's Jacobian of one unrolled step
+    P, X = truth.P, truth.X
+    H = truth.sizes["H"]
+    eps = _sym_vector("eps", H)
+    zero = {e: sp.Integer(0) for e in eps}
+    t = 2
+    rec_full = _sym_forward(P, X, {("c", t - 1): eps})
+    rec_direct = _sym_forward(P, X, {("carry", t): eps})
+    jac_full = sp.Matrix(H, H, lambda r, q: sp.diff(rec_full["c"][t][r], eps[q]).xreplace(zero))
+    jac_direct = sp.Matrix(H, H, lambda r, q: sp.diff(rec_direct["c"][t][r], eps[q]).xreplace(zero))
+    rec = truth.rec
+    f, i, g = (sp.Matrix(list(rec[k][t])) for k in ("f", "i", "g"))
+    o_prev, tc_prev, c_prev = (sp.Matrix(list(rec[k][t - 1])) for k in ("o", "tanh_c", "c"))
+    one = sp.ones(H, 1)
+    diag = {
+        "diag_f": sp.diag(*f),
+        "diag_df": sp.diag(*c_prev.multiply_elementwise(f).multiply_elementwise(one - f)),
+        "diag_di": sp.diag(*g.multiply_elementwise(i).multiply_elementwise(one - i)),
+        "diag_dg": sp.diag(*i.multiply_elementwise(one - g.multiply_elementwise(g))),
+        "diag_dh_dc_prev": sp.diag(*o_prev.multiply_elementwise(one - tc_prev.multiply_elementwise(tc_prev))),
+        "jac_c_full": jac_full,
+        "jac_c_direct": jac_direct,
+    }
+    truth.extra.update(diag)
+    for cid in ("p4.cell_direct", "p4.cell_jacobian"):
+        result = eq[cid][0] if isinstance(eq[cid], tuple) else eq[cid]  # not the abbreviations
+        claims.append(symbolic_claim(
+            cid, eq[cid], _statement_residual(result, truth, [t], ("f",)),
+            method=f"SymPy Jacobian of c^(2) w.r.t. c^(1) in the {tiny}",
+            reproduce="derivations.lstm._Truth(), t = 2",
+        ))
+    return claims

@@ -1,0 +1,232 @@
+"""Problem 4 (derivations.lstm): exact symbolic agreement, finite differences, properties over
+shapes, input errors, and deliberately wrong gradients that the checks must catch."""
+
+import re
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derivations import lstm
+
+
+def random_problem(seed, D=3, H=4, K=3, tau=5):
+    rng = np.random.default_rng(seed)
+    p = lstm.init_params(D, H, K, rng, scale=0.8)
+    for k in p:
+        if k.startswith("b_") or k == "c":
+            p[k] = 0.5 * rng.normal(size=p[k].shape)
+    X = rng.normal(size=(tau, D))
+    T = np.eye(K)[rng.integers(0, K, size=tau)]
+    return p, X, T
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return lstm.derive()
+
+
+@pytest.fixture(scope="module")
+def claims(derivation):
+    return {c.id: c for c in lstm.verify(derivation)}
+
+
+# --------------------------------------------------------------------------- the claims
+
+
+def test_every_claim_passes(claims):
+    expected = {
+        "p4.param_count", "p4.sigmoid", "p4.delta_out", "p4.grad_output", "p4.delta_h", "p4.delta_c",
+        "p4.delta_gates", "p4.grad_params", "p4.bptt_fd", "p4.cell_direct", "p4.cell_jacobian",
+    }
+    assert set(claims) == expected
+    failed = {k: (c.error, c.detail) for k, c in claims.items() if not c.passed}
+    assert not failed
+
+
+def test_symbolic_claims_are_exact(claims):
+    for cid in ("p4.delta_h", "p4.delta_c", "p4.delta_gates", "p4.grad_params", "p4.cell_jacobian"):
+        assert claims[cid].error == 0 and claims[cid].tolerance == 0
+
+
+def test_finite_difference_error_is_float64_small(claims):
+    assert claims["p4.bptt_fd"].error < 1e-8
+
+
+# --------------------------------------------------------------------------- symbolic, exact
+
+
+def test_implemented_bptt_equals_sympy_derivative_exactly():
+    """The implementation's own backward pass, run on SymPy objects, equals dJ/dtheta from SymPy."""
+    P, X, T = lstm.tiny_model(D=1, H=2, K=2, tau=2)
+    rec = lstm._sym_forward(P, X)
+    J = lstm._sym_loss(P, X, T, rec)
+    delta_out = [None] + [rec["y"][t] - T[t - 1] for t in range(1, 3)]
+    G, _ = lstm._backward_core(P, X, rec, delta_out)
+    for key in lstm.PARAM_SHAPES:
+        for sym, g in zip(np.ravel(P[key]), np.ravel(G[key])):
+            assert lstm._canonical(sp.diff(J, sym) - g) == 0, (key, sym)
+
+
+def test_sigmoid_rule_used_by_sympy_is_the_true_derivative():
+    x = sp.Symbol("x")
+    s = 1 / (1 + sp.exp(-x))
+    assert sp.simplify(sp.diff(s, x) - s * (1 - s)) == 0
+    assert sp.diff(lstm._Sigmoid(x), x) == lstm._Sigmoid(x) * (1 - lstm._Sigmoid(x))
+
+
+# --------------------------------------------------------------------------- numeric, another route
+
+
+def test_gradients_match_central_differences():
+    p, X, T = random_problem(7)
+    G = lstm.gradients(p, X, T)
+    keys = list(lstm.PARAM_SHAPES)
+    num = lstm._central_differences(lambda: lstm.loss(p, X, T), [p[k] for k in keys])
+    for k, n in zip(keys, num):
+        assert G[k].shape == p[k].shape
+        assert lstm.relative_error(G[k], n) < 1e-6, k
+
+
+def test_loss_matches_an_independent_forward_pass():
+    """J recomputed with plain loops and 1/(1+e^-z): the vectorised forward pass is the LSTM."""
+    p, X, T = random_problem(3, D=2, H=3, K=4, tau=4)
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    h = c = np.zeros(3)
+    J = 0.0
+    for t in range(4):
+        x = X[t]
+        gate = {k: p[f"W_{k}"] @ x + p[f"U_{k}"] @ h + p[f"b_{k}"] for k in "fiog"}
+        c = sig(gate["f"]) * c + sig(gate["i"]) * np.tanh(gate["g"])
+        h = sig(gate["o"]) * np.tanh(c)
+        a = p["V"] @ h + p["c"]
+        J -= T[t] @ (a - np.log(np.exp(a).sum()))
+    assert abs(lstm.loss(p, X, T) - J) < 1e-12 * max(1.0, abs(J))
+
+
+def test_last_step_gradients_for_the_figure_match_finite_differences():
+    """The quantities plotted in part (iii), for both models, against central differences."""
+    from derivations import rnn
+
+    rng = np.random.default_rng(11)
+    D, H, K, tau = 2, 3, 3, 6
+    X = rng.normal(size=(tau, D))
+    T = np.eye(K)[rng.integers(0, K, size=tau)]
+
+    def last_loss_lstm(p):
+        y = lstm.forward(p, X)["y"][-1]
+        return -float(T[-1] @ np.log(y))
+
+    p = lstm.init_params(D, H, K, rng, forget_bias=1.0)
+    num = lstm._central_differences(lambda: last_loss_lstm(p), [X])[0]
+    assert lstm.relative_error(lstm.bptt(p, X, T, steps=[tau])["x"], num) < 1e-6
+
+    q = {"W": rng.normal(size=(H, D)), "U": rng.normal(size=(H, H)) / 2, "V": rng.normal(size=(K, H)),
+         "b": np.zeros(H), "c": np.zeros(K)}
+    num = lstm._central_differences(lambda: -float(T[-1] @ np.log(rnn.forward(q, X)["y"][-1])), [X])[0]
+    assert lstm.relative_error(lstm._rnn_input_gradients(q, X, T), num) < 1e-6
+
+
+# --------------------------------------------------------------------------- properties over shapes
+
+
+@settings(max_examples=25, deadline=None)
+@given(D=st.integers(1, 4), H=st.integers(1, 4), K=st.integers(1, 4), tau=st.integers(1, 5),
+       seed=st.integers(0, 2**16))
+def test_gradient_shapes_count_and_directional_derivative(D, H, K, tau, seed):
+    p, X, T = random_problem(seed, D, H, K, tau)
+    G = lstm.gradients(p, X, T)
+    assert set(G) == set(lstm.PARAM_SHAPES)
+    assert all(G[k].shape == p[k].shape for k in p)
+    assert lstm.parameter_count(p) == 4 * (H * D + H * H + H) + K * H + K
+    J = lstm.loss(p, X, T)
+    assert np.isfinite(J) and J >= 0
+    # directional derivative along a random direction, by central differences
+    rng = np.random.default_rng(seed + 1)
+    v = {k: rng.normal(size=p[k].shape) for k in p}
+    eps = 1e-6
+    plus = lstm.loss({k: p[k] + eps * v[k] for k in p}, X, T)
+    minus = lstm.loss({k: p[k] - eps * v[k] for k in p}, X, T)
+    fd = (plus - minus) / (2 * eps)
+    an = sum(float((G[k] * v[k]).sum()) for k in p)
+    assert abs(fd - an) <= 1e-6 * max(1.0, abs(an))
+
+
+# --------------------------------------------------------------------------- input errors
+
+
+@pytest.mark.parametrize(
+    "mutate, needle",
+    [
+        (lambda p, X, T: (dict((k, v) for k, v in p.items() if k != "U_g"), X, T), "lacks U_g"),
+        (lambda p, X, T: (dict(p, U_i=np.zeros((2, 2))), X, T), "U_i must have shape"),
+        (lambda p, X, T: (dict(p, extra=1), X, T), "unknown keys extra"),
+        (lambda p, X, T: (p, X[:, :2], T), "X must be (tau, D)"),
+        (lambda p, X, T: (p, X, T[:-1]), "T must be (tau, K)"),
+        (lambda p, X, T: (p, X, 0.5 * T), "T must be one-hot"),
+        (lambda p, X, T: (dict(p, V=p["V"] * np.nan), X, T), "V contains NaN"),
+        (lambda p, X, T: ([1, 2], X, T), "params must be a dict"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_problem(mutate, needle):
+    p, X, T = random_problem(0)
+    p, X, T = mutate(p, X, T)
+    with pytest.raises(ValueError, match=re.escape(needle)):
+        lstm.gradients(p, X, T)
+
+
+# --------------------------------------------------------------------------- wrong formulas are caught
+
+
+def test_dropping_the_carry_in_the_code_fails_verify(monkeypatch, derivation):
+    """BPTT code without the f (.) carry term in delta_c: verify() must report p4.bptt_fd as failed."""
+    monkeypatch.setattr(lstm, "_cell_delta", lambda d_h, o, tanh_c, f_next, d_c_next: d_h * o * (1 - tanh_c**2))
+    result = {c.id: c for c in lstm.verify(derivation)}
+    assert not result["p4.bptt_fd"].passed
+    assert result["p4.bptt_fd"].error > 1e-3
+    assert result["p4.delta_c"].passed  # the derived statement itself is still right
+
+
+def test_dropping_the_carry_in_the_statement_fails_the_symbolic_claim(derivation):
+    eq = lstm.statements()
+    wrong = eq["p4.delta_c"]
+    carry_free = sp.Eq(wrong.lhs, wrong.rhs.args[0], evaluate=False)  # only the term through h^(t)
+    truth = lstm._Truth()
+    assert lstm._statement_residual(wrong, truth, [1, 2], ("f",)) == 0
+    assert lstm._statement_residual(carry_free, truth, [1, 2], ("f",)) != 0
+
+
+def test_a_wrong_statement_fails_in_verify(monkeypatch, derivation):
+    """End to end: verify() reports the claim as failed when the derived statement is wrong."""
+    eq = dict(derivation.equations)
+    rows = eq["p4.delta_gates"]
+    # delta_o without the sigmoid's derivative factor o (1 - o)
+    wrong_o = sp.Eq(rows[3].lhs, sp.HadamardProduct(*rows[3].rhs.args[:2], evaluate=False), evaluate=False)
+    eq["p4.delta_gates"] = rows[:3] + (wrong_o,)
+    broken = lstm.Derivation(problem=4, equations=eq, context=derivation.context, figures=())
+    monkeypatch.setattr(lstm, "finite_difference_error", lambda: (0.0, []))  # not under test here
+    result = {c.id: c for c in lstm.verify(broken)}
+    assert not result["p4.delta_gates"].passed
+    assert result["p4.delta_c"].passed
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_cell_diagram_is_tikz_in_the_assignments_notation():
+    from figures.lstm import cell_diagram, cell_diagram_data
+
+    src = cell_diagram(cell_diagram_data())
+    assert src.startswith(r"\begin{tikzpicture}") and src.rstrip().endswith(r"\end{tikzpicture}")
+    for label in (r"\mathbf{c}^{(t-1)}", r"\mathbf{h}^{(t-1)}", r"\mathbf{x}^{(t)}", r"\mathbf{f}^{(t)}",
+                  r"\mathbf{i}^{(t)}", r"\mathbf{g}^{(t)}", r"\mathbf{o}^{(t)}", r"\mathbf{W}_{f}"):
+        assert label in src
+
+
+def test_gradient_reach_data_shows_the_forget_bias_effect(derivation):
+    curves = derivation.figures[1].data
+    d = 20
+    fall = {b: c[d] / c[0] for b, c in curves["lstm"].items()}
+    assert fall[3.0] > fall[1.0] > fall[0.0]
