@@ -21,6 +21,7 @@ import sympy as sp
 from derivations import shrinkage
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
 from derivations.regularization_l2 import ALPHA, closed_form_710
+from derivations.tex import tex
 from derivations.regularization_tex import Bracket, MaxOf, Plus, Seq, Sign
 
 __all__ = ["derive_l1", "verify_l1", "eq_723", "PATH_CASE", "GEOMETRY_CASE"]
@@ -114,6 +115,17 @@ def _geometry_data():
     return out
 
 
+def _case_tex(cases, right, left, names):
+    """LaTeX of SymPy's pieces, in the report's notation (c -> w_i^*, h -> H_ii)."""
+    out = {}
+    for name in ("positive", "negative"):
+        root, holds = cases[name]
+        out[name] = {"root": tex(root.subs(names)), "holds": tex(holds.subs(names))}
+    out["right"], out["left"] = tex(right.subs(names)), tex(left.subs(names))
+    out["zero_holds"] = tex(cases["zero"][1].subs(names))
+    return out
+
+
 def derive_l1() -> Derivation:
     w_i, ws_i, w_vec = sp.Symbol("w_i"), sp.Symbol(r"w_i^{*}"), sp.Symbol(r"\tilde{w}_i")
     h_ii = sp.Symbol("H_{ii}", positive=True)
@@ -161,6 +173,7 @@ def derive_l1() -> Derivation:
         equations=equations,
         context={
             "piecewise": piecewise,
+            "case_tex": _case_tex(cases, right, left, {C: ws_i, H: h_ii}),
             "cases": cases,
             "one_sided": (right, left),
             "l2_scalar": l2_diagonal_scalar(),

@@ -167,7 +167,8 @@ def derive_l2() -> Derivation:
     coords_star, coords_tilde = Q_num.T @ ws_num, Q_num.T @ wt_num
     fig = Figure("p05_fig71", "figures.regularization:l2_contours", _figure_data(*figure_case()), width=3.4, height=3.0)
     fig_factor = Figure("p05_factor", "figures.regularization:l2_factor", _factor_data(lam, alpha), width=2.7, height=2.45)
-    equations["p5.figure"] = sp.Eq(w_tilde, sp.Matrix(np.round(wt_num, 3)), evaluate=False)
+    drawn = sp.MatrixSymbol(r"\tilde{\mathbf{w}}", 2, 1)  # Eq with an explicit matrix must stay unevaluated
+    equations["p5.figure"] = sp.Eq(drawn, sp.ImmutableMatrix(np.round(wt_num, 3).reshape(2, 1)), evaluate=False)
     return Derivation(
         problem=5,
         equations=equations,
@@ -227,7 +228,7 @@ def verify_l2(derivation: Derivation):
         symbolic_claim(
             "p5.gradient",
             eq["p5.gradient"],
-            componentwise - stated,
+            (componentwise - stated).applyfunc(sp.expand),
             method="SymPy differentiation of the scalar, component by component, symmetric 3x3 H",
         )
     )
@@ -235,7 +236,7 @@ def verify_l2(derivation: Derivation):
     # (i) the closed form: SymPy's solution of grad = 0 against (H + alpha I)^-1 H w* inverted explicitly
     residual = []
     for n, (solution, (_, ws_n, H_n)) in derivation.context["solutions"].items():
-        residual.extend(list(solution - closed_form_710(H_n, ws_n)))
+        residual.extend(list((solution - closed_form_710(H_n, ws_n)).applyfunc(sp.cancel)))
     claims.append(
         symbolic_claim(
             "p5.ridge",

@@ -12,11 +12,12 @@ __all__ = ["l2_contours", "l2_factor", "l1_maps", "l1_geometry", "l1_paths"]
 
 COLORS = ["#1f5fa8", "#c8553d", "#2a9d5c", "#8a4fb5", "#d89c1a"]
 GREY = "0.35"
+LABEL_BOX = {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85}
 
 
 def _point(ax, p, label, offset, color="k", marker="o"):
     ax.plot(*p, marker=marker, color=color, ms=4.5, zorder=5)
-    ax.annotate(label, p, xytext=offset, textcoords="offset points", fontsize=9, color=color)
+    ax.annotate(label, p, xytext=offset, textcoords="offset points", fontsize=9, color=color, bbox=LABEL_BOX)
 
 
 def l2_contours(data, ax):
@@ -35,13 +36,14 @@ def l2_contours(data, ax):
         ax.plot(w_star[0] + t * q[0], w_star[1] + t * q[1], "--", color=COLORS[2], lw=0.8)
         end = w_star + (t[1] if k == 0 else t[0]) * q
         ax.annotate(rf"$\mathbf{{q}}_{k + 1}$ ($\lambda_{k + 1}={lam:g}$)", end, xytext=(-44, 8) if k == 0 else (4, -4),
-                    textcoords="offset points", fontsize=8, color=COLORS[2])
+                    textcoords="offset points", fontsize=8, color=COLORS[2], bbox=LABEL_BOX)
     path = data["path"]
     ax.plot(path[:, 0], path[:, 1], "-", color=COLORS[1], lw=1.1)
     for a, p in data["path_marks"].items():
         if a != data["alpha"]:
             ax.plot(*p, "o", color=COLORS[1], ms=2.5)
-            ax.annotate(rf"$\alpha={a:g}$", p, xytext=(4, -8), textcoords="offset points", fontsize=7, color=COLORS[1])
+            ax.annotate(rf"$\alpha={a:g}$", p, xytext=(4, -9), textcoords="offset points", fontsize=7.5, color=COLORS[1],
+                        bbox=LABEL_BOX)
     _point(ax, w_star, r"$\mathbf{w}^*$", (4, 4))
     _point(ax, w_tilde, rf"$\tilde{{\mathbf{{w}}}}$ ($\alpha={data['alpha']:g}$)", (5, -11), color=COLORS[1])
     ax.plot(0, 0, "+", color="k", ms=6)
@@ -106,7 +108,7 @@ def l1_geometry(data, axes):
         ax.axvline(0, color="0.6", lw=0.5)
         _point(ax, w_star, r"$\mathbf{w}^*$", (4, 3))
         w = sol["w"]
-        _point(ax, w, rf"$({w[0]:.3g},\,{w[1]:.3g})$", (-44, 6) if name == "l1" else (9, -4), color=COLORS[1])
+        _point(ax, w, rf"$({w[0]:.3g},\,{w[1]:.3g})$", (-44, 6) if name == "l1" else (-50, -13), color=COLORS[1])
         ax.set_aspect("equal")
         ax.set_xlim(X.min(), X.max())
         ax.set_ylim(Y.min(), Y.max())

@@ -1,0 +1,194 @@
+"""Problems 5 and 6 (derivations.regularization): exact identities, independent numeric routes,
+properties of the shrinkage maps, and deliberately wrong formulas that the checks must catch."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derivations import regularization, regularization_l1, regularization_l2, shrinkage
+from derivations.regularization import ridge_solution, soft_threshold
+
+
+@pytest.fixture(scope="module")
+def l2():
+    return regularization.derive_l2()
+
+
+@pytest.fixture(scope="module")
+def l1():
+    return regularization.derive_l1()
+
+
+def _failed(claims):
+    return {c.id for c in claims if not c.passed}
+
+
+# --------------------------------------------------------------------------- symbolic
+
+
+def test_stationary_point_equals_closed_form_exactly():
+    for n in (2, 3):
+        solution, (_, w_star, H) = regularization_l2.solve_stationary(n)
+        residual = solution - regularization_l2.closed_form_710(H, w_star)
+        assert residual.applyfunc(sp.cancel) == sp.zeros(n, 1)
+
+
+def test_matrix_calculus_gradient_is_alpha_w_plus_H_times_difference():
+    _, gradient = regularization_l2.gradient_by_matrix_calculus()
+    w, w_star, _, H, _ = regularization_l2._symbols(regularization_l2.N)
+    difference = sp.expand(gradient - (regularization_l2.ALPHA * w + H * (w - w_star)))
+    assert difference == sp.ZeroMatrix(regularization_l2.N, 1) or sp.simplify(difference) == 0
+
+
+def test_piecewise_minimiser_is_the_soft_threshold():
+    a, h, c = regularization_l2.ALPHA, regularization_l1.H, regularization_l1.C
+    pw, cases, (right, left) = regularization_l1.minimise_piecewise()
+    assert cases["positive"][0] == c - a / h and cases["negative"][0] == c + a / h
+    assert sp.simplify(right - (a - h * c)) == 0 and sp.simplify(left - (-a - h * c)) == 0
+    t = sp.Symbol("t", positive=True)
+    assert regularization_l1._evaluate_piecewise(pw, a / h + t) == t
+    assert regularization_l1._evaluate_723(-a / h - t) == -t
+
+
+def test_all_claims_pass(l1, l2):
+    claims = regularization.verify_l2(l2) + regularization.verify_l1(l1)
+    assert not _failed(claims)
+    assert all(c.id.startswith(("p5.", "p6.")) for c in claims)
+    assert {c.id for c in claims} >= {"p5.ridge", "p5.eigen", "p6.soft_threshold", "p6.exact_zeros"}
+
+
+# --------------------------------------------------------------------------- numeric, other routes
+
+
+def test_ridge_solution_matches_augmented_least_squares():
+    # min alpha/2 |w|^2 + 1/2 |H^(1/2)(w - w*)|^2 is the least-squares problem [H^(1/2); sqrt(alpha) I] w ~ [H^(1/2) w*; 0]
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 4, 7):
+        Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+        lam = rng.uniform(0.1, 10, size=n)
+        H, root = Q @ np.diag(lam) @ Q.T, Q @ np.diag(np.sqrt(lam)) @ Q.T
+        alpha, w_star = 0.7, rng.normal(size=n)
+        A = np.vstack([root, np.sqrt(alpha) * np.eye(n)])
+        b = np.concatenate([root @ w_star, np.zeros(n)])
+        expected = np.linalg.lstsq(A, b, rcond=None)[0]
+        np.testing.assert_allclose(ridge_solution(H, alpha, w_star), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_soft_threshold_matches_golden_section_and_gives_exact_zeros():
+    w_star = np.array([3.0, -0.5, -2.0, 0.25, 1.0, 0.0])
+    h = np.array([1.0, 1.0, 2.0, 4.0, 2.0, 3.0])
+    out = soft_threshold(w_star, h, 1.0)
+    np.testing.assert_array_equal(out, [2.0, 0.0, -1.5, 0.0, 0.5, 0.0])
+    assert not np.any(np.signbit(out[out == 0]))  # +0.0, not -0.0
+    brute = regularization_l1.golden_section(w_star, h, np.ones_like(h))
+    np.testing.assert_allclose(out, brute, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- properties
+
+finite = st.floats(-10, 10, allow_nan=False)
+positive = st.floats(0.05, 20, allow_nan=False)
+alphas = st.floats(0, 10, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(finite, positive), min_size=1, max_size=8), alphas)
+def test_shrinkage_never_increases_magnitude_nor_flips_sign(pairs, alpha):
+    w_star, h = (np.array(x) for x in zip(*pairs))
+    for out in (soft_threshold(w_star, h, alpha), shrinkage.l2_shrink_diagonal(w_star, h, alpha)):
+        assert np.all(np.abs(out) <= np.abs(w_star))
+        assert np.all(out * w_star >= 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(finite, positive), min_size=1, max_size=8), alphas)
+def test_zeros_exactly_where_predicted(pairs, alpha):
+    w_star, h = (np.array(x) for x in zip(*pairs))
+    out = soft_threshold(w_star, h, alpha)
+    np.testing.assert_array_equal(out == 0.0, np.abs(w_star) <= alpha / h)
+    l2_zero = shrinkage.l2_shrink_diagonal(w_star, h, alpha) == 0.0
+    np.testing.assert_array_equal(l2_zero, w_star == 0.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 2**32 - 1), st.floats(0, 5))
+def test_ridge_is_stationary_and_shrinks_each_eigen_component(n, seed, alpha):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    lam = rng.uniform(0.1, 10, size=n)
+    H, w_star = Q @ np.diag(lam) @ Q.T, rng.normal(size=n)
+    w = ridge_solution(H, alpha, w_star)
+    np.testing.assert_allclose(alpha * w + H @ (w - w_star), 0, atol=1e-9 * (1 + np.abs(H @ w_star).max()))
+    assert np.all(np.abs(Q.T @ w) <= np.abs(Q.T @ w_star) + 1e-12)
+
+
+def test_alpha_zero_is_the_identity():
+    H, w = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([1.0, -3.0])
+    np.testing.assert_allclose(ridge_solution(H, 0.0, w), w)
+    np.testing.assert_array_equal(soft_threshold(w, np.diag(H), 0.0), w)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: ridge_solution(np.array([[1.0, 0], [0, -1.0]]), 1.0, np.ones(2)), "positive definite"),
+        (lambda: ridge_solution(np.array([[1.0, 2.0], [0.0, 1.0]]), 1.0, np.ones(2)), "symmetric"),
+        (lambda: ridge_solution(np.eye(2), -0.1, np.ones(2)), "alpha must be"),
+        (lambda: ridge_solution(np.eye(2), 1.0, np.ones(3)), "shape mismatch"),
+        (lambda: ridge_solution(np.ones(3), 1.0, np.ones(3)), "square matrix"),
+        (lambda: soft_threshold(np.ones(2), np.array([1.0, 0.0]), 1.0), "h_diag must be > 0"),
+        (lambda: soft_threshold(np.ones(2), np.ones(3), 1.0), "shape mismatch"),
+        (lambda: soft_threshold(np.ones(2), np.ones(2), float("nan")), "alpha must be"),
+        (lambda: soft_threshold(np.ones(2), np.ones(2), -1.0), "alpha must be"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_problem(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --------------------------------------------------------------------------- wrong formulas are caught
+
+
+def test_alpha_in_place_of_alpha_over_H_is_caught(l1, monkeypatch):
+    def wrong(w_star, h_diag, alpha):
+        w = np.asarray(w_star, float)
+        return np.sign(w) * np.maximum(np.abs(w) - alpha, 0.0)
+
+    monkeypatch.setattr(shrinkage, "soft_threshold", wrong)
+    assert {"p6.brute_force", "p6.exact_zeros", "p6.lasso_path"} <= _failed(regularization.verify_l1(l1))
+
+
+def test_symbolic_eq_723_without_H_is_caught(l1, monkeypatch):
+    monkeypatch.setattr(regularization_l1, "eq_723", lambda c, h, alpha: sp.sign(c) * sp.Max(sp.Abs(c) - alpha, 0))
+    assert "p6.soft_threshold" in _failed(regularization.verify_l1(l1))
+
+
+def test_ridge_without_alpha_is_caught(l2, monkeypatch):
+    monkeypatch.setattr(shrinkage, "ridge_solution", lambda H, alpha, w: np.linalg.solve(H, H @ w))
+    assert {"p5.ridge_bfgs", "p5.eigen_numeric", "p5.figure"} <= _failed(regularization.verify_l2(l2))
+
+
+def test_symbolic_closed_form_without_alpha_is_caught(l2, monkeypatch):
+    monkeypatch.setattr(regularization_l2, "closed_form_710", lambda H, w: H.inv() * H * w)
+    assert {"p5.ridge", "p5.eigen", "p5.factor"} <= _failed(regularization.verify_l2(l2))
+
+
+def test_wrong_soft_threshold_fails_the_build(monkeypatch, capsys, tmp_path):
+    import build
+
+    def wrong(w_star, h_diag, alpha):
+        w = np.asarray(w_star, float)
+        return np.sign(w) * np.maximum(np.abs(w) - alpha, 0.0)
+
+    monkeypatch.setattr(shrinkage, "soft_threshold", wrong)
+    args = ["--problems", "6", "--verify-only", "--jobs", "1", "--no-cache", "--cache-dir", str(tmp_path / "c")]
+    code = build.main(args + ["--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == build.EXIT_CHECK
+    assert "p6.brute_force" in err and "derivations.regularization_l1:verify_l1" in err
