@@ -187,7 +187,7 @@ def _check_klasso(statement, fit):
         tol = max(tol, 10 * kappa**2 * EPS * float(np.sum(fit.weights * fit.y**2)) / best)
     return numeric_claim("p12.klasso_subset", statement, worst, tol,
                          method="brute force over all K-subsets, K = 1..5, of the text explanation "
-                                "(Gram-matrix solves); tolerance 10 cond(A)^2 eps |b|^2 / loss",
+                                "(Gram-matrix solves); tolerance 10 eps cond(A) squared times |b| squared / loss",
                          reproduce=f"text explanation, d' = {fit.Z.shape[1]}")
 
 

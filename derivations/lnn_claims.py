@@ -123,7 +123,7 @@ def _check_classical(statement):
     for a, b in itertools.product((0.0, 1.0), repeat=2):
         worst = max(worst, abs(float(weighted_implies(a, b)) - float((not a) or b)))
     return numeric_claim("p14.classical", statement, worst, 0.0,
-                         method="exact enumeration of {0,1}^n, n = 1..5, against Python's all/any/not-or",
+                         method="exact enumeration of all 0/1 inputs, n = 1..5, against Python's all, any and (not x or y)",
                          reproduce="exhaustive")
 
 
@@ -136,7 +136,7 @@ def _check_de_morgan(statement):
         for beta in (0.5, 1.0, 1.5):
             worst = max(worst, float(np.max(np.abs(1 - weighted_and(X, w, beta) - weighted_or(1 - X, w, beta)))))
     return numeric_claim("p14.de_morgan", statement, worst, 0.0,
-                         method="exact dyadic grid: x in {0, 1/8, ..., 1}^3, w in {1/2, 1, 2}^3, beta in {1/2, 1, 3/2}",
+                         method="exact dyadic grid: three inputs in steps of 1/8, each weight in {1/2, 1, 2}, beta in {1/2, 1, 3/2}",
                          reproduce="exhaustive")
 
 
@@ -185,7 +185,7 @@ def _check_alpha(statement):
                         float(np.max(out[false_in] - (1 - alpha), initial=0)))
     return numeric_claim("p14.alpha_classical", statement, max(worst, 0.0), 0.0,
                          method=f"all {n_ok} dyadic (w, beta) meeting the constraints, alpha = 7/8, "
-                                "every point of the 1/16 grid in [0, 1]^3",
+                                "every point of the 1/16 grid of three inputs",
                          reproduce="exhaustive")
 
 
