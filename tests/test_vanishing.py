@@ -1,0 +1,116 @@
+"""Problem 3 (derivations.vanishing): exact Jacobian formulas, the singular-value bound, the
+eigenvalue counterexample, clipping, and wrong formulas caught."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derivations import rnn, vanishing
+from derivations.ledger import Derivation
+from derivations.seqnotation import Jac
+from derivations.tex import tex
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return vanishing.derive()
+
+
+@pytest.fixture(scope="module")
+def claims(derivation):
+    return {c.id: c for c in vanishing.verify(derivation)}
+
+
+# --------------------------------------------------------------------------- exact (symbolic)
+
+
+def test_jacobian_formulas_equal_sympy_jacobian_exactly(derivation):
+    res = vanishing._symbolic_jacobian_checks(derivation.equations)
+    for cid in ("p3.step_jacobian", "p3.jacobian_product"):
+        assert all(e == 0 for e in res[cid]), cid
+
+
+def test_statements_print_with_the_singular_value(derivation):
+    s = tex(derivation.equations["p3.norm_bound"])
+    assert r"\sigma_{\max}(\mathbf{U})" in s and r"\leq" in s and "{t-k}" in s
+    assert r"\prod_{j=k + 1}^{t}" in tex(derivation.equations["p3.jacobian_product"])
+
+
+# --------------------------------------------------------------------------- the claims
+
+
+def test_every_claim_passes(claims):
+    assert [cid for cid, c in claims.items() if not c.passed] == []
+    assert set(claims) == {"p3.step_jacobian", "p3.jacobian_product", "p3.delta_unrolled", "p3.gradU_terms",
+                           "p3.norm_bound", "p3.jacobian_fd", "p3.eigen_counterexample"}
+
+
+def test_counterexample_has_spectral_radius_below_one_but_grows(derivation):
+    c = derivation.context["counter"]
+    assert c["rho"] < 1 < c["sigma_max"]
+    assert c["norms"][c["n_star"]] > 100 > 1 > c["rho"] ** c["n_star"]
+    # the eigenvalue "bound" fails, the singular-value bound holds at every distance
+    n = np.arange(c["norms"].size)
+    assert np.any(c["norms"] > c["rho"] ** n)
+    assert np.all(c["norms"] <= c["sigma_max"] ** n * (1 + 1e-12))
+
+
+def test_experiment_covers_sigma_below_at_and_above_one(derivation):
+    sigmas = [r["sigma_max"] for r in derivation.context["runs"]]
+    assert min(sigmas) < 1 and any(abs(s - 1) < 1e-12 for s in sigmas) and max(sigmas) > 1
+
+
+# --------------------------------------------------------------------------- properties (Hypothesis)
+
+
+@settings(max_examples=30, deadline=None)
+@given(H=st.integers(1, 6), steps=st.integers(1, 25), scale=st.floats(0.1, 3.0), seed=st.integers(0, 2**31 - 1))
+def test_measured_norms_never_exceed_the_bound(H, steps, scale, seed):
+    rng = np.random.default_rng(seed)
+    params, X, _ = rnn.random_problem(rng, D=2, H=H, K=2, steps=steps, scale=scale)
+    sigma = np.linalg.svd(params["U"], compute_uv=False)[0]
+    norms = vanishing.jacobian_norms(params, X)
+    assert np.all(norms <= sigma ** np.arange(steps + 1) * (1 + 1e-10) + 1e-300)
+
+
+@settings(max_examples=30, deadline=None)
+@given(g=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=8), threshold=st.floats(1e-3, 1e3))
+def test_clipping_caps_the_norm_and_keeps_the_direction(g, threshold):
+    g = np.array(g)
+    clipped = vanishing.clip_gradient(g, threshold)
+    norm = np.linalg.norm(g)
+    assert np.linalg.norm(clipped) == pytest.approx(min(norm, threshold), rel=1e-12, abs=1e-300)
+    if norm > 0:
+        assert np.dot(clipped, g) >= 0 and np.allclose(clipped * norm, g * np.linalg.norm(clipped), rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- wrong formulas are caught
+
+
+def test_dropping_the_tanh_slope_fails_the_symbolic_claims(derivation):
+    j, U = vanishing.j, vanishing.U
+    wrong = dict(derivation.equations)
+    wrong["p3.step_jacobian"] = sp.Eq(Jac(j, j - 1), U, evaluate=False)
+    wrong["p3.jacobian_product"] = sp.Eq(Jac(vanishing.t, vanishing.k), sp.Product(U, (j, vanishing.k + 1, vanishing.t)),
+                                         evaluate=False)
+    claims = {c.id: c for c in vanishing.verify(Derivation(3, wrong, derivation.context, derivation.figures))}
+    assert not claims["p3.step_jacobian"].passed and not claims["p3.jacobian_product"].passed
+
+
+def test_a_wrong_step_jacobian_in_the_code_fails_the_difference_check(monkeypatch, derivation):
+    def transposed(params, X):  # U^T instead of U: a dropped/extra transpose
+        h = rnn.forward(params, X)["h"]
+        return (1.0 - h[1:] ** 2)[:, :, None] * np.asarray(params["U"]).T[None, :, :]
+
+    monkeypatch.setattr(rnn, "step_jacobians", transposed)
+    assert vanishing._jacobian_fd_error(derivation.context["runs"]) > 1e-3
+
+
+def test_a_bound_with_the_eigenvalue_would_fail(derivation):
+    c = derivation.context["counter"]
+    run = {"params": dict(c["params"]), "norms": c["norms"][None, :]}
+    assert vanishing._bound_violation([run]) <= 1e-12  # singular value: holds
+    eig = c["rho"] ** np.arange(c["norms"].size)
+    assert np.max(c["norms"] / eig - 1) > 1e3  # eigenvalue: violated by orders of magnitude
