@@ -51,6 +51,8 @@ class TexPrinter(LatexPrinter):
         s = self._print(arg)
         if not isinstance(arg, (sympy.MatrixSymbol, sympy.Symbol)):
             s = r"\left(%s\right)" % s
+        elif "^" in s:  # a name with its own superscript, e.g. W^{(l)}: avoid a double superscript
+            s = "{%s}" % s
         return r"%s^{\top}" % s
 
     def _print_Function(self, expr, exp=None):
