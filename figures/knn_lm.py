@@ -47,7 +47,7 @@ def perplexity(data, ax):
         ax.plot(lam[finite], np.asarray(curve)[finite], label=data["labels"][name], **styles[name])
     base = data["curves"]["exact"][0]
     ax.axhline(base, color="0.5", lw=0.8, ls="-.", label=r"trigram LM alone ($\lambda = 0$)")
-    ax.axvline(data["lam_best"], color="0.6", lw=0.8, ls=":")
+    ax.axvline(data["lam_best"], ymax=0.72, color="0.6", lw=0.8, ls=":")  # stops below the legend
     ax.annotate(r"$\lambda$ chosen on validation text", xy=(data["lam_best"], base), xytext=(4, -10),
                 textcoords="offset points", fontsize=7, color="0.3")
     ax.set_xlabel(r"interpolation weight $\lambda$")
