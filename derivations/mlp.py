@@ -33,6 +33,7 @@ LAYER_SIZES = (2, 6, 3)
 
 FD_STEP = 1e-6  # central-difference step for the float64 check
 FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
+FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
 
 
 # --------------------------------------------------------------------------- notation
@@ -71,7 +72,6 @@ def _layer_symbols():
     return {
         "dz": vec(r"\delta", n, sup="(l)", sub="z"),
         "dh": vec(r"\delta", n, sup="(l)", sub="h"),
-        "dz_prev": vec(r"\delta", p, sup="(l-1)", sub="z"),
         "dh_prev": vec(r"\delta", p, sup="(l-1)", sub="h"),
         "fprime": sp.MatrixSymbol(r"f^{(l)\prime}\!\left(\mathbf{z}^{(l)}\right)", n, 1),
         "relu_mask": sp.MatrixSymbol(r"\mathbf{1}\!\left[\mathbf{z}^{(l)} > \mathbf{0}\right]", n, 1),
@@ -125,11 +125,11 @@ def _jacobian_of_activation(n: int = 3):
 
 
 def _jacobian_of_affine(n: int = 2, p: int = 3):
-    """dz/dh for z = W h + b, with W (n x p): SymPy finds W itself."""
+    """dz/dh for z = W h + b, with W (n x p) of entries W_jk: SymPy finds W itself."""
     W = sp.Matrix(n, p, lambda r, c: sp.Symbol(f"W_{{{r + 1}{c + 1}}}"))
     h = sp.Matrix(sp.symbols(f"h_1:{p + 1}"))
     b = sp.Matrix(sp.symbols(f"b_1:{n + 1}"))
-    return (W * h + b).jacobian(h), W
+    return (W * h + b).jacobian(h)
 
 
 def derive() -> Derivation:
@@ -147,12 +147,14 @@ def derive() -> Derivation:
             vec(r"\delta", K, sup="(L)", sub="z"), InOrder(vec("y", K), -vec("t", K), evaluate=False)
         ),
         "p1.backprop_fd": sp.Le(
-            sp.Symbol(r"\max_{L \le 5}\,\varepsilon_{\mathrm{rel}}"), sp.Symbol("10^{%d}" % round(np.log10(FD_TOLERANCE))), evaluate=False
+            sp.Symbol(r"\max_{L \le %d}\,\varepsilon_{\mathrm{rel}}" % FD_DEPTHS[-1]),
+            sp.Symbol("10^{%d}" % round(np.log10(FD_TOLERANCE))),
+            evaluate=False,
         ),
     }
     _, steps = output_delta()
     jac_h = _jacobian_of_activation()
-    jac_z, W_small = _jacobian_of_affine()
+    jac_z = _jacobian_of_affine()
     ln = {"ln_notation": True}
     context = {
         "layer_sizes": LAYER_SIZES,
@@ -203,7 +205,9 @@ def _as_network(weights, biases, X, T, lam):
                 f"expected ({W.shape[0]}, {width})"
             )
         if b.shape != (W.shape[0],):
-            raise ValueError(f"biases[{l - 1}] (b^({l})) has shape {b.shape}; expected ({W.shape[0]},) to match W^({l})")
+            raise ValueError(
+                f"biases[{l - 1}] (b^({l})) has shape {b.shape}; expected ({W.shape[0]},) to match W^({l})"
+            )
         width = W.shape[0]
     if T.shape != (X.shape[0], width):
         raise ValueError(
@@ -415,7 +419,8 @@ def _backprop_symbolic(net, indicator=None):
         e = zi.applyfunc(sp.exp)
         delta.append(e / sum(e) - t)  # (iv) y - t
     for l in range(net.L, 0, -1):
-        dW[l] = sum((d * hi.T for d, hi in zip(delta, h[l - 1])), sp.zeros(*net.W[l].shape)) + 2 * net.lam * net.W[l]
+        outer = sum((d * hi.T for d, hi in zip(delta, h[l - 1])), sp.zeros(*net.W[l].shape))
+        dW[l] = outer + 2 * net.lam * net.W[l]  # (iii)
         db[l] = sum(delta, sp.zeros(*net.b[l].shape))  # (iii)
         if l > 1:
             delta_h = [net.W[l].T * d for d in delta]  # (ii)
@@ -486,7 +491,7 @@ def _fd_error(Ws, bs, X, T, lam, step=FD_STEP):
     return relative_error(exact, np.concatenate([g.ravel() for g in num]))
 
 
-def _fd_networks(seed=0, depths=range(1, 6)):
+def _fd_networks(seed=0, depths=FD_DEPTHS):
     """Random networks for the finite-difference check, clear of ReLU's kink.
 
     A pre-activation within 1e3 steps of 0 could flip sign under a perturbation, where J is
@@ -591,7 +596,7 @@ def verify(derivation: Derivation):
             max(errors),
             FD_TOLERANCE,
             where="derivations.mlp:_fd_error",
-            method=f"central differences of J (step {FD_STEP:g}), L = 1 to 5, random widths, m 5 to 8",
+            method=f"central differences of J (step {FD_STEP:g}), L = 1 to {FD_DEPTHS[-1]}, random widths, m 5 to 8",
             reproduce=f"derivations.mlp._fd_networks(seed=0): {shapes}; {redrawn} draws near a kink redrawn",
         )
     )

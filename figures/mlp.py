@@ -54,9 +54,11 @@ def network_tikz(data) -> str:
         r"\node[note] at (5.4, %.3f) {$\mathbf{W}^{(2)} = \mathbf{U}$, $\mathbf{b}^{(2)} = \mathbf{d}$};" % top,
         r"\node[note, anchor=north] at (%.2f, %.3f) {input\\ $\mathbf{x} = \mathbf{h}^{(0)}$\\ $d_0 = %d$};"
         % (columns["x"], bottom, d0),
-        r"\node[note, anchor=north] at (%.2f, %.3f) {hidden layer, ReLU\\ $\mathbf{z} = \mathbf{W}\mathbf{x} + \mathbf{b}$\\"
+        r"\node[note, anchor=north] at (%.2f, %.3f) {hidden layer, ReLU\\"
+        r" $\mathbf{z} = \mathbf{W}\mathbf{x} + \mathbf{b}$\\"
         r" $\mathbf{h} = \max(\mathbf{z}, \mathbf{0})$\\ $d_1 = %d$};" % (columns["h"], bottom, d1),
-        r"\node[note, anchor=north] at (%.2f, %.3f) {output layer\\ $\mathbf{o} = \mathbf{U}\mathbf{h} + \mathbf{d}$\\"
+        r"\node[note, anchor=north] at (%.2f, %.3f) {output layer\\"
+        r" $\mathbf{o} = \mathbf{U}\mathbf{h} + \mathbf{d}$\\"
         r" $\mathbf{y} = \softmax(\mathbf{o})$\\ $K = %d$ classes};" % ((columns["o"] + columns["y"]) / 2, bottom, K),
         r"\end{tikzpicture}",
     ]
@@ -97,8 +99,10 @@ def fd_steps(data, ax) -> None:
     big, small = steps[-4:], steps[:4]
     c_trunc = np.median(errors[-4:] / big**2)
     c_round = np.median(errors[:4] / (eps / small))
-    ax.loglog(steps, c_trunc * steps**2, "--", color=CLASS_COLOURS[0], linewidth=1.0, label=r"truncation $\propto s^2$")
-    ax.loglog(steps, c_round * eps / steps, ":", color=CLASS_COLOURS[1], linewidth=1.4, label=r"round-off $\propto \epsilon/s$")
+    ax.loglog(steps, c_trunc * steps**2, "--", color=CLASS_COLOURS[0], linewidth=1.0,
+              label=r"truncation $\propto s^2$")
+    ax.loglog(steps, c_round * eps / steps, ":", color=CLASS_COLOURS[1], linewidth=1.4,
+              label=r"round-off $\propto \epsilon/s$")
     ax.axvline(data["check_step"], color="0.5", linewidth=0.6)
     ax.annotate("step of the check", (data["check_step"], errors.max()), xytext=(-4, 0), textcoords="offset points",
                 fontsize=8, color="0.35", va="top", ha="right")

@@ -147,7 +147,10 @@ def _net():
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda Ws, bs, X, T: ([Ws[0].T, Ws[1]], bs, X, T), r"weights\[0\] \(W\^\(1\)\) has shape \(3, 4\).*expected \(3, 3\)"),
+        (
+            lambda Ws, bs, X, T: ([Ws[0].T, Ws[1]], bs, X, T),
+            r"weights\[0\] \(W\^\(1\)\) has shape \(3, 4\).*expected \(3, 3\)",
+        ),
         (lambda Ws, bs, X, T: (Ws, [bs[0][:-1], bs[1]], X, T), r"biases\[0\].*expected \(4,\)"),
         (lambda Ws, bs, X, T: (Ws, bs[:1], X, T), r"2 weight matrices but 1 bias"),
         (lambda Ws, bs, X, T: (Ws, bs, X[:, :2], T), r"weights\[0\].*input has 2 units"),
