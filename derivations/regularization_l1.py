@@ -102,7 +102,7 @@ def _maps_data():
 def _geometry_data():
     h, ws, a = np.array(GEOMETRY_CASE["h"]), np.array(GEOMETRY_CASE["w_star"]), GEOMETRY_CASE["alpha"]
     x = np.linspace(-1.3, 2.1, 241)
-    y = np.linspace(-1.3, 2.3, 253)
+    y = np.linspace(-1.3, 2.45, 251)
     X, Y = np.meshgrid(x, y)
     J = 0.5 * (h[0] * (X - ws[0]) ** 2 + h[1] * (Y - ws[1]) ** 2)
     out = {"X": X, "Y": Y, "J_hat": J, "w_star": ws}

@@ -279,7 +279,7 @@ def verify_l2(derivation: Derivation):
             "p5.eigen",
             eq["p5.eigen"],
             (closed_form_713(Q, (l1, l2), s) - w_t).applyfunc(sp.cancel),
-            method="Eq. 7.13 vs Eq. 7.10 for H = Q diag(lambda1, lambda2) Q^T, Q a rotation by a symbolic angle",
+            method="Eq. 7.13 vs Eq. 7.10 for a 2x2 H with symbolic eigenvalues, rotated by a symbolic angle",
         )
     )
     # the factor per eigen-direction: q_i^T w~ against lambda_i/(lambda_i + alpha) q_i^T w*
@@ -292,7 +292,7 @@ def verify_l2(derivation: Derivation):
             "p5.factor",
             eq["p5.factor"],
             sp.Matrix(factor_residual),
-            method="q_i^T (H + alpha I)^-1 H w* with the symbolic rotation, i = 1, 2",
+            method="components of Eq. 7.10 along both eigenvectors vs lambda/(lambda + alpha) times those of w*, same H",
         )
     )
     # Eq. 7.13 numerically: numpy.linalg.eigh route against the linear solve of ridge_solution

@@ -130,7 +130,7 @@ def l1_paths(data, axes):
         ax.set_title(title)
         ax.set_xlim(0, a.max())
     axes[0].set_ylabel(r"$w_i$")
-    axes[1].legend(loc="upper right", fontsize=7, ncol=2, handlelength=1.5)
+    axes[1].legend(loc="upper right", fontsize=8, ncol=2, handlelength=1.5)
     lo = min(data["l1"].min(), data["l2"].min()) - 0.1
     hi = max(data["l1"].max(), data["l2"].max()) + 0.1
     for ax in axes:
