@@ -88,7 +88,7 @@ def test_soft_threshold_matches_golden_section_and_gives_exact_zeros():
 
 # --------------------------------------------------------------------------- properties
 
-finite = st.floats(-10, 10, allow_nan=False)
+finite = st.floats(-10, 10, allow_nan=False, allow_subnormal=False)  # H w/(H + a) of a subnormal can round to 0
 positive = st.floats(0.05, 20, allow_nan=False)
 alphas = st.floats(0, 10, allow_nan=False)
 
