@@ -34,6 +34,7 @@ LAYER_SIZES = (2, 6, 3)
 FD_STEP = 1e-6  # central-difference step for the float64 check
 FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
 FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
+SYMBOLIC_SIZES, SYMBOLIC_M = (2, 3, 2), 2  # the network of the exact checks: widths, examples
 
 
 # --------------------------------------------------------------------------- notation
@@ -168,6 +169,9 @@ def derive() -> Derivation:
         "dJ_one_hot": tex(steps["one_hot"], **ln),
         "fd_step": FD_STEP,
         "fd_tolerance": FD_TOLERANCE,
+        "fd_depth_max": FD_DEPTHS[-1],
+        "symbolic_sizes": SYMBOLIC_SIZES,
+        "symbolic_m": SYMBOLIC_M,
     }
     context.update(_experiments())
     figures = (
@@ -332,7 +336,7 @@ class _SymbolicNet:
     J directly with respect to them.
     """
 
-    def __init__(self, f, sizes=(2, 3, 2), m=2):
+    def __init__(self, f, sizes=SYMBOLIC_SIZES, m=SYMBOLIC_M):
         self.f, self.sizes, self.m, self.L = f, sizes, m, len(sizes) - 1
         self.W = {
             l: sp.Matrix(sizes[l], sizes[l - 1], lambda r, c, l=l: sp.Symbol(f"w{l}_{r}{c}"))
@@ -532,7 +536,7 @@ def verify(derivation: Derivation):
 
     f = sp.Function("f")
     smooth, relu = _SymbolicNet(f), _SymbolicNet(_relu)
-    small = "sizes (2, 3, 2), m = 2, all entries symbols, targets one-hot"
+    small = f"sizes {SYMBOLIC_SIZES}, m = {SYMBOLIC_M}, all entries symbols, targets one-hot"
     claims.append(
         symbolic_claim(
             "p1.delta_z",
