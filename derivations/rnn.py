@@ -65,6 +65,9 @@ def _check(params, X, T=None):
         T = np.asarray(T, dtype=float)
         if T.shape != (X.shape[0], K):
             _fail(f"T must be (tau, K) = ({X.shape[0]}, {K}), one one-hot target per row; got {T.shape}")
+        # delta_o = y - t uses sum_k t_k = 1: reject rows that are not probability vectors
+        if not np.all(np.isfinite(T)) or np.any(T < 0) or not np.allclose(T.sum(axis=1), 1.0, rtol=0, atol=1e-12):
+            _fail("T must be one-hot per row (non-negative entries summing to 1); the gradient y - t assumes it")
     for name, A in (("W", W), ("U", U), ("V", V), ("b", b), ("c", c), ("X", X)):
         if not np.all(np.isfinite(A)):
             _fail(f"{name} contains NaN or infinity")

@@ -279,7 +279,7 @@ def verify(derivation: Derivation):
     fd = "H={H}, D={D}, K={K}, tau={tau}, seed {seed}".format(**FD_RUN)
     claims.append(numeric_claim(
         "p3.delta_unrolled", eq["p3.delta_unrolled"], err_delta, 1e-6,
-        method="central differences of J in h^(k) (state injected), every k",
+        method="central differences of J in an injected state h(k), every k",
         where="derivations.vanishing:_unrolled_gradient_checks", reproduce=fd,
     ))
     claims.append(numeric_claim(
@@ -290,7 +290,7 @@ def verify(derivation: Derivation):
     runs = ctx["runs"]
     claims.append(numeric_claim(
         "p3.norm_bound", eq["p3.norm_bound"], _bound_violation(runs), 1e-12,
-        method="measured/bound - 1 at every distance, gamma = 1, sigma_max from SVD; float64 rounding",
+        method="measured/bound - 1 at every distance and run (gamma = 1, largest singular value by SVD); float64 rounding",
         where="derivations.vanishing:_bound_violation",
         reproduce="NORM_RUN = {}".format(NORM_RUN),
     ))

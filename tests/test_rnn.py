@@ -181,6 +181,7 @@ def test_verify_passes_and_all_claims_are_p2(derivation):
     (lambda p, X, T: (p, X, T[:, :1]), "T must be"),
     (lambda p, X, T: ({k: v for k, v in p.items() if k != "c"}, X, T), "lacks c"),
     (lambda p, X, T: (dict(p, b=np.full(3, np.nan)), X, T), "NaN"),
+    (lambda p, X, T: (p, X, 2 * T), "one-hot"),
 ])
 def test_bad_input_names_the_problem(change, match):
     params, X, T = rnn.random_problem(np.random.default_rng(0), D=2, H=3, K=2, steps=4)
