@@ -679,17 +679,19 @@ def derive() -> Derivation:
         evaluate=False,
     )
 
-    # the parameter table, from the shapes the implementation uses
+    # the parameter table, from the shapes the implementation uses (one row per kind of array)
     table = []
-    for key, shape in PARAM_SHAPES.items():
-        kind, _, gate = key.partition("_")
-        dims = [_SIZES[s] for s in shape]
+    for kind, what in (("W", "input weights"), ("U", "recurrent weights"), ("b", "biases"),
+                       ("V", "output weights"), ("c", "output bias")):
+        keys = [k for k in PARAM_SHAPES if k.partition("_")[0] == kind]
+        shape = PARAM_SHAPES[keys[0]]
+        per_array = sp.Mul(*[_SIZES[s] for s in shape])
+        gated = len(keys) > 1
         table.append({
-            "name": r"\mathbf{%s}" % kind + (f"_{{{gate}}}" if gate else ""),
-            "shape": r" \times ".join(shape) if len(shape) == 2 else shape[0],
-            "size": _tex.tex(sp.Mul(*dims)),
-            "role": (f"{ROLES[gate]}, " if gate else "output layer, ")
-            + {"W": "input weights", "U": "recurrent weights", "b": "bias", "V": "weights", "c": "bias"}[kind],
+            "name": r"\mathbf{%s}" % kind + (r"_{\star},\ \star \in \{f, i, g, o\}" if gated else ""),
+            "shape": r" \times ".join(shape),
+            "size": (r"4 \times " if gated else "") + _tex.tex(per_array),
+            "role": what + (" of the four gates" if gated else ""),
         })
     from figures.lstm import cell_diagram_data
 
@@ -809,7 +811,7 @@ def verify(derivation: Derivation):
     eq = derivation.equations
     claims = []
     truth = _Truth()
-    tiny = "tiny LSTM (D = 1, H = 2, K = 2, tau = 2, symbolic parameters and inputs)"
+    tiny = "symbolic LSTM, tau = 2"
     all_t = range(1, truth.tau + 1)
 
     # part (i): parameter count by counting the implementation's arrays
@@ -824,7 +826,7 @@ def verify(derivation: Derivation):
                 worst = max(worst, abs(formula - n_params), abs(formula - n_grads))
     claims.append(numeric_claim(
         "p4.param_count", eq["p4.param_count"], worst, 0,
-        method="count of the implementation's parameter and gradient arrays, D, H, K = 1..4",
+        method="counting the implementation's arrays, D, H, K = 1..4",
         reproduce="init_params(D, H, K), gradients(...) for D, H, K in 1..4",
     ))
 
@@ -838,12 +840,12 @@ def verify(derivation: Derivation):
 
     # part (ii): each BPTT statement against SymPy's direct derivative of J
     checks = {
-        "p4.delta_out": ("dJ/d(logits) by SymPy", list(all_t), ("f",)),
-        "p4.grad_output": ("dJ/dV, dJ/dc by SymPy", [1], ("f",)),  # sums over t: any t
-        "p4.delta_h": ("dJ/dh^(t) by SymPy", list(all_t), ("f",)),
-        "p4.delta_c": ("dJ/dc^(t) by SymPy", list(all_t), ("f",)),
-        "p4.delta_gates": ("dJ/dz^(t) of each gate by SymPy", list(all_t), ("f",)),
-        "p4.grad_params": ("dJ/dW, dJ/dU, dJ/db of each gate by SymPy", [1], GATES),
+        "p4.delta_out": ("dJ/d(logits)", list(all_t), ("f",)),
+        "p4.grad_output": ("dJ/dV, dJ/dc", [1], ("f",)),  # sums over t: any t
+        "p4.delta_h": ("dJ/dh(t)", list(all_t), ("f",)),
+        "p4.delta_c": ("dJ/dc(t)", list(all_t), ("f",)),
+        "p4.delta_gates": ("dJ/dz(t) of each gate", list(all_t), ("f",)),
+        "p4.grad_params": ("dJ/dW, dJ/dU, dJ/db of each gate", [1], GATES),
     }
     for cid, (what, times, gates) in checks.items():
         statement = eq[cid]
@@ -854,7 +856,7 @@ def verify(derivation: Derivation):
                 break
         claims.append(symbolic_claim(
             cid, statement, residual,
-            method=f"statement evaluated on a {tiny}; equals {what} exactly",
+            method=f"exact: equals SymPy's {what} on the {tiny}",
             reproduce=f"derivations.lstm._Truth(D=1, H=2, K=2, tau=2), t = 1..{truth.tau}",
         ))
 
@@ -863,7 +865,7 @@ def verify(derivation: Derivation):
     err_sym = sp.Symbol(r"\max|\nabla_{\mathrm{BPTT}} J - \nabla_{\mathrm{FD}} J| / \max|\nabla_{\mathrm{FD}} J|")
     claims.append(numeric_claim(
         "p4.bptt_fd", sp.Le(err_sym, sp.Symbol("10^{-6}"), evaluate=False), worst, 1e-6,
-        method="central finite differences (eps 1e-6) of J w.r.t. all 14 parameters and the inputs",
+        method="central differences of J, all parameters and inputs, 6 random sizes",
         reproduce=f"finite_difference_error(seed=0): (D, H, K, tau) = {cases}",
     ))
 
@@ -895,7 +897,7 @@ def verify(derivation: Derivation):
         result = eq[cid][0] if isinstance(eq[cid], tuple) else eq[cid]  # not the abbreviations
         claims.append(symbolic_claim(
             cid, eq[cid], _statement_residual(result, truth, [t], ("f",)),
-            method=f"SymPy Jacobian of c^(2) w.r.t. c^(1) in the {tiny}",
+            method=f"exact: SymPy Jacobian of one step of the {tiny}",
             reproduce="derivations.lstm._Truth(), t = 2",
         ))
     return claims
