@@ -1,0 +1,173 @@
+"""Problem 8 (GAN): symbolic results, numeric checks by other routes, properties, caught faults."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import jensenshannon
+
+from derivations import gan
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return gan.derive()
+
+
+# --------------------------------------------------------------------------- symbolic
+
+
+def test_pointwise_maximum_is_a_over_a_plus_b_and_concave():
+    pm = gan.pointwise_maximum()
+    a, b = pm["a"], pm["b"]
+    assert sp.simplify(pm["y_star"] - a / (a + b)) == 0
+    assert sp.simplify(pm["f2_at_star"] + (a + b) ** 3 / (a * b)) == 0
+    assert pm["concave_everywhere"]
+    assert pm["ends"] == (-sp.oo, -sp.oo)
+
+
+def test_criterion_minus_twice_jsd_is_minus_log_4_for_symbolic_K():
+    residual, summand = gan.criterion_as_jsd()
+    assert residual == 0
+
+
+def test_saturating_gradient_vanishes_and_non_saturating_does_not():
+    s = gan.saturation()
+    assert s["sat_limit"] == 0 and s["nonsat_limit"] == 1
+    assert sp.simplify(s["sat"] + s["D"]) == 0
+
+
+# --------------------------------------------------------------------------- numeric, other routes
+
+
+def test_optimal_discriminator_beats_a_grid_search():
+    p_data, p_g = np.array([0.1, 0.6, 0.3]), np.array([0.5, 0.2, 0.3])
+    grid = np.linspace(1e-4, 1 - 1e-4, 20001)
+    best = [grid[np.argmax(a * np.log(grid) + b * np.log(1 - grid))] for a, b in zip(p_data, p_g)]
+    assert np.allclose(gan.optimal_discriminator(p_data, p_g), best, atol=1e-4)
+
+
+def test_criterion_matches_scipy_jensen_shannon():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        p, q = rng.dirichlet(np.ones(6)), rng.dirichlet(np.ones(6))
+        assert gan.virtual_training_criterion(p, q) == pytest.approx(-np.log(4) + 2 * jensenshannon(p, q) ** 2, abs=1e-12)
+
+
+def test_zero_log_zero_is_zero():
+    # disjoint supports: D* is 1 on the data and 0 on p_g; C = 0, the maximum (JSD = log 2)
+    assert gan.virtual_training_criterion([0.5, 0.5, 0, 0], [0, 0, 0.25, 0.75]) == pytest.approx(0.0, abs=1e-15)
+    assert gan.jensen_shannon([1.0, 0.0], [0.0, 1.0]) == pytest.approx(np.log(2))
+    assert gan.optimal_discriminator([1.0, 0.0, 0.0], [0.0, 1.0, 0.0]).tolist() == [1.0, 0.0, 0.5]
+
+
+def test_gan_gradients_match_finite_differences():
+    cfg = gan.GanConfig()
+    rng = np.random.default_rng(9)
+    P = gan.init_gan(rng, cfg)
+    x, z = rng.normal(2.0, 0.5, 5), rng.standard_normal(4)
+    for loss in ("saturating", "non-saturating"):
+        gd, gg = gan.gan_gradients(P, x, z, loss)
+        nd = gan._fd(lambda: gan.gan_losses(P, x, z, loss)[0], P, gan.D_KEYS)
+        ng = gan._fd(lambda: gan.gan_losses(P, x, z, loss)[1], P, gan.G_KEYS)
+        for k in gan.D_KEYS:
+            assert np.allclose(gd[k], nd[k], rtol=1e-6, atol=1e-9)
+        for k in gan.G_KEYS:
+            assert np.allclose(gg[k], ng[k], rtol=1e-6, atol=1e-9)
+
+
+def test_training_is_seeded_and_ends_near_the_data(derivation):
+    last = derivation.context["run"]["snapshots"][-1]
+    assert last["g_mean"] == pytest.approx(2.0, abs=0.1)
+    assert last["g_std"] == pytest.approx(0.5, abs=0.1)
+    assert 0.4 < last["D_core"][0] <= last["D_core"][1] < 0.6
+    short = gan.GanConfig(iterations=50, snapshots=(49,))
+    a, b = gan.train_gan(short), gan.train_gan(short)
+    assert a["snapshots"][-1]["D"] == b["snapshots"][-1]["D"]
+
+
+def test_every_claim_passes(derivation):
+    failed = [(c.id, c.error, c.tolerance) for c in gan.verify(derivation) if not c.passed]
+    assert not failed
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def _pair(seed, n, zeros):
+    rng = np.random.default_rng(seed)
+    return gan._random_pair(rng, n, zeros=zeros)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 12), st.booleans())
+def test_criterion_is_at_least_minus_log_4_symmetric_and_tight_at_equality(seed, n, zeros):
+    p, q = _pair(seed, n, zeros)
+    c = gan.virtual_training_criterion(p, q)
+    assert c >= -np.log(4) - 1e-12
+    assert c <= 1e-12  # JSD <= log 2
+    assert c == pytest.approx(gan.virtual_training_criterion(q, p), abs=1e-12)
+    assert gan.virtual_training_criterion(p, p) == pytest.approx(-np.log(4), abs=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 12))
+def test_optimal_discriminator_beats_any_other(seed, n):
+    p, q = _pair(seed, n, zeros=False)
+    other = np.random.default_rng(seed + 1).uniform(0.001, 0.999, n)
+    d_star = gan.optimal_discriminator(p, q)
+    assert gan.value_function(d_star, p, q) >= gan.value_function(other, p, q) - 1e-12
+    assert gan.value_function(d_star, p, q) == pytest.approx(gan.virtual_training_criterion(p, q), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "p_data, p_g, message",
+    [
+        ([0.5, 0.6], [0.5, 0.5], "p_data sums to"),
+        ([0.5, 0.5], [1.5, -0.5], "p_g has negative entries"),
+        ([0.5, 0.5], [0.2, 0.3, 0.5], "same shape"),
+        ([np.nan, 1.0], [0.5, 0.5], "non-finite"),
+    ],
+)
+def test_bad_input_names_the_problem(p_data, p_g, message):
+    for func in (gan.optimal_discriminator, gan.virtual_training_criterion):
+        with pytest.raises(ValueError, match=message):
+            func(p_data, p_g)
+
+
+# --------------------------------------------------------------------------- deliberate faults are caught
+
+
+def _failed(derivation):
+    return {c.id for c in gan.verify(derivation) if not c.passed}
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda a, b: np.asarray(b) / (np.asarray(a) + np.asarray(b)),  # b / (a + b)
+        lambda a, b: np.asarray(a) / (np.asarray(a) + 2 * np.asarray(b)),  # a / (a + 2b)
+        lambda a, b: np.full(np.shape(a), 0.5),  # always 1/2
+    ],
+)
+def test_a_wrong_optimal_discriminator_is_caught(derivation, monkeypatch, wrong):
+    monkeypatch.setattr(gan, "optimal_discriminator", wrong)
+    assert "p8.optimal_discriminator" in _failed(derivation)
+
+
+def test_a_wrong_criterion_is_caught(derivation, monkeypatch):
+    real = gan.virtual_training_criterion
+    monkeypatch.setattr(gan, "virtual_training_criterion", lambda p, q: real(p, q) + np.log(2))  # -log 2, not -log 4
+    assert {"p8.criterion_discrete", "p8.global_minimum"} <= _failed(derivation)
+
+
+def test_a_wrong_generator_gradient_is_caught(derivation, monkeypatch):
+    real = gan.generator_gradients
+
+    def wrong(P, z, loss="saturating"):  # sign slip in the saturating branch
+        g = real(P, z, "non-saturating" if loss == "saturating" else loss)
+        return g
+
+    monkeypatch.setattr(gan, "generator_gradients", wrong)
+    assert "p8.gan_gradients" in _failed(derivation)

@@ -1,0 +1,185 @@
+"""Problem 7 (VAE): symbolic identities, numeric checks by other routes, properties, caught faults."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import integrate, stats
+
+from derivations import vae
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    return vae.derive()
+
+
+# --------------------------------------------------------------------------- symbolic
+
+
+def test_negative_kl_from_gaussian_integrals_is_appendix_b():
+    neg_kl, _, _, (mu, sigma) = vae.negative_kl_per_dimension(vae.gaussian_integrals())
+    paper = sp.Rational(1, 2) * (1 + sp.log(sigma**2) - mu**2 - sigma**2)
+    assert sp.simplify(sp.expand_log(neg_kl - paper, force=True)) == 0
+
+
+def test_eq12_and_eq13_hold_for_symbolic_K():
+    ids = vae.evidence_identities()
+    assert ids["eq12"] == 0
+    assert ids["eq13"] == 0
+
+
+def test_score_function_and_reparameterization_are_unbiased_exactly():
+    var = vae.estimator_variances(vae.gaussian_integrals())
+    for i in range(2):
+        assert sp.simplify(var["sf_mean"][i] - var["exact"][i]) == 0
+        assert sp.simplify(var["rp_mean"][i] - var["exact"][i]) == 0
+
+
+def test_reparameterized_variance_of_mu_gradient_is_w4_sigma2_over_s4():
+    g = vae.gaussian_integrals()
+    var = vae.estimator_variances(g)
+    assert sp.simplify(var["rp_var"][0] - g["sigma"] ** 2 * g["w"] ** 4 / g["s"] ** 4) == 0
+
+
+# --------------------------------------------------------------------------- numeric, other routes
+
+
+def test_gaussian_kl_matches_quadrature():
+    mu, log_var = np.array([0.3, -1.2]), np.array([0.5, -0.7])
+    total = 0.0
+    for m, lv in zip(mu, log_var):
+        q = stats.norm(m, np.exp(0.5 * lv))
+        total += integrate.quad(lambda t: q.pdf(t) * (q.logpdf(t) - stats.norm.logpdf(t)), -30, 30)[0]
+    assert vae.gaussian_kl(mu, log_var) == pytest.approx(total, rel=1e-9)
+
+
+def test_gaussian_kl_matches_scipy_entropy_of_a_fine_discretisation():
+    # an independent route: KL between histograms of the two densities on a fine grid
+    x = np.linspace(-12, 12, 200_001)
+    p = stats.norm(0.7, 1.6).pdf(x)
+    q = stats.norm.pdf(x)
+    assert vae.gaussian_kl([0.7], [2 * np.log(1.6)]) == pytest.approx(stats.entropy(p, q), rel=1e-6)
+
+
+def test_estimator_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    params = vae._init_vae(rng)
+    x = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    eps = rng.standard_normal((3, 2))
+    grads = vae.vae_estimator_gradients(params, x, eps)
+    for k in ("We", "Wlv", "bmu", "Wo"):
+        A = params[k]
+        idx = (0,) * A.ndim
+        old = A[idx]
+        A[idx] = old + 1e-6
+        fp = vae.vae_estimator(params, x, eps)
+        A[idx] = old - 1e-6
+        fm = vae.vae_estimator(params, x, eps)
+        A[idx] = old
+        assert grads[k][idx] == pytest.approx((fp - fm) / 2e-6, rel=1e-6, abs=1e-9)
+
+
+def test_every_claim_passes(derivation):
+    claims = vae.verify(derivation)
+    assert all(c.id.startswith("p7.") for c in claims)
+    failed = [(c.id, c.error, c.tolerance) for c in claims if not c.passed]
+    assert not failed
+
+
+# --------------------------------------------------------------------------- properties
+
+finite = st.floats(-3, 3, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(float, st.integers(1, 5), elements=finite), arrays(float, st.integers(1, 5), elements=finite))
+def test_gaussian_kl_is_nonnegative_and_zero_only_at_the_prior(mu, log_var):
+    n = min(len(mu), len(log_var))
+    mu, log_var = mu[:n], log_var[:n]
+    kl = vae.gaussian_kl(mu, log_var)
+    assert kl >= -1e-12
+    if np.allclose(mu, 0) and np.allclose(log_var, 0):
+        assert kl == pytest.approx(0.0, abs=1e-12)
+    else:
+        assert kl > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2**31 - 1))
+def test_gaussian_kl_sums_over_last_axis_and_broadcasts(batch, J, seed):
+    rng = np.random.default_rng(seed)
+    mu, lv = rng.normal(size=(batch, J)), rng.normal(size=(batch, J))
+    out = vae.gaussian_kl(mu, lv)
+    assert out.shape == (batch,)
+    assert np.allclose(out, [vae.gaussian_kl(mu[i], lv[i]) for i in range(batch)])
+    assert np.allclose(vae.gaussian_kl(mu, lv[0]), [vae.gaussian_kl(mu[i], lv[0]) for i in range(batch)])
+    # additive over dimensions
+    assert np.allclose(out, sum(vae.gaussian_kl(mu[:, j : j + 1], lv[:, j : j + 1]) for j in range(J)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 8), st.integers(0, 2**31 - 1))
+def test_discrete_model_identities_and_bound(K, seed):
+    rng = np.random.default_rng(seed)
+    prior, q = rng.dirichlet(np.ones(K)), rng.dirichlet(np.ones(K))
+    lik = rng.uniform(0.01, 1.0, K)
+    t = vae.discrete_model_terms(prior, lik, q)
+    assert t["log_px"] == pytest.approx(t["kl_post"] + t["elbo"], abs=1e-12)
+    assert t["elbo"] == pytest.approx(-t["kl_prior"] + t["rec"], abs=1e-12)
+    assert t["elbo"] <= t["log_px"] + 1e-12
+    at_post = vae.discrete_model_terms(prior, lik, t["posterior"])
+    assert at_post["elbo"] == pytest.approx(at_post["log_px"], abs=1e-12)
+
+
+def test_gaussian_kl_needs_a_latent_axis():
+    with pytest.raises(ValueError, match="last axis"):
+        vae.gaussian_kl(0.0, 0.0)
+
+
+# --------------------------------------------------------------------------- deliberate faults are caught
+
+
+def _failed(derivation):
+    return {c.id for c in vae.verify(derivation) if not c.passed}
+
+
+def test_a_sign_error_in_the_kl_is_caught(derivation, monkeypatch):
+    def wrong_kl(mu, log_var):  # +mu^2 instead of -mu^2
+        mu, log_var = np.broadcast_arrays(np.asarray(mu, float), np.asarray(log_var, float))
+        return -0.5 * np.sum(1.0 + log_var + mu**2 - np.exp(log_var), axis=-1)
+
+    monkeypatch.setattr(vae, "gaussian_kl", wrong_kl)
+    failed = _failed(derivation)
+    assert {"p7.kl_quadrature", "p7.kl_monte_carlo", "p7.eq13_numeric"} <= failed
+
+
+def test_a_dropped_half_in_the_kl_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(vae, "gaussian_kl", lambda mu, lv: 2 * np.asarray(-0.5 * np.sum(
+        1.0 + np.asarray(lv) - np.asarray(mu) ** 2 - np.exp(lv), axis=-1)))
+    assert "p7.kl_quadrature" in _failed(derivation)
+
+
+def test_a_wrong_score_is_caught(derivation, monkeypatch):
+    real = vae.score_function_gradient
+
+    def wrong(mu, sigma, x, w, s, eps):  # forgets the 1/sigma^2 of d log q / d mu
+        g_mu, g_sigma = real(mu, sigma, x, w, s, eps)
+        return g_mu * sigma**2, g_sigma
+
+    monkeypatch.setattr(vae, "score_function_gradient", wrong)
+    assert "p7.score_estimator" in _failed(derivation)
+
+
+def test_a_wrong_reparameterized_gradient_in_the_estimator_is_caught(derivation, monkeypatch):
+    real = vae.vae_estimator_gradients
+
+    def wrong(params, x, eps):  # drops the sampling path into log sigma^2
+        g = real(params, x, eps)
+        g["blv"] = g["blv"] * 0.5
+        return g
+
+    monkeypatch.setattr(vae, "vae_estimator_gradients", wrong)
+    assert "p7.estimator" in _failed(derivation)
