@@ -233,7 +233,7 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
                 "method": c.method,
                 "error": c.error,
                 "tolerance": c.tolerance,
-                "where": c.where,
+                "where": c.where.removeprefix("derivations."),
                 "passed": c.passed,
             }
         )

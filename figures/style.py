@@ -10,9 +10,13 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import logging
+
 import matplotlib
 
 matplotlib.use("Agg")
+# fontTools warns that the bundled Computer Modern fonts carry very old 'created' dates: harmless.
+logging.getLogger("fontTools").setLevel(logging.ERROR)
 import matplotlib.pyplot as plt  # noqa: E402
 
 __all__ = ["RC", "render_figure", "resolve"]

@@ -150,7 +150,7 @@ class ClaimPrinter:
         if env == "multline":
             return "\\begin{multline}\\label{eq:%s} %s\n%s%s\n\\end{multline}" % (claim_id, origin, body, link)
         if env == "inline":
-            return "\\phantomsection\\label{eq:%s}$%s$%s%%\n%s\n" % (claim_id, body, link, origin)
+            return "%s\n\\phantomsection\\label{eq:%s}$%s$%s" % (origin, claim_id, body, link)
         raise RenderError(f"claim({claim_id!r}, env={env!r}): env must be equation, multline or inline")
 
     @staticmethod
