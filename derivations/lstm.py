@@ -55,12 +55,6 @@ PARAM_SHAPES = {
     "V": ("K", "H"),
     "c": ("K",),
 }
-ROLES = {
-    "f": "forget gate",
-    "i": "input gate",
-    "o": "output gate",
-    "g": "candidate cell value",
-}
 
 
 # --------------------------------------------------------------------------- input checks
@@ -502,7 +496,7 @@ def _sym_vector(name, n):
     return np.array(sp.symbols(f"{name}_0:{n}"), dtype=object)
 
 
-def tiny_model(D=2, H=2, K=2, tau=2):
+def tiny_model(D=1, H=2, K=2, tau=2):
     """An unrolled LSTM with symbolic parameters and inputs (object arrays); targets one-hot."""
     P = {}
     for k, shape in PARAM_SHAPES.items():
@@ -663,6 +657,7 @@ def _statement_residual(statement, truth: _Truth, times, gates):
 
 
 def derive() -> Derivation:
+    """The statements of parts (i)-(iii), the parameter table, the measured gradient reach, the figures."""
     from derivations import tex as _tex
 
     eq = statements()
@@ -714,7 +709,8 @@ REACH = {"D": 4, "H": 16, "K": 5, "tau": 60, "seeds": 20, "forget_biases": (0.0,
 
 
 def _rnn_input_gradients(rnn_params, X, T):
-    """||d l^(tau) / d x^(k)|| for the RNN of Problem 2, from derivations.rnn.forward and Eq. 4."""
+    """d l^(tau) / d x^(k) for k = 1..tau, shape (tau, D), l^(tau) the last step's loss, for the RNN of
+    Problem 2: its forward pass from derivations.rnn.forward, the backward steps of Eq. 4 written out."""
     from derivations.rnn import forward as rnn_forward
 
     fw = rnn_forward(rnn_params, X)
@@ -807,46 +803,38 @@ def finite_difference_error(seed=0, trials=6):
     return worst, cases
 
 
-def verify(derivation: Derivation):
-    eq = derivation.equations
-    claims = []
-    truth = _Truth()
-    tiny = "symbolic LSTM, tau = 2"
-    all_t = range(1, truth.tau + 1)
+TINY = "symbolic LSTM, tau = 2"
 
-    # part (i): parameter count by counting the implementation's arrays
+
+def _check_parameter_count(eq):
+    """Part (i): the count formula against the implementation's arrays, D, H, K = 1..4."""
     worst = 0
     for D in range(1, 5):
         for H in range(1, 5):
             for K in range(1, 5):
                 p = init_params(D, H, K, np.random.default_rng(0))
                 formula = int(eq["p4.param_count"].rhs.subs({D_: D, H_: H, K_: K}))
-                n_params = parameter_count(p)
                 n_grads = parameter_count(gradients(p, np.zeros((2, D)), np.eye(K)[[0, K - 1]]))
-                worst = max(worst, abs(formula - n_params), abs(formula - n_grads))
-    claims.append(numeric_claim(
+                worst = max(worst, abs(formula - parameter_count(p)), abs(formula - n_grads))
+    return numeric_claim(
         "p4.param_count", eq["p4.param_count"], worst, 0,
         method="counting the implementation's arrays, D, H, K = 1..4",
         reproduce="init_params(D, H, K), gradients(...) for D, H, K in 1..4",
-    ))
+    )
 
-    # sigma' = sigma (1 - sigma) from sigma = 1 / (1 + e^{-x})
-    x = sp.Symbol("x")
-    s = 1 / (1 + sp.exp(-x))
-    claims.append(symbolic_claim(
-        "p4.sigmoid", eq["p4.sigmoid"], sp.diff(s, x) - s * (1 - s),
-        method="SymPy differentiation of 1/(1+exp(-x))",
-    ))
 
-    # part (ii): each BPTT statement against SymPy's direct derivative of J
-    checks = {
-        "p4.delta_out": ("dJ/d(logits)", list(all_t), ("f",)),
-        "p4.grad_output": ("dJ/dV, dJ/dc", [1], ("f",)),  # sums over t: any t
-        "p4.delta_h": ("dJ/dh(t)", list(all_t), ("f",)),
-        "p4.delta_c": ("dJ/dc(t)", list(all_t), ("f",)),
-        "p4.delta_gates": ("dJ/dz(t) of each gate", list(all_t), ("f",)),
+def _check_bptt_statements(eq, truth: _Truth):
+    """Part (ii): each statement, evaluated on the tiny LSTM, against SymPy's derivative of J."""
+    all_t = list(range(1, truth.tau + 1))
+    checks = {  # claim id: (what SymPy differentiates, times, gates to check)
+        "p4.delta_out": ("dJ/d(logits)", all_t, ("f",)),
+        "p4.grad_output": ("dJ/dV, dJ/dc", [1], ("f",)),  # sums over t: t is not free
+        "p4.delta_h": ("dJ/dh(t)", all_t, ("f",)),
+        "p4.delta_c": ("dJ/dc(t)", all_t, ("f",)),
+        "p4.delta_gates": ("dJ/dz(t) of each gate", all_t, ("f",)),
         "p4.grad_params": ("dJ/dW, dJ/dU, dJ/db of each gate", [1], GATES),
     }
+    claims = []
     for cid, (what, times, gates) in checks.items():
         statement = eq[cid]
         residual = sp.Integer(0)
@@ -856,11 +844,63 @@ def verify(derivation: Derivation):
                 break
         claims.append(symbolic_claim(
             cid, statement, residual,
-            method=f"exact: equals SymPy's {what} on the {tiny}",
+            method=f"exact: equals SymPy's {what} on the {TINY}",
             reproduce=f"derivations.lstm._Truth(D=1, H=2, K=2, tau=2), t = 1..{truth.tau}",
         ))
+    return claims
 
-    # part (ii), numerically: the implementation against central differences
+
+def _check_cell_jacobians(eq, truth: _Truth):
+    """Part (iii): the cell-to-cell Jacobians against SymPy's Jacobian of step 2 of the tiny LSTM."""
+    P, X, rec = truth.P, truth.X, truth.rec
+    H, t = truth.sizes["H"], 2
+    eps = _sym_vector("eps", H)
+    zero = {e: sp.Integer(0) for e in eps}
+
+    def jacobian(perturb):
+        c_t = _sym_forward(P, X, {perturb: eps})["c"][t]
+        return sp.Matrix(H, H, lambda r, q: sp.diff(c_t[r], eps[q]).xreplace(zero))
+
+    # c^(t-1) perturbed: h^(t-1) = o^(t-1) tanh(c^(t-1)) follows it; "carry": only the f * c^(t-1) term
+    truth.extra["jac_c_full"] = jacobian(("c", t - 1))
+    truth.extra["jac_c_direct"] = jacobian(("carry", t))
+    # the abbreviations of p4.cell_jacobian, as their definitions in the statement read
+    f, i, g = (sp.Matrix(list(rec[k][t])) for k in ("f", "i", "g"))
+    o_prev, tc_prev, c_prev = (sp.Matrix(list(rec[k][t - 1])) for k in ("o", "tanh_c", "c"))
+    one = sp.ones(H, 1)
+    truth.extra.update({
+        "diag_f": sp.diag(*f),
+        "diag_df": sp.diag(*c_prev.multiply_elementwise(f).multiply_elementwise(one - f)),
+        "diag_di": sp.diag(*g.multiply_elementwise(i).multiply_elementwise(one - i)),
+        "diag_dg": sp.diag(*i.multiply_elementwise(one - g.multiply_elementwise(g))),
+        "diag_dh_dc_prev": sp.diag(*o_prev.multiply_elementwise(one - tc_prev.multiply_elementwise(tc_prev))),
+    })
+    claims = []
+    for cid in ("p4.cell_direct", "p4.cell_jacobian"):
+        result = eq[cid][0] if isinstance(eq[cid], tuple) else eq[cid]  # row 0; the rest define abbreviations
+        claims.append(symbolic_claim(
+            cid, eq[cid], _statement_residual(result, truth, [t], ("f",)),
+            method=f"exact: SymPy Jacobian of one step of the {TINY}",
+            reproduce="derivations.lstm._Truth(), t = 2",
+        ))
+    return claims
+
+
+def verify(derivation: Derivation):
+    """The claims of Problem 4, each checked by a route that does not reuse its formula."""
+    eq = derivation.equations
+    truth = _Truth()
+    claims = [_check_parameter_count(eq)]
+
+    x = sp.Symbol("x")
+    s = 1 / (1 + sp.exp(-x))
+    claims.append(symbolic_claim(
+        "p4.sigmoid", eq["p4.sigmoid"], sp.diff(s, x) - s * (1 - s),
+        method="SymPy differentiation of 1/(1+exp(-x))",
+    ))
+
+    claims += _check_bptt_statements(eq, truth)
+
     worst, cases = finite_difference_error()
     err_sym = sp.Symbol(r"\max|\nabla_{\mathrm{BPTT}} J - \nabla_{\mathrm{FD}} J| / \max|\nabla_{\mathrm{FD}} J|")
     claims.append(numeric_claim(
@@ -869,35 +909,5 @@ def verify(derivation: Derivation):
         reproduce=f"finite_difference_error(seed=0): (D, H, K, tau) = {cases}",
     ))
 
-    # part (iii): Jacobians of the cell state against SymPy's Jacobian of one unrolled step
-    P, X = truth.P, truth.X
-    H = truth.sizes["H"]
-    eps = _sym_vector("eps", H)
-    zero = {e: sp.Integer(0) for e in eps}
-    t = 2
-    rec_full = _sym_forward(P, X, {("c", t - 1): eps})
-    rec_direct = _sym_forward(P, X, {("carry", t): eps})
-    jac_full = sp.Matrix(H, H, lambda r, q: sp.diff(rec_full["c"][t][r], eps[q]).xreplace(zero))
-    jac_direct = sp.Matrix(H, H, lambda r, q: sp.diff(rec_direct["c"][t][r], eps[q]).xreplace(zero))
-    rec = truth.rec
-    f, i, g = (sp.Matrix(list(rec[k][t])) for k in ("f", "i", "g"))
-    o_prev, tc_prev, c_prev = (sp.Matrix(list(rec[k][t - 1])) for k in ("o", "tanh_c", "c"))
-    one = sp.ones(H, 1)
-    diag = {
-        "diag_f": sp.diag(*f),
-        "diag_df": sp.diag(*c_prev.multiply_elementwise(f).multiply_elementwise(one - f)),
-        "diag_di": sp.diag(*g.multiply_elementwise(i).multiply_elementwise(one - i)),
-        "diag_dg": sp.diag(*i.multiply_elementwise(one - g.multiply_elementwise(g))),
-        "diag_dh_dc_prev": sp.diag(*o_prev.multiply_elementwise(one - tc_prev.multiply_elementwise(tc_prev))),
-        "jac_c_full": jac_full,
-        "jac_c_direct": jac_direct,
-    }
-    truth.extra.update(diag)
-    for cid in ("p4.cell_direct", "p4.cell_jacobian"):
-        result = eq[cid][0] if isinstance(eq[cid], tuple) else eq[cid]  # not the abbreviations
-        claims.append(symbolic_claim(
-            cid, eq[cid], _statement_residual(result, truth, [t], ("f",)),
-            method=f"exact: SymPy Jacobian of one step of the {tiny}",
-            reproduce="derivations.lstm._Truth(), t = 2",
-        ))
+    claims += _check_cell_jacobians(eq, truth)
     return claims
