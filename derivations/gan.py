@@ -43,6 +43,7 @@ P_G = sp.Symbol(r"p_{g}(\mathbf{x})")
 D_STAR = sp.Symbol(r"D^{*}_{G}(\mathbf{x})")
 C_G = sp.Symbol(r"C(G)")
 JSD = sp.Symbol(r"\operatorname{JSD}\bigl(p_{\mathrm{data}}\,\|\,p_{g}\bigr)")
+LOG4 = sp.Symbol(r"\log 4")  # printed as in the paper (SymPy would print \log{\left(4 \right)})
 
 
 # --------------------------------------------------------------------------- derivation
@@ -108,18 +109,18 @@ def derive() -> Derivation:
         "p8.stationary": sp.Eq(argmax, a / (a + b)),
         "p8.concavity": sp.Eq(f2, InOrder(-a / y**2, -b / (1 - y) ** 2)),
         "p8.optimal_discriminator": sp.Eq(D_STAR, P_DATA / (P_DATA + P_G)),
-        "p8.criterion_jsd": sp.Eq(C_G, InOrder(-sp.log(4), 2 * JSD)),
-        "p8.criterion_discrete": sp.Eq(C_G, InOrder(-sp.log(4), 2 * JSD)),
-        "p8.criterion_gaussian": sp.Eq(C_G, InOrder(-sp.log(4), 2 * JSD)),
-        "p8.global_minimum": sp.Eq(sp.Symbol(r"\min_{p_g} C(G)"), -sp.log(4)),
-        "p8.saturation": (
-            sp.Eq(sp.Symbol(r"\frac{\partial}{\partial a}\log\bigl(1-\sigma(a)\bigr)"), -sp.Symbol(r"\sigma(a)")),
-            sp.Eq(sp.Symbol(r"\frac{\partial}{\partial a}\log\sigma(a)"), InOrder(1, -sp.Symbol(r"\sigma(a)"))),
-        ),
+        "p8.criterion_jsd": sp.Eq(C_G, InOrder(-LOG4, 2 * JSD)),
+        "p8.criterion_discrete": sp.Eq(C_G, InOrder(-LOG4, 2 * JSD)),
+        "p8.criterion_gaussian": sp.Eq(C_G, InOrder(-LOG4, 2 * JSD)),
+        "p8.global_minimum": sp.Eq(sp.Symbol(r"\min_{p_g} C(G)"), -LOG4),
         "p8.gan_gradients": (
             sp.Eq(sp.Symbol("J_D"), Scaled(1, m, sp.Sum(Paren(InOrder(sp.Symbol(r"\log D(\mathbf{x}^{(i)})"),
                   sp.Symbol(r"\log\bigl(1-D(G(\mathbf{z}^{(i)}))\bigr)"))), (i, 1, m)))),
             sp.Eq(sp.Symbol("J_G"), Scaled(1, m, sp.Sum(sp.Symbol(r"\log\bigl(1-D(G(\mathbf{z}^{(i)}))\bigr)"), (i, 1, m)))),
+        ),
+        "p8.saturation": (
+            sp.Eq(sp.Symbol(r"\frac{\partial}{\partial a}\log\bigl(1-\sigma(a)\bigr)"), -sp.Symbol(r"\sigma(a)")),
+            sp.Eq(sp.Symbol(r"\frac{\partial}{\partial a}\log\sigma(a)"), InOrder(1, -sp.Symbol(r"\sigma(a)"))),
         ),
     }
     run = train_gan(GanConfig())
@@ -485,12 +486,12 @@ def verify(derivation: Derivation):
         sp.Matrix([pm["f2"] - (-a / y**2 - b / (1 - y) ** 2),
                    0 if pm["concave_everywhere"] else 1,
                    0 if pm["ends"] == (-sp.oo, -sp.oo) else 1]),
-        method="SymPy second derivative, its sign on (0,1), limits -oo at both ends"))
+        method="SymPy second derivative, its sign on (0,1), limits minus infinity at both ends"))
     worst_d, worst_v = check_optimal_discriminator()
     claims.append(numeric_claim(
         "p8.optimal_discriminator", eqs["p8.optimal_discriminator"], worst_d, 1e-6,
-        method=f"L-BFGS maximisation of V over all D in (0,1)^n, 30 random pairs of distributions "
-               f"(V(D_opt) - V(D*) <= {worst_v:.1e})",
+        method=f"L-BFGS maximisation of V over every value of D, 30 random pairs of distributions; "
+               f"V at the optimiser's D exceeds V at D* by at most {worst_v:.1e}",
         reproduce="check_optimal_discriminator(trials=30, seed=0)"))
 
     # (iii) Theorem 1.
@@ -525,13 +526,13 @@ def verify(derivation: Derivation):
         worst = max(worst, abs(c_quad - (-np.log(4) + 2 * j_quad)))
     claims.append(numeric_claim(
         "p8.criterion_gaussian", eqs["p8.criterion_gaussian"], worst, 1e-9,
-        method="scipy quad of V(D*_G, G) and of the JSD's definition, four pairs of Gaussians",
+        method="SciPy quadrature of V at the optimal D and of the JSD's definition, four pairs of Gaussians",
         reproduce="(0,1) vs (1,1), (0,1) vs (0,2), (-1,.5) vs (2,1.5), equal"))
     worst_val, worst_arg = check_global_minimum()
     claims.append(numeric_claim(
         "p8.global_minimum", eqs["p8.global_minimum"], worst_val, 1e-9,
-        method=f"BFGS minimisation of C over p_g (softmax), 20 random p_data; "
-               f"max |argmin - p_data| = {worst_arg:.1e}",
+        method=f"BFGS minimisation of C over the generator's distribution (softmax), 20 random data "
+               f"distributions; the minimiser is within {worst_arg:.1e} of the data",
         reproduce="check_global_minimum(trials=20, seed=1)"))
 
     # (iv) generator losses and the hand-written gradients of Algorithm 1.
@@ -540,7 +541,7 @@ def verify(derivation: Derivation):
     claims.append(symbolic_claim(
         "p8.saturation", eqs["p8.saturation"],
         sp.Matrix([sat["sat"] + D, sat["nonsat"] - (1 - D), sat["sat_limit"] - 0, sat["nonsat_limit"] - 1]),
-        method="SymPy differentiation through D = sigmoid(a), limits as a -> -oo"))
+        method="SymPy differentiation through D = sigmoid(a), limits as a tends to minus infinity"))
     cfg = GanConfig()
     rng = np.random.default_rng(4)
     worst = 0.0
@@ -554,6 +555,7 @@ def verify(derivation: Derivation):
                     relative_error(np.concatenate([gg[k] for k in G_KEYS]), np.concatenate([ng[k] for k in G_KEYS])))
     claims.append(numeric_claim(
         "p8.gan_gradients", eqs["p8.gan_gradients"], worst, 1e-6,
-        method="central finite differences of J_D and J_G (both generator losses)",
+        method="central finite differences of both minibatch objectives (both generator losses)",
         reproduce="seed 4, m = 7 data, 6 noise samples"))
-    return claims
+    order = list(derivation.equations)  # the appendix lists the claims in the text's order
+    return sorted(claims, key=lambda c: order.index(c.id))
