@@ -336,6 +336,12 @@ class _MatSum(sp.MatAdd):
 class _ScalarSum(sp.Add):
     """A scalar sum printed term by term in the given order."""
 
+    def __new__(cls, *args, evaluate=False, **kwargs):
+        return super().__new__(cls, *args, evaluate=evaluate, **kwargs)
+
+    def doit(self, **hints):
+        return sp.Add(*[sp.sympify(a).doit(**hints) for a in self.args])
+
     def _latex(self, printer):
         return _signed_terms(printer, self.args, lambda a: a.could_extract_minus_sign(), lambda a: -a)
 
@@ -343,8 +349,22 @@ class _ScalarSum(sp.Add):
 class _ScalarProduct(sp.Mul):
     """A scalar product printed factor by factor in the given order."""
 
+    def __new__(cls, *args, evaluate=False, **kwargs):
+        return super().__new__(cls, *args, evaluate=evaluate, **kwargs)
+
+    def doit(self, **hints):
+        return sp.Mul(*[sp.sympify(a).doit(**hints) for a in self.args])
+
     def _latex(self, printer):
         return " ".join(printer.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in self.args)
+
+
+class _Eq(sp.Equality):
+    """An equation that stays as written, also when rebuilt from a pickle (SymPy re-creates objects
+    with their constructor's defaults, and ``Eq`` would evaluate a matrix equation to False)."""
+
+    def __new__(cls, lhs, rhs, evaluate=False, **kwargs):
+        return super().__new__(cls, lhs, rhs, evaluate=evaluate, **kwargs)
 
 
 class _GateSum(sp.MatrixExpr):
@@ -401,31 +421,31 @@ def statements() -> dict:
     V = _param("V")
 
     eq = {}
-    eq["p4.delta_out"] = sp.Eq(d_out, _add(y_t, -target), evaluate=False)
+    eq["p4.delta_out"] = _Eq(d_out, _add(y_t, -target), evaluate=False)
     eq["p4.grad_output"] = (
-        sp.Eq(_grad("V"), _sum_t(_mul(d_out, h_t.T)), evaluate=False),
-        sp.Eq(_grad("c"), _sum_t(d_out), evaluate=False),
+        _Eq(_grad("V"), _sum_t(_mul(d_out, h_t.T)), evaluate=False),
+        _Eq(_grad("c"), _sum_t(d_out), evaluate=False),
     )
-    eq["p4.delta_h"] = sp.Eq(
+    eq["p4.delta_h"] = _Eq(
         d_h,
         _add(_mul(V.T, d_out), _GateSum(_mul(_param("U", STAR).T, d_star_next))),
         evaluate=False,
     )
-    eq["p4.delta_c"] = sp.Eq(
+    eq["p4.delta_c"] = _Eq(
         d_c,
         _add(_had(d_h, o, _one_minus(tanh2_c)), _had(f_next, d_c_next)),
         evaluate=False,
     )
     eq["p4.delta_gates"] = (
-        sp.Eq(_delta("f"), _had(d_c, c_prev, f, _one_minus(f)), evaluate=False),
-        sp.Eq(_delta("i"), _had(d_c, g, i, _one_minus(i)), evaluate=False),
-        sp.Eq(_delta("g"), _had(d_c, i, _one_minus(_had(g, g))), evaluate=False),
-        sp.Eq(_delta("o"), _had(d_h, tanh_c, o, _one_minus(o)), evaluate=False),
+        _Eq(_delta("f"), _had(d_c, c_prev, f, _one_minus(f)), evaluate=False),
+        _Eq(_delta("i"), _had(d_c, g, i, _one_minus(i)), evaluate=False),
+        _Eq(_delta("g"), _had(d_c, i, _one_minus(_had(g, g))), evaluate=False),
+        _Eq(_delta("o"), _had(d_h, tanh_c, o, _one_minus(o)), evaluate=False),
     )
     eq["p4.grad_params"] = (
-        sp.Eq(_grad("W", STAR), _sum_t(_mul(d_star, x_t.T)), evaluate=False),
-        sp.Eq(_grad("U", STAR), _sum_t(_mul(d_star, h_prev.T)), evaluate=False),
-        sp.Eq(_grad("b", STAR), _sum_t(d_star), evaluate=False),
+        _Eq(_grad("W", STAR), _sum_t(_mul(d_star, x_t.T)), evaluate=False),
+        _Eq(_grad("U", STAR), _sum_t(_mul(d_star, h_prev.T)), evaluate=False),
+        _Eq(_grad("b", STAR), _sum_t(d_star), evaluate=False),
     )
     # part (iii): the cell-state Jacobians
     def diag(tex_name, quantity):
@@ -437,19 +457,19 @@ def statements() -> dict:
     dc_dc_direct = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}\Big|_{\mathbf{h}^{(t-1)}}",
                          "jac_c_direct", "H", "H")
     diag_f = diag(r"\mathbf{f}^{(t)}", "diag_f")
-    eq["p4.cell_direct"] = sp.Eq(dc_dc_direct, diag_f, evaluate=False)
+    eq["p4.cell_direct"] = _Eq(dc_dc_direct, diag_f, evaluate=False)
     A = {k: _leaf(r"\mathbf{A}_{%s}^{(t)}" % k, f"diag_d{k}", "H", "H") for k in ("f", "i", "g")}
     B = _leaf(r"\mathbf{B}^{(t-1)}", "diag_dh_dc_prev", "H", "H")
     eq["p4.cell_jacobian"] = (
-        sp.Eq(dc_dc, _add(diag_f, _mul(_add(*[_mul(A[k], _param("U", k)) for k in A]), B)), evaluate=False),
+        _Eq(dc_dc, _add(diag_f, _mul(_add(*[_mul(A[k], _param("U", k)) for k in A]), B)), evaluate=False),
         # the row above is the result; the rows below define its abbreviations
-        sp.Eq(A["f"], diag(r"\mathbf{c}^{(t-1)} \odot \mathbf{f}^{(t)} \odot (\mathbf{1} - \mathbf{f}^{(t)})", "diag_df"),
+        _Eq(A["f"], diag(r"\mathbf{c}^{(t-1)} \odot \mathbf{f}^{(t)} \odot (\mathbf{1} - \mathbf{f}^{(t)})", "diag_df"),
               evaluate=False),
-        sp.Eq(A["i"], diag(r"\mathbf{g}^{(t)} \odot \mathbf{i}^{(t)} \odot (\mathbf{1} - \mathbf{i}^{(t)})", "diag_di"),
+        _Eq(A["i"], diag(r"\mathbf{g}^{(t)} \odot \mathbf{i}^{(t)} \odot (\mathbf{1} - \mathbf{i}^{(t)})", "diag_di"),
               evaluate=False),
-        sp.Eq(A["g"], diag(r"\mathbf{i}^{(t)} \odot (\mathbf{1} - \mathbf{g}^{(t)} \odot \mathbf{g}^{(t)})", "diag_dg"),
+        _Eq(A["g"], diag(r"\mathbf{i}^{(t)} \odot (\mathbf{1} - \mathbf{g}^{(t)} \odot \mathbf{g}^{(t)})", "diag_dg"),
               evaluate=False),
-        sp.Eq(B, diag(r"\mathbf{o}^{(t-1)} \odot (\mathbf{1} - \tanh^{2}\mathbf{c}^{(t-1)})", "diag_dh_dc_prev"),
+        _Eq(B, diag(r"\mathbf{o}^{(t-1)} \odot (\mathbf{1} - \tanh^{2}\mathbf{c}^{(t-1)})", "diag_dh_dc_prev"),
               evaluate=False),
     )
     return eq
@@ -663,12 +683,10 @@ def derive() -> Derivation:
     eq = statements()
     # part (i): the parameters and their count
     N = sp.Symbol("N_{\\mathrm{LSTM}}")
-    count = _ScalarSum(
-        sp.Mul(4, _ScalarSum(H_ * D_, H_**2, H_, evaluate=False), evaluate=False), K_ * H_, K_, evaluate=False
-    )
-    eq["p4.param_count"] = sp.Eq(N, count, evaluate=False)
+    count = _ScalarSum(_ScalarProduct(4, _ScalarSum(H_ * D_, H_**2, H_)), K_ * H_, K_)
+    eq["p4.param_count"] = _Eq(N, count, evaluate=False)
     x = sp.Symbol("x")
-    eq["p4.sigmoid"] = sp.Eq(
+    eq["p4.sigmoid"] = _Eq(
         sp.Derivative(_Sigmoid(x), x),
         _ScalarProduct(_Sigmoid(x), _ScalarSum(1, -_Sigmoid(x), evaluate=False), evaluate=False),
         evaluate=False,
@@ -813,7 +831,7 @@ def _check_parameter_count(eq):
         for H in range(1, 5):
             for K in range(1, 5):
                 p = init_params(D, H, K, np.random.default_rng(0))
-                formula = int(eq["p4.param_count"].rhs.subs({D_: D, H_: H, K_: K}))
+                formula = int(eq["p4.param_count"].rhs.doit().subs({D_: D, H_: H, K_: K}))
                 n_grads = parameter_count(gradients(p, np.zeros((2, D)), np.eye(K)[[0, K - 1]]))
                 worst = max(worst, abs(formula - parameter_count(p)), abs(formula - n_grads))
     return numeric_claim(

@@ -230,3 +230,21 @@ def test_gradient_reach_data_shows_the_forget_bias_effect(derivation):
     d = 20
     fall = {b: c[d] / c[0] for b, c in curves["lstm"].items()}
     assert fall[3.0] > fall[1.0] > fall[0.0]
+
+
+def test_statements_survive_pickling(derivation, claims):
+    """Problems run in worker processes and are cached: a statement must print the same after a
+    pickle round trip (SymPy rebuilds objects with evaluation on)."""
+    import pickle
+
+    from derivations.tex import tex
+
+    def rows(statement):
+        return [tex(s) for s in (statement if isinstance(statement, tuple) else (statement,))]
+
+    for cid, statement in derivation.equations.items():
+        assert rows(pickle.loads(pickle.dumps(statement))) == rows(statement), cid
+    for cid, claim in claims.items():
+        again = pickle.loads(pickle.dumps(claim))
+        assert rows(again.statement) == rows(claim.statement), cid
+        assert "False" not in " ".join(rows(again.statement)), cid
