@@ -22,7 +22,8 @@ def estimator_variance(data, ax):
         a.set_xlabel("samples $L$")
         a.set_ylabel(r"variance of $\hat g_{%s}$" % name)
         a.set_title(r"gradient with respect to $%s$" % name)
-    ax[0].legend(loc="upper right", fontsize=7)
+        a.set_ylim(min(rp) / 60, max(sf) * 2)  # room below the lines for the legend
+    ax[0].legend(loc="lower left", fontsize=7)
 
 
 def bound_gap(data, ax):
