@@ -248,7 +248,9 @@ def bptt(params: dict, X, T, steps=None):
     P, X, T, _ = _check(params, X, T)
     rec = _forward_core(P, X, _sigmoid_np, np.tanh, _softmax_np)
     tau = X.shape[0]
-    keep = set(range(1, tau + 1)) if steps is None else set(steps)
+    keep = set(range(1, tau + 1)) if steps is None else {int(t) for t in steps}
+    if not keep <= set(range(1, tau + 1)):
+        _fail(f"steps must lie in 1..tau = 1..{tau}; got {sorted(keep)}")
     # error at the logits: y - t (Problem 1 (iv)); zero for steps whose loss is not kept
     delta_out = [None] + [(rec["y"][t] - T[t - 1]) if t in keep else 0 * T[t - 1] for t in range(1, tau + 1)]
     G, _ = _backward_core(P, X, rec, delta_out)

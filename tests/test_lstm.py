@@ -177,6 +177,12 @@ def test_bad_input_raises_value_error_naming_the_problem(mutate, needle):
         lstm.gradients(p, X, T)
 
 
+def test_bptt_rejects_steps_outside_the_sequence():
+    p, X, T = random_problem(0)
+    with pytest.raises(ValueError, match="steps must lie in 1..tau"):
+        lstm.bptt(p, X, T, steps=[0])
+
+
 # --------------------------------------------------------------------------- wrong formulas are caught
 
 
