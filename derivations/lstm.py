@@ -518,7 +518,7 @@ def _sym_vector(name, n):
     return np.array(sp.symbols(f"{name}_0:{n}"), dtype=object)
 
 
-def tiny_model(D=1, H=2, K=2, tau=2):
+def tiny_model(D=2, H=2, K=2, tau=2):
     """An unrolled LSTM with symbolic parameters and inputs (object arrays); targets one-hot."""
     P = {}
     for k, shape in PARAM_SHAPES.items():
@@ -556,10 +556,13 @@ def _direct_delta(P, X, T, quantity, t, n):
 class _Truth:
     """True values of every leaf in the tiny symbolic LSTM, computed lazily by SymPy."""
 
-    def __init__(self, D=1, H=2, K=2, tau=2):
-        self.sizes = {"D": D, "H": H, "K": K}
-        self.tau = tau
-        self.P, self.X, self.T = tiny_model(D, H, K, tau)
+    SIZES = {"D": 2, "H": 2, "K": 2, "tau": 2}
+
+    def __init__(self, **sizes):
+        sizes = {**self.SIZES, **sizes}
+        self.tau = sizes.pop("tau")
+        self.sizes = sizes  # D, H, K
+        self.P, self.X, self.T = tiny_model(**sizes, tau=self.tau)
         self.rec = _sym_forward(self.P, self.X)
         self.J = _sym_loss(self.P, self.X, self.T, self.rec)
         self._cache = {}
@@ -714,7 +717,7 @@ def derive() -> Derivation:
     return Derivation(
         problem=4,
         equations=eq,
-        context={"params": table, "reach": experiment["summary"]},
+        context={"params": table, "reach": experiment["summary"], "tiny": dict(_Truth.SIZES)},
         figures=(
             Figure("p04_lstm_cell", "figures.lstm:cell_diagram", cell_diagram_data(), kind="tikz"),
             Figure("p04_gradient_reach", "figures.lstm:gradient_reach", experiment["curves"],
@@ -865,7 +868,7 @@ def _check_bptt_statements(eq, truth: _Truth):
         claims.append(symbolic_claim(
             cid, statement, residual,
             method=f"exact: equals SymPy's {what} on the {TINY}",
-            reproduce=f"derivations.lstm._Truth(D=1, H=2, K=2, tau=2), t = 1..{truth.tau}",
+            reproduce=f"derivations.lstm._Truth() with sizes {_Truth.SIZES}, t = 1..{truth.tau}",
         ))
     return claims
 
