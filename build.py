@@ -79,9 +79,15 @@ def verify(problem: Problem, derivation) -> list:
 
     from derivations.ledger import check_unique_ids
 
+    from dataclasses import replace
+
+    from pipeline.render import statement_latex
+
     module = importlib.import_module(problem.module)
     claims = list(getattr(module, problem.verify)(derivation))
     check_unique_ids(claims)
+    # Print each statement now, from the object that was checked (before any pickling).
+    claims = [replace(c, **dict(zip(("display", "inline"), statement_latex(c.statement)))) for c in claims]
     prefix = f"p{problem.number}."
     for c in claims:
         if not c.id.startswith(prefix):

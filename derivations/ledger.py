@@ -69,6 +69,8 @@ class Claim:
     where: str
     reproduce: str = ""
     detail: str = ""
+    display: str = ""  # LaTeX of the statement, filled by the build right after verify
+    inline: str = ""
 
     @property
     def passed(self) -> bool:

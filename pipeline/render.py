@@ -90,7 +90,7 @@ def format_number(value, digits: int = 3) -> str:
 
 
 def _split_eq(statement):
-    """(lhs, rhs) LaTeX of an equation-like SymPy object, or None."""
+    """(lhs, op, rhs) LaTeX of an equation-like SymPy object, or None."""
     from derivations.tex import tex
 
     lhs = getattr(statement, "lhs", None)
@@ -101,6 +101,25 @@ def _split_eq(statement):
         getattr(statement, "rel_op", "=="), "="
     )
     return tex(lhs), op, tex(rhs)
+
+
+def statement_latex(statement) -> tuple[str, str]:
+    """(display, inline) LaTeX of a claim's statement; a tuple of equations becomes an aligned block.
+
+    ``build.py`` calls this in the worker right after ``verify``, on the very objects that were
+    checked, so the printed text never depends on how SymPy objects survive pickling.
+    """
+    from derivations.tex import tex
+
+    if isinstance(statement, (tuple, list)):
+        rows = []
+        for s in statement:
+            parts = _split_eq(s)
+            rows.append("%s &%s %s" % parts if parts else "&" + tex(s))
+        display = "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+        return display, r",\quad ".join(tex(s) for s in statement)
+    text = tex(statement)
+    return text, text
 
 
 class ClaimPrinter:
@@ -119,14 +138,14 @@ class ClaimPrinter:
                 f"the template asks for claim {claim_id!r}, which no verify() returned; known claims: {known}"
             ) from None
 
-    def statement_tex(self, claim_id: str) -> str:
-        """The statement's LaTeX without an environment (for inline use and the appendix)."""
-        from derivations.tex import tex
+    def _latex(self, claim) -> tuple[str, str]:
+        if claim.display:
+            return claim.display, claim.inline
+        return statement_latex(claim.statement)
 
-        st = self._get(claim_id).statement
-        if isinstance(st, (tuple, list)):
-            return r",\quad ".join(tex(s) for s in st)
-        return tex(st)
+    def statement_tex(self, claim_id: str) -> str:
+        """The statement's LaTeX without an environment (inline form)."""
+        return self._latex(self._get(claim_id))[1]
 
     def __call__(self, claim_id: str, env: str = "equation") -> str:
         """An equation environment with the verified statement, labelled and linked."""
@@ -135,15 +154,8 @@ class ClaimPrinter:
             raise RenderError(f"claim {claim_id!r} is shown twice; cite it with \\eqref{{eq:{claim_id}}} instead")
         self.shown[claim_id] = env
         link = r"\claimlink{%s}" % claim_id
-        st = claim.statement
-        if isinstance(st, (tuple, list)):
-            rows = []
-            for s in st:
-                parts = _split_eq(s)
-                rows.append("%s &%s %s" % parts if parts else "&" + self.statement_tex_of(s))
-            body = "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
-        else:
-            body = self.statement_tex(claim_id)
+        display, inline = self._latex(claim)
+        body = inline if env == "inline" else display
         origin = "%% claim %s, verified in %s" % (claim_id, claim.where)
         if env == "equation":
             return "\\begin{equation}\\label{eq:%s} %s\n%s%s\n\\end{equation}" % (claim_id, origin, body, link)
@@ -152,9 +164,3 @@ class ClaimPrinter:
         if env == "inline":
             return "%s\n\\phantomsection\\label{eq:%s}$%s$%s" % (origin, claim_id, body, link)
         raise RenderError(f"claim({claim_id!r}, env={env!r}): env must be equation, multline or inline")
-
-    @staticmethod
-    def statement_tex_of(s) -> str:
-        from derivations.tex import tex
-
-        return tex(s)

@@ -101,3 +101,16 @@ def test_compile_then_latex_failure_keeps_previous_pdf(monkeypatch, tmp_path, ca
     assert "problems/p01.tex" in err and "Undefined control sequence" in err
     assert "templates/problems/p01.tex.j2" in err
     assert (out / "main.pdf").read_bytes() == pdf
+
+
+def test_statements_are_printed_before_pickling(monkeypatch):
+    """A claim's LaTeX comes from the object that was checked, not from a pickled copy."""
+    import pickle
+
+    from pipeline.render import ClaimPrinter
+
+    problem = Problem(1, "Fake", FAKE, derive="derive_fragile", verify="verify_fragile")
+    outcome = pickle.loads(pickle.dumps(build.solve(problem, None)))
+    assert outcome.crash is None and outcome.claims[0].passed
+    shown = ClaimPrinter(outcome.claims)("p1.fragile")
+    assert "x + x = 2 x" in shown and "True" not in shown

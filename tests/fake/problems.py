@@ -26,3 +26,15 @@ def verify_loose(d):
 
 def derive_crash():
     raise RuntimeError("boom")
+
+
+def derive_fragile():
+    # An unevaluated equation that SymPy turns into `True` when it is unpickled.
+    with sp.evaluate(False):
+        st = sp.Eq(sp.Add(x, x), 2 * x)
+    return Derivation(problem=1, equations={"p1.fragile": st})
+
+
+def verify_fragile(d):
+    st = d.equations["p1.fragile"]
+    return [symbolic_claim("p1.fragile", st, st.lhs - st.rhs)]
