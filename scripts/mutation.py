@@ -177,9 +177,27 @@ def _replace(tree, old, new):
     raise RuntimeError("mutation site not found")
 
 
+# Shared machinery, printing and the checkers themselves are not derivation code.
+NOT_DERIVATION_FILES = ("__init__.py", "ledger.py", "tex.py", "registry.py")
+
+
 def problems_of(module_path: str) -> list[int]:
-    dotted = module_path[:-3].replace("/", ".")
-    return [p.number for p in PROBLEMS if p.module == dotted]
+    """The problems whose module imports this file (directly or not)."""
+    from pipeline.cache import import_closure
+
+    target = (ROOT / module_path).resolve()
+    return [p.number for p in PROBLEMS if target in import_closure(ROOT, [p.module])]
+
+
+def derivation_files() -> list[str]:
+    files = []
+    for f in sorted((ROOT / "derivations").glob("*.py")):
+        if f.name in NOT_DERIVATION_FILES or f.stem.endswith(("_checks", "_tex")):
+            continue
+        rel = f.relative_to(ROOT).as_posix()
+        if problems_of(rel):
+            files.append(rel)
+    return files
 
 
 def run_mutant(workdir: Path, rel: str, kind: str, index: int, timeout: float) -> tuple[Mutant, str]:
@@ -210,7 +228,7 @@ def main(argv=None) -> int:
     ap.add_argument("--list", action="store_true", help="count the sites and stop")
     args = ap.parse_args(argv)
 
-    modules = args.modules or sorted({p.module.replace(".", "/") + ".py" for p in PROBLEMS})
+    modules = args.modules or derivation_files()
     modules = [m for m in modules if (ROOT / m).is_file()]
     rng = random.Random(args.seed)
     plan = []
