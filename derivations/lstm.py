@@ -33,6 +33,7 @@ import sympy as sp
 
 from sympy.printing.precedence import PRECEDENCE
 
+from derivations.numerics import central_differences as _central_differences
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
 
 __all__ = [
@@ -782,22 +783,6 @@ def gradient_reach(config=REACH) -> dict:
 
 
 # --------------------------------------------------------------------------- verification
-
-
-def _central_differences(f, arrays, eps=1e-6):
-    out = []
-    for A in arrays:
-        G = np.zeros_like(A)
-        for idx in np.ndindex(A.shape):
-            old = A[idx]
-            A[idx] = old + eps
-            fp = f()
-            A[idx] = old - eps
-            fm = f()
-            A[idx] = old
-            G[idx] = (fp - fm) / (2 * eps)
-        out.append(G)
-    return out
 
 
 def finite_difference_error(seed=0, trials=6):

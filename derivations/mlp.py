@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
+from derivations.numerics import FD_STEP, central_differences
 from derivations.tex import tex, vec
 
 __all__ = ["loss", "gradients", "sgd", "derive", "verify", "output_delta", "LAYER_SIZES"]
@@ -31,7 +32,6 @@ __all__ = ["loss", "gradients", "sgd", "derive", "verify", "output_delta", "LAYE
 #: TikZ drawing (figure p01_mlp) is made from it.
 LAYER_SIZES = (2, 6, 3)
 
-FD_STEP = 1e-6  # central-difference step for the float64 check
 FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
 FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
 SYMBOLIC_SIZES, SYMBOLIC_M = (2, 3, 2), 2  # the network of the exact checks: widths, examples
@@ -468,23 +468,6 @@ def _numerators(residual):
 
 
 # --------------------------------------------------------------------------- numeric check
-
-
-def central_differences(f, arrays, step=FD_STEP):
-    """(f(a + step e_k) - f(a - step e_k)) / (2 step) for every entry k of every array (in place, restored)."""
-    grads = []
-    for A in arrays:
-        G = np.zeros_like(A)
-        for idx in np.ndindex(A.shape):
-            old = A[idx]
-            A[idx] = old + step
-            f_plus = f()
-            A[idx] = old - step
-            f_minus = f()
-            A[idx] = old
-            G[idx] = (f_plus - f_minus) / (2 * step)
-        grads.append(G)
-    return grads
 
 
 def _fd_error(Ws, bs, X, T, lam, step=FD_STEP):

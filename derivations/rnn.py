@@ -192,6 +192,7 @@ def hidden_jacobians(params: dict, X) -> list:
 import sympy as sp  # noqa: E402
 
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim  # noqa: E402
+from derivations.numerics import central_differences  # noqa: E402
 from derivations.seqnotation import Env, Had, Plus, Step, const, evaluate  # noqa: E402
 
 __all__ += ["derive", "verify", "unrolled_rnn", "central_differences"]
@@ -370,23 +371,6 @@ def symbolic_check(eq: dict, D=2, H=2, K=2, steps=3) -> dict:
     for k in ("W", "U", "V", "b", "c"):
         res[f"p2.grad_{k}"] = _exact_residual(derived[k], direct(params[k]))
     return res
-
-
-def central_differences(f, params: dict, eps: float = 1e-6) -> dict:
-    """dJ/d(each entry) by central differences (f() reads ``params``, which are perturbed in place)."""
-    grads = {}
-    for key, A in params.items():
-        G = np.zeros_like(A)
-        for idx in np.ndindex(A.shape):
-            old = A[idx]
-            A[idx] = old + eps
-            fp = f()
-            A[idx] = old - eps
-            fm = f()
-            A[idx] = old
-            G[idx] = (fp - fm) / (2 * eps)
-        grads[key] = G
-    return grads
 
 
 def random_problem(rng, D: int, H: int, K: int, steps: int, scale: float = 0.5):

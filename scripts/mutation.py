@@ -201,10 +201,10 @@ def derivation_files() -> list[str]:
 
 
 def run_mutant(workdir: Path, rel: str, kind: str, index: int, timeout: float) -> tuple[Mutant, str]:
-    path = ROOT / rel
-    source, before, after, line = mutate(path, kind, index)
+    # Mutate the snapshot in the work folder, not the live tree (which may change meanwhile).
     target = workdir / rel
     original = target.read_text()
+    source, before, after, line = mutate(target, kind, index)
     target.write_text(source)
     nums = ",".join(str(n) for n in problems_of(rel))
     cmd = [sys.executable, "build.py", "--verify-only", "--problems", nums, "--jobs", "1", "--no-cache", "-q"]
