@@ -144,14 +144,19 @@ def solve_all(problems, figure_dir: Path | None, jobs: int, progress: Progress, 
 
     if jobs > 1 and len(todo) > 1:
         import multiprocessing
+        from concurrent.futures import as_completed
 
+        # Longest first (by the last measured times), so that the workers finish together.
+        last = cache.timings()
+        todo.sort(key=lambda p: -last.get(p.tag, float("inf")))
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
-            for f in [pool.submit(solve, p, figure_dir) for p in todo]:
+            for f in as_completed([pool.submit(solve, p, figure_dir) for p in todo]):
                 finished(f.result())
     else:
         for p in todo:
             finished(solve(p, figure_dir))
+    cache.record_timings({o.problem.tag: sum(o.seconds.values()) for o in outcomes.values() if not o.cached})
     return [outcomes[p.number] for p in problems]
 
 

@@ -177,6 +177,21 @@ class Cache:
         shutil.rmtree(entry, ignore_errors=True)
         os.replace(tmp, entry)
 
+    # -- how long each problem took, to schedule the longest first ---------------------------
+
+    def timings(self) -> dict:
+        try:
+            return json.loads((self.dir / "timings.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def record_timings(self, seconds: dict) -> None:
+        if not seconds:
+            return
+        merged = {**self.timings(), **seconds}
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "timings.json").write_text(json.dumps(merged, indent=1, sort_keys=True))
+
     # -- whole build --------------------------------------------------------------------------
 
     def _build_stamp(self, out: Path) -> Path:
