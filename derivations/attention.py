@@ -45,6 +45,15 @@ __all__ = [
 
 EPS = float(np.finfo(float).eps)
 
+# Settings of the random test decoder (the checks hold for any values; part (ii) quotes a number
+# that depends on them).
+WEIGHT_INIT_STD = 0.4  # std of every random weight matrix except the embeddings
+BIAS_INIT_STD = 0.1  # std of the random gate biases
+CHECK_SIZES = {"d": 5, "n": 4, "S": 6, "V": 7, "L": 2, "B": 3, "T": 5}  # sizes of the checked decoder
+FEEDBACK_SEED = 1  # seed of the decoder whose source states part (ii) perturbs
+FEEDBACK_DELTA = 1e-3  # std of that perturbation of the source states
+FEEDBACK_STEP = 1  # the 0-based decoding step at which the first layer's state is compared (step 2)
+
 # --------------------------------------------------------------------------- matrix toolkit
 
 
@@ -368,11 +377,11 @@ def init_params(sizes: dict, rng, input_feeding: bool = True) -> dict:
     p = {"E": rng.normal(size=(dd, VV)), "W": [], "b": []}
     for l in range(LL):
         d_in = (dd + nn if input_feeding else dd) if l == 0 else nn
-        p["W"].append({g: rng.normal(size=(nn, d_in + nn)) / np.sqrt(d_in + nn) for g in GATES})
-        p["b"].append({g: rng.normal(size=nn) * 0.1 for g in GATES})
-    p["W_a"] = rng.normal(size=(nn, nn)) / np.sqrt(nn)
-    p["W_c"] = rng.normal(size=(nn, 2 * nn)) / np.sqrt(2 * nn)
-    p["W_s"] = rng.normal(size=(VV, nn)) / np.sqrt(nn)
+        p["W"].append({g: rng.normal(scale=WEIGHT_INIT_STD, size=(nn, d_in + nn)) for g in GATES})
+        p["b"].append({g: rng.normal(scale=BIAS_INIT_STD, size=nn) for g in GATES})
+    p["W_a"] = rng.normal(scale=WEIGHT_INIT_STD, size=(nn, nn))
+    p["W_c"] = rng.normal(scale=WEIGHT_INIT_STD, size=(nn, 2 * nn))
+    p["W_s"] = rng.normal(scale=WEIGHT_INIT_STD, size=(VV, nn))
     return p
 
 
@@ -444,11 +453,11 @@ def derive() -> Derivation:
         sp.Eq(sp.Sum(sp.Symbol(r"p(y \mid y_{<t}, x)"), (y, 1, V)), 1, evaluate=False),
     )
     shapes = shape_table(sym)
-    sizes = {"d": 5, "n": 4, "S": 6, "V": 7, "L": 2, "B": 3, "T": 5}
+    sizes = dict(CHECK_SIZES)
     ctx = {
         "shapes": shapes,
         "sizes": sizes,
-        "feedback": feedback_dependence(sizes, seed=1),
+        "feedback": feedback_dependence(sizes, seed=FEEDBACK_SEED),
         "d_l": tex(d_l),
     }
     fig = Figure(
@@ -480,10 +489,11 @@ def feedback_dependence(sizes: dict, seed: int) -> dict:
     res = {}
     for feed in (True, False):
         params, Hbar, y_prev, h0, m0 = _random_problem(sizes, seed, feed)
-        delta = 1e-3 * np.random.default_rng(seed + 1).normal(size=Hbar.shape)
+        delta = np.random.default_rng(seed + 1).normal(scale=FEEDBACK_DELTA, size=Hbar.shape)
         a = decode(params, Hbar, y_prev, h0, m0, feed)
         b = decode(params, Hbar + delta, y_prev, h0, m0, feed)
-        res["with" if feed else "without"] = float(np.abs(a["h_layers"][0, :, 1] - b["h_layers"][0, :, 1]).max())
+        moved = a["h_layers"][0, :, FEEDBACK_STEP] - b["h_layers"][0, :, FEEDBACK_STEP]
+        res["with" if feed else "without"] = float(np.abs(moved).max())
     return res
 
 
@@ -568,6 +578,32 @@ def _subs(sizes: dict) -> dict:
     return m
 
 
+def _check_printed_sum(statement, values, sizes: dict) -> float:
+    """max |sum_{k=lo}^{hi} values[..., k - 1] - rhs| for a printed ``Sum(x, (k, lo, hi)) = rhs``."""
+    (_, lo, hi), = statement.lhs.limits
+    lo, hi = int(lo), int(sp.sympify(hi).subs(_subs(sizes)))
+    if lo < 1 or hi > values.shape[-1]:
+        return np.inf
+    return float(np.abs(values[..., lo - 1 : hi].sum(axis=-1) - float(statement.rhs)).max())
+
+
+def _check_feedback(eqs: dict, sym: dict, sizes: dict) -> dict:
+    """feedback_dependence by the printed equations: the decoder without feeding is the printed one
+    with the columns of layer 1 that read the fed-back state set to zero."""
+    out = {}
+    for feed in (True, False):
+        params, Hbar, y_prev, h0, m0 = _random_problem(sizes, FEEDBACK_SEED, feed)
+        if not feed:
+            dd, nn = sizes["d"], sizes["n"]
+            params["W"][0] = {g: np.concatenate([W[:, :dd], np.zeros((nn, nn)), W[:, dd:]], axis=1)
+                              for g, W in params["W"][0].items()}
+        delta = np.random.default_rng(FEEDBACK_SEED + 1).normal(scale=FEEDBACK_DELTA, size=Hbar.shape)
+        a = _interpret_decoder(eqs, sym, params, Hbar, y_prev, h0, m0, sizes)["h_layers"]
+        b = _interpret_decoder(eqs, sym, params, Hbar + delta, y_prev, h0, m0, sizes)["h_layers"]
+        out["with" if feed else "without"] = float(np.abs(a[0, :, FEEDBACK_STEP] - b[0, :, FEEDBACK_STEP]).max())
+    return out
+
+
 def _count_arrays(params) -> int:
     total = params["E"].size + params["W_a"].size + params["W_c"].size + params["W_s"].size
     for Wl, bl in zip(params["W"], params["b"]):
@@ -625,24 +661,32 @@ def verify(derivation: Derivation):
         "shapes proved for all sizes",
         reproduce=repro,
     ))
+    # part (ii)'s numbers: the printed equations rerun on perturbed source states
+    feedback = _check_feedback(eqs, sym, sizes)
+    feedback_err = max(abs(feedback[k] - derivation.context["feedback"][k]) for k in ("with", "without"))
     for key, (a_key, b_key) in pairs.items():
         err = relative_error(ref[a_key], got[b_key]) + shape_penalty
+        if key == "p9.input_feeding":  # states are at most 1 in size: the absolute error is relative
+            err = max(err, feedback_err) if feedback["without"] == 0.0 else np.inf
         claims.append(numeric_claim(
             key, eqs[key], err, tol,
             method="printed equation interpreted per sentence vs batched NumPy decoder; "
-            "shapes proved for all sizes",
+            "shapes proved for all sizes"
+            + ("; part (ii)'s state changes rerun through the printed equations (feedback columns "
+               "zeroed for the decoder without feeding)" if key == "p9.input_feeding" else ""),
             reproduce=repro,
         ))
 
-    # alignment weights and output probabilities are distributions
+    # alignment weights and output probabilities are distributions: the printed sums, walked over
+    # the printed ranges on the decoder's arrays
     norm = eqs["p9.normalised"]
     K = max(sizes["S"], sizes["V"])
-    sum_err = max(float(np.abs(ref["a"].sum(axis=-1) - 1).max()), float(np.abs(ref["p"].sum(axis=-1) - 1).max()))
+    sum_err = max(_check_printed_sum(st, values, sizes) for st, values in zip(norm, (ref["a"], ref["p"])))
     nonneg = bool((ref["a"] >= 0).all() and (ref["p"] >= 0).all())
     claims.append(numeric_claim(
         "p9.normalised", norm, sum_err if nonneg else np.inf, K * EPS,
-        method="sums of the decoder's alignment weights and output probabilities, all sentences and "
-        "steps; tolerance K eps for K terms",
+        method="the printed sums over the printed ranges of the decoder's alignment weights and output "
+        "probabilities, all sentences and steps; tolerance K eps for K terms",
         reproduce=repro,
     ))
 

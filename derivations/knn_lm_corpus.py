@@ -27,6 +27,13 @@ __all__ = ["WORLD", "Corpus", "make_corpus", "TrigramLM", "CheckCounterLM", "con
 WORLD = Path(__file__).resolve().parent.parent / "data" / "knn_lm" / "world.json"
 ATTRIBUTES = ("city", "job", "food", "instrument")
 
+# Settings of the generated text and of the context keys.
+MENTIONS = (3, 6)  # each person's fact is stated 3 to 5 times in the training text
+N_FILLER = 1200  # filler sentences in the training text
+N_HELDOUT_FACTS = 100  # fact sentences in each of the validation and test texts
+N_HELDOUT_FILLER = 80  # filler sentences in each of the validation and test texts
+KEY_SEED = 1  # seed of the random tables R_j of the context keys
+
 
 @dataclass(frozen=True)
 class Corpus:
@@ -46,8 +53,8 @@ def _fill(template: str, values: dict) -> list[str]:
     return template.format(**values).split()
 
 
-def make_corpus(seed: int = 0, mentions=(3, 6), n_filler: int = 1200, n_heldout_facts: int = 100,
-                n_heldout_filler: int = 80, path: Path = WORLD) -> Corpus:
+def make_corpus(seed: int, mentions=MENTIONS, n_filler: int = N_FILLER, n_heldout_facts: int = N_HELDOUT_FACTS,
+                n_heldout_filler: int = N_HELDOUT_FILLER, path: Path = WORLD) -> Corpus:
     """Training text states each person's four facts 3-5 times; held-out text restates facts.
 
     Validation and test each hold ``n_heldout_facts`` fact sentences (random person, attribute and
@@ -133,7 +140,7 @@ class TrigramLM:
 
 
 def context_keys(ids: np.ndarray, positions: np.ndarray, vocab_size: int, dim: int = 32, window: int = 6,
-                 decay: float = 0.7, scale: float = 3.0, seed: int = 1) -> np.ndarray:
+                 decay: float = 0.7, scale: float = 3.0, seed: int = KEY_SEED) -> np.ndarray:
     """f(c_t) = scale * sum_{j<window} decay^j R_j[w_{t-j}], R_j seeded N(0, 1/dim) tables; float32.
 
     Positions before the start of the stream contribute nothing.  Returns (len(positions), dim).

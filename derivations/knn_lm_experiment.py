@@ -48,6 +48,8 @@ SETTINGS = {
     "ppl_nprobe": 8,
     "lambdas": tuple(np.round(np.linspace(0.0, 1.0, 21), 2)),
 }
+TIE_SLACK = 1e-5  # relative slack of a tie with the k-th distance (FAISS rounds distances to float32)
+EXAMPLE_WORDS = 6  # words of context shown for the text's example
 
 
 @dataclass
@@ -120,7 +122,7 @@ def tie_aware_recall(keys, queries, ids, kth_exact) -> float:
     key counts as correct when it is no farther than the k-th nearest key, up to float32 rounding.
     """
     dist = exact_sq_distances(keys, queries, ids)
-    slack = 1e-5 * (1.0 + kth_exact[:, None])
+    slack = TIE_SLACK * (1.0 + kth_exact[:, None])
     return float(np.mean(dist <= kth_exact[:, None] + slack))
 
 
@@ -232,7 +234,8 @@ def where_it_helps(res: dict, lam: float):
     tokens = store.streams["test"]
     pos = t + 1  # query t predicts tokens[pos + 1] from the context ending at tokens[pos]
     example = {
-        "context": " ".join(tokens[max(0, pos - 5) : pos + 1]),
+        "query": t,
+        "context": " ".join(tokens[max(0, pos + 1 - EXAMPLE_WORDS) : pos + 1]),
         "target": tokens[pos + 1],
         "lm_top": vocab[int(np.argmax(store.p_lm["test"][t]))],
         "p_lm": float(p_lm[t]),

@@ -40,6 +40,14 @@ __all__ = [
 
 U_ROUND = float(np.finfo(float).eps) / 2  # unit round-off of float64
 
+# Settings of the random test models (the checks hold for any values; the text quotes the FF example).
+FF_WEIGHT_STD = 0.125  # std of the random FF matrices U and V
+FF_BIAS_STD = 0.5  # std of the random FF biases b and c
+ATTENTION_WEIGHT_STD = 0.35  # std of the random projections W_q, W_k, W_v, W_o
+POSITION_STD = 0.3  # std of the random relative position embeddings
+FF_EXAMPLE = {"d": 64, "d_f": 256, "seed": 3}  # the random FF whose key weights the text counts
+ATTENTION_SIZES = {"T": 7, "d": 8, "H": 2, "N": 3, "window": 4}  # the checked all-attention layer
+
 
 def gamma(k: int) -> float:
     """Higham's gamma_k = k u / (1 - k u): the relative error bound of a k-term inner product."""
@@ -208,10 +216,10 @@ def parameter_counts():
 
 def init_ff(dd: int, df: int, rng) -> dict:
     return {
-        "U": rng.normal(size=(dd, df)) / np.sqrt(df),
-        "V": rng.normal(size=(df, dd)) / np.sqrt(dd),
-        "b": rng.normal(size=df) * 0.5,
-        "c": rng.normal(size=dd) * 0.5,
+        "U": rng.normal(scale=FF_WEIGHT_STD, size=(dd, df)),
+        "V": rng.normal(scale=FF_WEIGHT_STD, size=(df, dd)),
+        "b": rng.normal(scale=FF_BIAS_STD, size=df),
+        "c": rng.normal(scale=FF_BIAS_STD, size=dd),
     }
 
 
@@ -223,11 +231,11 @@ def feedforward(p: dict, X):
 def init_all_attention(dd: int, heads: int, n_mem: int, window: int, rng) -> dict:
     dh = dd // heads
     return {
-        "W_q": rng.normal(size=(heads, dh, dd)) / np.sqrt(dd),
-        "W_k": rng.normal(size=(heads, dh, dd)) / np.sqrt(dd),
-        "W_v": rng.normal(size=(heads, dh, dd)) / np.sqrt(dd),
-        "W_o": rng.normal(size=(dd, dd)) / np.sqrt(dd),
-        "P": rng.normal(size=(heads, window, dh)) * 0.3,  # P[h, r] is the embedding of offset r - (window - 1)
+        "W_q": rng.normal(scale=ATTENTION_WEIGHT_STD, size=(heads, dh, dd)),
+        "W_k": rng.normal(scale=ATTENTION_WEIGHT_STD, size=(heads, dh, dd)),
+        "W_v": rng.normal(scale=ATTENTION_WEIGHT_STD, size=(heads, dh, dd)),
+        "W_o": rng.normal(scale=ATTENTION_WEIGHT_STD, size=(dd, dd)),
+        "P": rng.normal(scale=POSITION_STD, size=(heads, window, dh)),  # P[h, r]: offset r - (window - 1)
         "M_k": rng.normal(size=(heads, n_mem, dh)),
         "M_v": rng.normal(size=(heads, n_mem, dh)),
     }
@@ -312,13 +320,14 @@ def derive() -> Derivation:
         sp.Eq(sp.Subs(P_ff - P_mem, N, d_f), sp.expand(p_ff - p_mem.subs(N, d_f)), evaluate=False),
     )
     # the weights an FF "attention" puts on its keys: unnormalised and often exactly zero
-    rng = np.random.default_rng(3)
-    ff = init_ff(64, 256, rng)
-    x = rng.normal(size=64)
+    ex = FF_EXAMPLE
+    rng = np.random.default_rng(ex["seed"])
+    ff = init_ff(ex["d"], ex["d_f"], rng)
+    x = rng.normal(size=ex["d"])
     w = np.maximum(ff["V"] @ x + ff["b"], 0.0)
-    sizes = {"T": 7, "d": 8, "H": 2, "N": 3, "window": 4}
+    sizes = dict(ATTENTION_SIZES)
     ctx = {
-        "ff_weights": {"d": 64, "d_f": 256, "zero": int((w == 0).sum()), "sum": float(w.sum())},
+        "ff_weights": {"d": ex["d"], "d_f": ex["d_f"], "zero": int((w == 0).sum()), "sum": float(w.sum())},
         "sizes": sizes,
         "ReLU": RELU,
     }
@@ -357,6 +366,16 @@ def _bind_keys_values(eqs: dict, env: dict, df: int, exact_functions=None) -> di
         return at
 
     return {**env, **{st.lhs.name: family(st) for st in eqs["p10.keys_values"]}}
+
+
+def _check_key_weights(eqs: dict, env: dict, df: int) -> np.ndarray:
+    """The printed weights ReLU(x^T k_i + b_i), i = 1..d_f, read off the sum form of FF."""
+    total = next(a for a in eqs["p10.ff_as_memory"].rhs.args if isinstance(a, IndexedSum))
+    weight = total.args[0].args[0]
+    return np.array([
+        evaluate(weight, {name: (f(i) if callable(f) else f) for name, f in env.items()})[0, 0]
+        for i in range(1, df + 1)
+    ])
 
 
 # the order in which the template shows the claims (and the appendix lists them)
@@ -412,6 +431,11 @@ def verify(derivation: Derivation):
         x = rng.normal(size=dd) * rng.choice([0.1, 1.0, 10.0])
         env = _bind_keys_values(eqs, _ff_env(s, p, x, df), df)
         got = evaluate(eqs["p10.ff_as_memory"].rhs, env)[:, 0]
+        if trial < 3:  # the i-th key, value and bias are the i-th row of V, column of U, entry of b
+            for i in range(1, df + 1):
+                named = (env[s["k"].name](i)[:, 0], env[s["v"].name](i)[:, 0], env[s["b_i"].name](i)[0, 0])
+                if not all(np.array_equal(a, b) for a, b in zip(named, (p["V"][i - 1], p["U"][:, i - 1], p["b"][i - 1]))):
+                    worst, detail = np.inf, f"k_i, v_i or b_i is not row/column/entry i for i = {i}"
         try:
             want = feedforward(p, x[None])[0]
         except ValueError as exc:  # a transposed matrix in the model
@@ -420,10 +444,21 @@ def verify(derivation: Derivation):
         scale = np.abs(p["U"]) @ np.maximum(p["V"] @ x + p["b"], 0) + np.abs(p["c"])
         scale = scale + np.abs(p["U"]) @ (np.abs(p["V"]) @ np.abs(x) + np.abs(p["b"]))
         worst = max(worst, float(np.max(np.abs(got - want) / (gamma(dd + df + 2) * scale))))
+    # the text's example: the printed weights ReLU(x^T k_i + b_i) of a random FF, zeros and sum
+    ex, shown = FF_EXAMPLE, derivation.context["ff_weights"]
+    rng = np.random.default_rng(ex["seed"])
+    p = init_ff(ex["d"], ex["d_f"], rng)
+    x = rng.normal(size=ex["d"])
+    w = _check_key_weights(eqs, _bind_keys_values(eqs, _ff_env(s, p, x, ex["d_f"]), ex["d_f"]), ex["d_f"])
+    scale = gamma(ex["d"] + 1) * float(np.sum(np.abs(p["V"]) @ np.abs(x) + np.abs(p["b"])))
+    if int((w == 0).sum()) != shown["zero"] or (shown["d"], shown["d_f"]) != (ex["d"], ex["d_f"]):
+        worst, detail = np.inf, f"the text counts {shown['zero']} zero weights, the printed weights have {int((w == 0).sum())}"
+    worst = max(worst, abs(float(w.sum()) - shown["sum"]) / scale)
     claims.append(numeric_claim(
         "p10.keys_values", eqs["p10.keys_values"], worst, 2.0,
         method="printed sum form by loops, keys and values from these definitions, vs vectorised FF, "
-        "12 random sizes; error in units of the float64 inner-product bound",
+        "12 random sizes; error in units of the float64 inner-product bound; k_i, v_i, b_i against "
+        "row, column and entry i; the text's zero count and sum of the weights from the printed form",
         reproduce="seed 0, d in 1..16, d_f in 1..64",
         detail=detail,
     ))
@@ -487,9 +522,9 @@ def verify(derivation: Derivation):
     ))
 
     # (4) parameter counts vs the arrays the models allocate
-    p_ff = eqs["p10.parameter_count"][0].rhs
-    p_mem = eqs["p10.parameter_count"][1].rhs
-    diff_ok = sp.simplify(eqs["p10.parameter_count"][2].rhs - (p_ff - p_mem).subs(N, d_f)) == 0
+    (P_ff, p_ff), (P_mem, p_mem), (diff_lhs, diff_rhs) = ((st.lhs, st.rhs) for st in eqs["p10.parameter_count"])
+    # the printed left side P_FF - P_mem at N = d_f, with the printed counts put in, against its right side
+    diff_ok = sp.simplify(diff_lhs.subs({P_ff: p_ff, P_mem: p_mem}).doit() - diff_rhs) == 0
     worst = 0
     for k, (dd, df, heads, n_mem) in enumerate(((8, 32, 2, 5), (12, 48, 3, 7), (16, 64, 4, 16))):
         r = np.random.default_rng(k)

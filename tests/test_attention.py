@@ -125,3 +125,23 @@ def test_a_wrong_printed_equation_is_caught(derivation):
         sym["a"], A.Elementwise(r"\softmax", sp.MatMul(sym["Hbar"].T, sym["W_a"], sym["h"])), evaluate=False
     )
     assert "p9.alignment" in _failed(A.verify(dataclasses.replace(derivation, equations=eqs)))
+
+
+def test_a_printed_sum_over_the_wrong_range_is_caught(derivation):
+    """sum_{s=2}^{S} a_t(s) = 1 is false: the check walks the printed range on the decoder's arrays."""
+    import dataclasses
+
+    s = sp.Symbol("s")
+    first, second = derivation.equations["p9.normalised"]
+    wrong = sp.Eq(sp.Sum(first.lhs.function, (s, 2, A.S)), 1, evaluate=False)
+    eqs = dict(derivation.equations, **{"p9.normalised": (wrong, second)})
+    assert _failed(A.verify(dataclasses.replace(derivation, equations=eqs))) == {"p9.normalised"}
+
+
+def test_part_ii_numbers_are_those_of_the_printed_decoder(derivation):
+    """A feedback number in the text that the printed equations do not reproduce fails p9.input_feeding."""
+    import dataclasses
+
+    feedback = dict(derivation.context["feedback"], **{"with": derivation.context["feedback"]["with"] * 1.01})
+    wrong = dataclasses.replace(derivation, context=dict(derivation.context, feedback=feedback))
+    assert _failed(A.verify(wrong)) == {"p9.input_feeding"}

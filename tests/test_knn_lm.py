@@ -28,7 +28,15 @@ def claims_by_id(derivation):
 
 
 def test_mixture_normalisation_is_exact():
-    assert _check_sum_linearity() == 0
+    assert _check_sum_linearity(knn.statements()) == 0
+
+
+def test_mixture_normalisation_catches_a_printed_slip():
+    eqs = knn.statements()
+    wrong_sign = {**eqs, "p11.interp_eq3": sp.Eq(knn.P_MIX, knn._lam * knn.P_KNN - (1 - knn._lam) * knn.P_LM)}
+    wrong_range = {**eqs, "p11.interp_normalised": sp.Eq(sp.Sum(knn.P_MIX, (knn._y, 2, knn._V)), 1)}
+    assert _check_sum_linearity(wrong_sign) != 0
+    assert _check_sum_linearity(wrong_range) != 0
 
 
 def test_eq2_on_a_case_with_exact_weights():
@@ -189,16 +197,50 @@ def test_lambda_on_the_wrong_term_is_caught(derivation, monkeypatch):
     assert not claims_by_id(derivation)["p11.interp_eq3"].passed
 
 
-def test_memory_formula_without_ids_is_caught(derivation, monkeypatch):
-    monkeypatch.setattr(knn, "MEM_IVFPQ_PER_KEY", knn._m * knn._b / 8)
-    monkeypatch.setattr(knn, "MEM_IVFPQ", knn._N * knn._m * knn._b / 8 + 4 * knn._d * (knn._nlist + 2**knn._b))
-    claims = claims_by_id(derivation)
+def _with_equations(derivation, **changes):
+    eqs = dict(derivation.equations)
+    eqs.update({f"p11.{k}": v for k, v in changes.items()})
+    return Derivation(problem=11, equations=eqs, context=derivation.context)
+
+
+def test_memory_formula_without_ids_is_caught(derivation):
+    m, b, N, d, nlist = knn._m, knn._b, knn._N, knn._d, knn._nlist
+    wrong = _with_equations(
+        derivation,
+        mem_ivfpq_per_key=sp.Eq(derivation.equations["p11.mem_ivfpq_per_key"].lhs, m * b / 8),
+        mem_ivfpq=sp.Eq(derivation.equations["p11.mem_ivfpq"].lhs, N * m * b / 8 + 4 * d * (nlist + 2**b)),
+    )
+    claims = claims_by_id(wrong)
     assert not claims["p11.mem_ivfpq_per_key"].passed and not claims["p11.mem_ivfpq"].passed
 
 
-def test_flat_memory_in_float64_is_caught(derivation, monkeypatch):
-    monkeypatch.setattr(knn, "MEM_FLAT", 8 * knn._N * knn._d)
-    assert not claims_by_id(derivation)["p11.mem_flat"].passed
+def test_flat_memory_in_float64_is_caught(derivation):
+    wrong = _with_equations(derivation, mem_flat=sp.Eq(derivation.equations["p11.mem_flat"].lhs, 8 * knn._N * knn._d))
+    assert not claims_by_id(wrong)["p11.mem_flat"].passed
+
+
+def test_printed_eq2_with_exp_of_plus_distance_is_caught(derivation):
+    st = derivation.equations["p11.knn_eq2"]
+    wrong = _with_equations(derivation, knn_eq2=sp.Eq(st.lhs, st.rhs.replace(sp.exp, lambda z: sp.exp(-z))))
+    assert not claims_by_id(wrong)["p11.knn_eq2"].passed
+
+
+def test_printed_eq3_with_a_minus_sign_is_caught(derivation):
+    wrong = _with_equations(derivation, interp_eq3=sp.Eq(knn.P_MIX, knn._lam * knn.P_KNN - (1 - knn._lam) * knn.P_LM))
+    claims = claims_by_id(wrong)
+    assert not claims["p11.interp_eq3"].passed and not claims["p11.interp_normalised"].passed
+
+
+def test_work_formula_without_the_table_term_is_caught(derivation):
+    flat, ivf = derivation.equations["p11.work_per_query"]
+    wrong = _with_equations(derivation, work_per_query=(flat, sp.Eq(ivf.lhs, ivf.rhs - 2**knn._b * knn._d)))
+    assert not claims_by_id(wrong)["p11.work_per_query"].passed
+
+
+def test_a_speedup_in_the_text_that_is_not_the_formulas_is_caught(derivation):
+    ctx = {**derivation.context, "paper_speedup": derivation.context["paper_speedup"] * 2}
+    wrong = Derivation(problem=11, equations=derivation.equations, context=ctx)
+    assert not claims_by_id(wrong)["p11.work_per_query"].passed
 
 
 def test_perplexity_of_a_mixture_that_forgets_the_lm_is_caught(derivation):

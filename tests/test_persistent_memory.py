@@ -113,3 +113,24 @@ def test_a_wrong_printed_equation_is_caught(derivation):
     eqs["p10.all_attention"] = (k_plus, wrong_values, softmax, output)
     failed = {c.id for c in P.verify(dataclasses.replace(derivation, equations=eqs)) if not c.passed}
     assert failed == {"p10.all_attention"}
+
+
+def test_a_wrong_printed_difference_is_caught(derivation):
+    """P_FF + P_mem printed where P_FF - P_mem is meant: the printed left side is evaluated."""
+    import dataclasses
+
+    eqs = dict(derivation.equations)
+    p_ff, p_mem, diff = eqs["p10.parameter_count"]
+    wrong = sp.Eq(sp.Subs(p_ff.lhs + p_mem.lhs, P.N, P.d_f), diff.rhs, evaluate=False)
+    eqs["p10.parameter_count"] = (p_ff, p_mem, wrong)
+    failed = {c.id for c in P.verify(dataclasses.replace(derivation, equations=eqs)) if not c.passed}
+    assert failed == {"p10.parameter_count"}
+
+
+def test_a_zero_count_in_the_text_that_the_printed_weights_do_not_give_is_caught(derivation):
+    import dataclasses
+
+    shown = dict(derivation.context["ff_weights"], zero=derivation.context["ff_weights"]["zero"] + 1)
+    wrong = dataclasses.replace(derivation, context=dict(derivation.context, ff_weights=shown))
+    failed = {c.id for c in P.verify(wrong) if not c.passed}
+    assert failed == {"p10.keys_values"}
