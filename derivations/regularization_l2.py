@@ -30,6 +30,12 @@ N = sp.Symbol("n", integer=True, positive=True)
 
 # The figure's quadratic: one small and one large eigenvalue, eigenvectors rotated by 25 degrees.
 FIGURE_CASE = {"lambdas": (0.5, 4.0), "theta_deg": 25.0, "alpha": 1.0, "w_star": (2.0, 1.6)}
+# Sizes of the explicit symbolic H on which SymPy solves grad = 0.
+STATIONARY_SIZES = (2, 3)
+# Random positive-definite H for the numeric checks: the range of its eigenvalues.
+SPD_EIGENVALUES = (0.2, 5.0)
+# BFGS run to (near) float precision.
+BFGS_OPTIONS = {"gtol": 1e-11, "maxiter": 2000}
 
 
 # --------------------------------------------------------------------------- symbols
@@ -58,16 +64,32 @@ def _regularized_scalar(w, w_star, H):
     return (ALPHA / 2 * (w.T * w) + sp.Rational(1, 2) * (d.T * H * d))[0, 0]
 
 
+def ridge_expression(H, I, w_star):
+    """Eq. 7.10 as it is printed, (H + alpha I)^-1 H w*, from symbols or explicit matrices."""
+    return sp.MatMul(sp.Inverse(MatSum(H, ALPHA * I)), H, w_star)
+
+
 def closed_form_710(H, w_star):
-    """Eq. 7.10 on explicit matrices: (H + alpha I)^-1 H w*."""
-    n = H.shape[0]
-    return (H + ALPHA * sp.eye(n)).inv() * H * w_star
+    """Eq. 7.10 on explicit matrices: the printed expression with H, I and w* filled in."""
+    H = sp.ImmutableMatrix(H)
+    return _done(ridge_expression(H, sp.ImmutableMatrix(sp.eye(H.shape[0])), sp.ImmutableMatrix(w_star)))
 
 
-def closed_form_713(Q, lambdas, w_star):
-    """Eq. 7.13 on explicit matrices: Q (Lambda + alpha I)^-1 Lambda Q^T w*."""
-    Lam = sp.diag(*lambdas)
-    return Q * (Lam + ALPHA * sp.eye(len(lambdas))).inv() * Lam * Q.T * w_star
+def _done(expr):
+    """doit() on explicit matrices, inverting by adjugates (SymPy's default elimination is slow on symbols)."""
+    expr = expr.replace(lambda e: isinstance(e, sp.Inverse), lambda e: sp.ImmutableMatrix(e.arg.doit()).inv(method="ADJ"))
+    out = expr.doit()
+    return sp.Matrix(out) if getattr(out, "is_Matrix", False) else out
+
+
+def evaluate(expr, n: int, values: dict):
+    """A printed statement (or side) on explicit objects: the size N set to n, every symbol or
+    matrix symbol whose name is a key of ``values`` replaced by its value, display classes done."""
+    expr = expr.subs(N, n)
+    atoms = expr.atoms(sp.Symbol, sp.MatrixSymbol)
+    swap = {a: sp.ImmutableMatrix(values[a.name]) if isinstance(a, sp.MatrixSymbol) else values[a.name]
+            for a in atoms if a.name in values}
+    return _done(expr.xreplace(swap))
 
 
 def rotation_rational(u):
@@ -150,11 +172,11 @@ def derive_l2() -> Derivation:
     lam_i = sp.Symbol(r"\lambda_i", positive=True)
 
     raw_gradient, gradient = gradient_by_matrix_calculus()
-    solutions = {n: solve_stationary(n) for n in (2, 3)}
+    solutions = {n: solve_stationary(n) for n in STATIONARY_SIZES}
 
     equations = {
         "p5.gradient": sp.Eq(grad, MatSum(ALPHA * w, sp.MatMul(H, MatSum(w, -w_star))), evaluate=False),
-        "p5.ridge": sp.Eq(w_tilde, sp.MatMul(sp.Inverse(MatSum(H, ALPHA * I)), H, w_star), evaluate=False),
+        "p5.ridge": sp.Eq(w_tilde, ridge_expression(H, I, w_star), evaluate=False),
         "p5.eigen": sp.Eq(
             w_tilde, sp.MatMul(Q, sp.Inverse(MatSum(Lam, ALPHA * I)), Lam, Q.T, w_star), evaluate=False
         ),
@@ -167,13 +189,19 @@ def derive_l2() -> Derivation:
     coords_star, coords_tilde = Q_num.T @ ws_num, Q_num.T @ wt_num
     fig = Figure("p05_fig71", "figures.regularization:l2_contours", _figure_data(*figure_case()), width=3.4, height=3.0)
     fig_factor = Figure("p05_factor", "figures.regularization:l2_factor", _factor_data(lam, alpha), width=2.7, height=2.45)
-    drawn = sp.MatrixSymbol(r"\tilde{\mathbf{w}}", 2, 1)  # Eq with an explicit matrix must stay unevaluated
+    # 2x2 symbols: an Eq with an explicit matrix must stay unevaluated
+    drawn, Q2, ws2 = sp.MatrixSymbol(r"\tilde{\mathbf{w}}", 2, 1), sp.MatrixSymbol("Q", 2, 2), sp.MatrixSymbol(r"\mathbf{w}^{*}", 2, 1)
     equations["p5.figure"] = sp.Eq(drawn, sp.ImmutableMatrix(np.round(wt_num, 3).reshape(2, 1)), evaluate=False)
+    equations["p5.figure_coords"] = (
+        sp.Eq(sp.MatMul(Q2.T, ws2), sp.ImmutableMatrix(np.round(coords_star, 3).reshape(2, 1)), evaluate=False),
+        sp.Eq(sp.MatMul(Q2.T, drawn), sp.ImmutableMatrix(np.round(coords_tilde, 3).reshape(2, 1)), evaluate=False),
+    )
     return Derivation(
         problem=5,
         equations=equations,
         context={
             "raw_gradient": raw_gradient,
+            "gradient": gradient,
             "solutions": solutions,
             "figure": {
                 "lambdas": lam.tolist(),
@@ -182,10 +210,6 @@ def derive_l2() -> Derivation:
                 "w_star": ws_num.tolist(),
                 "w_tilde": wt_num.tolist(),
                 "factors": (lam / (lam + alpha)).tolist(),
-                "coords_star": coords_star.tolist(),
-                "coords_tilde": coords_tilde.tolist(),
-                "moved": (ws_num - wt_num).tolist(),
-                "H": H_num.tolist(),
             },
             "raw_gradient_tex": tex(raw_gradient),
         },
@@ -204,14 +228,14 @@ def _bfgs_minimum(H, alpha, w_star):
         d = w - w_star
         return 0.5 * alpha * w @ w + 0.5 * d @ H @ d
 
-    res = minimize(f, np.zeros_like(w_star), method="BFGS", jac="3-point", options={"gtol": 1e-11, "maxiter": 2000})
+    res = minimize(f, np.zeros_like(w_star), method="BFGS", jac="3-point", options=BFGS_OPTIONS)
     return res.x
 
 
 def _random_spd(rng, n):
     A = rng.normal(size=(n, n))
     Q, _ = np.linalg.qr(A)
-    lam = rng.uniform(0.2, 5.0, size=n)
+    lam = rng.uniform(*SPD_EIGENVALUES, size=n)
     return Q @ np.diag(lam) @ Q.T
 
 
@@ -219,24 +243,31 @@ def verify_l2(derivation: Derivation):
     eq = derivation.equations
     claims = []
 
-    # (i) the gradient: matrix calculus (derive) against component-wise differentiation, n = 3
+    # (i) the gradient: the printed statement, and SymPy's raw matrix-calculus result shown before
+    # it, on a symmetric 3x3 H, against component-wise differentiation of the scalar
     w, w_star, H = _explicit(3)
     J = _regularized_scalar(w, w_star, H)
     componentwise = sp.Matrix([sp.diff(J, wi) for wi in w])
-    stated = ALPHA * w + H * (w - w_star)
+    values = {"w": w, r"\mathbf{w}^{*}": w_star, "H": H, "I": sp.eye(3)}
+    residual = [componentwise - evaluate(eq["p5.gradient"].rhs, 3, values)]
+    residual.append(componentwise - evaluate(derivation.context["raw_gradient"], 3, values))
+    # the step between them, H^T = H: the combined form equals the printed one for any H, symmetric or not
+    general = {**values, "H": sp.Matrix(3, 3, sp.symbols("g1:10", real=True))}
+    residual.append(evaluate(derivation.context["gradient"], 3, general) - evaluate(eq["p5.gradient"].rhs, 3, general))
     claims.append(
         symbolic_claim(
             "p5.gradient",
             eq["p5.gradient"],
-            (componentwise - stated).applyfunc(sp.expand),
+            sp.Matrix.vstack(*residual).applyfunc(sp.expand),
             method="SymPy differentiation of the scalar, component by component, symmetric 3x3 H",
         )
     )
 
-    # (i) the closed form: SymPy's solution of grad = 0 against (H + alpha I)^-1 H w* inverted explicitly
+    # (i) the closed form: SymPy's solution of grad = 0 against the printed (H + alpha I)^-1 H w*
     residual = []
     for n, (solution, (_, ws_n, H_n)) in derivation.context["solutions"].items():
-        residual.extend(list((solution - closed_form_710(H_n, ws_n)).applyfunc(sp.cancel)))
+        stated = evaluate(eq["p5.ridge"].rhs, n, {"H": H_n, r"\mathbf{w}^{*}": ws_n, "I": sp.eye(n)})
+        residual.extend(list((solution - stated).applyfunc(sp.cancel)))
     claims.append(
         symbolic_claim(
             "p5.ridge",
@@ -266,31 +297,34 @@ def verify_l2(derivation: Derivation):
         )
     )
 
-    # (ii) Eq. 7.13 against Eq. 7.10, 2x2 with a symbolic rotation angle theta; cos and sin are
-    # written through u = tan(theta/2), so both sides are rational in u and cancel exactly
+    # (ii) the printed Eq. 7.13 against Eq. 7.10, 2x2 with a symbolic rotation angle theta; cos and
+    # sin are written through u = tan(theta/2), so both sides are rational in u and cancel exactly
     u = sp.Symbol("u", real=True)
     l1, l2 = sp.symbols("lambda1 lambda2", positive=True)
     s = sp.Matrix(sp.symbols("s1 s2", real=True))
     Q = rotation_rational(u)
     H_rot = Q * sp.diag(l1, l2) * Q.T
     w_t = closed_form_710(H_rot, s)
+    stated = evaluate(eq["p5.eigen"].rhs, 2, {"Q": Q, r"\boldsymbol{\Lambda}": sp.diag(l1, l2), "I": sp.eye(2), r"\mathbf{w}^{*}": s})
     claims.append(
         symbolic_claim(
             "p5.eigen",
             eq["p5.eigen"],
-            (closed_form_713(Q, (l1, l2), s) - w_t).applyfunc(sp.cancel),
+            (stated - w_t).applyfunc(sp.cancel),
             method="Eq. 7.13 vs Eq. 7.10 for a 2x2 H with symbolic eigenvalues, rotated by a symbolic angle",
         )
     )
-    # the factor per eigen-direction: q_i^T w~ against lambda_i/(lambda_i + alpha) q_i^T w*
+    # the factor per eigen-direction: both sides of the printed statement, for each eigenvector
+    factor = eq["p5.factor"]
     factor_residual = [
-        sp.cancel((Q[:, i].T * w_t)[0, 0] - lam / (lam + ALPHA) * (Q[:, i].T * s)[0, 0])
+        sp.cancel(evaluate(factor.lhs - factor.rhs, 2, {r"\mathbf{q}_i": Q[:, i], r"\tilde{\mathbf{w}}": w_t,
+                                                       r"\mathbf{w}^{*}": s, r"\lambda_i": lam})[0, 0])
         for i, lam in enumerate((l1, l2))
     ]
     claims.append(
         symbolic_claim(
             "p5.factor",
-            eq["p5.factor"],
+            factor,
             sp.Matrix(factor_residual),
             method="components of Eq. 7.10 along both eigenvectors vs lambda/(lambda + alpha) times those of w*, same H",
         )
@@ -317,7 +351,7 @@ def verify_l2(derivation: Derivation):
     )
 
     # (iii) the w~ drawn in the figure is the minimiser on a fine grid over the figure's window
-    H_f, _, _, a_f, ws_f, wt_f = figure_case()
+    H_f, Q_f, _, a_f, ws_f, wt_f = figure_case()
     step = 2e-3
     g = np.arange(-0.6, 3.0 + step / 2, step)
     X, Y = np.meshgrid(g, g)
@@ -328,7 +362,8 @@ def verify_l2(derivation: Derivation):
     A = H_f + a_f * np.eye(2)
     # grid: (g - w~)^T A (g - w~) <= lambda_max step^2 / 2; printing: 3 decimals, 5e-4 per entry
     tol = np.sqrt(np.linalg.cond(A) / 2) * step + np.sqrt(2) * 5e-4
-    err = float(np.linalg.norm(grid_min - np.round(wt_f, 3)))
+    printed = np.array(eq["p5.figure"].rhs, dtype=float).ravel()
+    err = float(np.linalg.norm(grid_min - printed))
     claims.append(
         numeric_claim(
             "p5.figure",
@@ -336,6 +371,34 @@ def verify_l2(derivation: Derivation):
             err,
             tol,
             method="grid search of the regularized objective over the figure's window, spacing 0.002, vs the printed value",
+            reproduce=f"FIGURE_CASE = {FIGURE_CASE}",
+        )
+    )
+
+    # (iii) the eigen-coordinates the text quotes, the factors, and the dots and curve of Figure b,
+    # against numpy.linalg.eigh of the figure's H (eigenvector signs taken from the drawn axes)
+    lam_e, V = np.linalg.eigh(H_f)
+    V = V * np.sign(np.sum(V * Q_f, axis=0))
+    star_e, tilde_e = V.T @ ws_f, V.T @ wt_f
+    printed = [np.array(e.rhs, dtype=float).ravel() for e in eq["p5.figure_coords"]]
+    fig_b = next(f.data for f in derivation.figures if f.name == "p05_factor")
+    coef, _ = eq["p5.factor"].rhs.as_coeff_mmul()
+    stated_factor = sp.lambdify((sp.Symbol(r"\lambda_i", positive=True), ALPHA), coef, "numpy")
+    errors = [
+        np.abs(printed[0] - star_e),
+        np.abs(printed[1] - tilde_e),
+        np.abs(np.array(derivation.context["figure"]["factors"]) - tilde_e / star_e),
+        np.abs(np.array(fig_b["points"]) - np.column_stack([lam_e / a_f, tilde_e / star_e])).ravel(),
+        np.abs(fig_b["factor"] - stated_factor(fig_b["ratio"], 1.0)),
+    ]
+    claims.append(
+        numeric_claim(
+            "p5.figure_coords",
+            eq["p5.figure_coords"],
+            float(max(e.max() for e in errors)),
+            5e-4 + 1e-12,
+            method="numpy eigh of the figure's H: printed coordinates (3 decimals), the factors in the text, "
+            "the dots of Figure b; its curve against the printed factor of the eigen-direction statement",
             reproduce=f"FIGURE_CASE = {FIGURE_CASE}",
         )
     )

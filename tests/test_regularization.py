@@ -1,6 +1,8 @@
 """Problems 5 and 6 (derivations.regularization): exact identities, independent numeric routes,
 properties of the shrinkage maps, and deliberately wrong formulas that the checks must catch."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -49,7 +51,8 @@ def test_piecewise_minimiser_is_the_soft_threshold():
     assert sp.simplify(right - (a - h * c)) == 0 and sp.simplify(left - (-a - h * c)) == 0
     t = sp.Symbol("t", positive=True)
     assert regularization_l1._evaluate_piecewise(pw, a / h + t) == t
-    assert regularization_l1._evaluate_723(-a / h - t) == -t
+    stated = regularization_l1.eq_723(regularization_l1.WS_I, regularization_l1.H_II, a)
+    assert regularization_l1._plain(stated, -a / h - t) == -t
 
 
 def test_all_claims_pass(l1, l2):
@@ -164,19 +167,58 @@ def test_alpha_in_place_of_alpha_over_H_is_caught(l1, monkeypatch):
     assert {"p6.brute_force", "p6.exact_zeros", "p6.lasso_path"} <= _failed(regularization.verify_l1(l1))
 
 
-def test_symbolic_eq_723_without_H_is_caught(l1, monkeypatch):
-    monkeypatch.setattr(regularization_l1, "eq_723", lambda c, h, alpha: sp.sign(c) * sp.Max(sp.Abs(c) - alpha, 0))
-    assert "p6.soft_threshold" in _failed(regularization.verify_l1(l1))
+def test_printed_eq_723_without_H_is_caught(monkeypatch):
+    from derivations.regularization_tex import MaxOf, Plus, Seq, Sign
+
+    monkeypatch.setattr(regularization_l1, "eq_723", lambda c, h, alpha: Seq(Sign(c), MaxOf(Plus(sp.Abs(c), -alpha), 0)))
+    assert "p6.soft_threshold" in _failed(regularization.verify_l1(regularization.derive_l1()))
+
+
+def _with(derivation, claim_id, statement):
+    return replace(derivation, equations={**derivation.equations, claim_id: statement})
+
+
+def test_printed_cases_that_overlap_are_caught(l1):
+    # the third condition printed as w* < alpha/H (sign dropped): it overlaps the middle case
+    wi, ws, h, a = regularization_l1.W_I, regularization_l1.WS_I, regularization_l1.H_II, regularization_l2.ALPHA
+    wrong = sp.Eq(wi, sp.Piecewise((ws - a / h, ws > a / h), (0, sp.Abs(ws) <= a / h), (ws + a / h, ws < a / h)))
+    assert _failed(regularization.verify_l1(_with(l1, "p6.cases", wrong))) == {"p6.cases"}
+
+
+def test_printed_l2_diagonal_without_H_is_caught(l1):
+    wrong = sp.Eq(sp.Symbol("w"), 1 / (regularization_l1.H_II + regularization_l2.ALPHA) * regularization_l1.WS_I)
+    assert {"p6.l2_diagonal", "p6.l2_numeric"} <= _failed(regularization.verify_l1(_with(l1, "p6.l2_diagonal", wrong)))
+
+
+def test_wrong_l2_shrink_in_the_figures_is_caught(monkeypatch):
+    monkeypatch.setattr(shrinkage, "l2_shrink_diagonal", lambda w, h, a: np.asarray(w) * h / (h + 2 * a))
+    assert "p6.l2_numeric" in _failed(regularization.verify_l1(regularization.derive_l1()))
 
 
 def test_ridge_without_alpha_is_caught(l2, monkeypatch):
     monkeypatch.setattr(shrinkage, "ridge_solution", lambda H, alpha, w: np.linalg.solve(H, H @ w))
-    assert {"p5.ridge_bfgs", "p5.eigen_numeric", "p5.figure"} <= _failed(regularization.verify_l2(l2))
+    assert {"p5.ridge_bfgs", "p5.eigen_numeric"} <= _failed(regularization.verify_l2(l2))
+    # derived under the wrong function, the figure's numbers are wrong too
+    assert {"p5.figure", "p5.figure_coords"} <= _failed(regularization.verify_l2(regularization.derive_l2()))
 
 
-def test_symbolic_closed_form_without_alpha_is_caught(l2, monkeypatch):
-    monkeypatch.setattr(regularization_l2, "closed_form_710", lambda H, w: H.inv() * H * w)
-    assert {"p5.ridge", "p5.eigen", "p5.factor"} <= _failed(regularization.verify_l2(l2))
+def test_printed_closed_form_without_alpha_is_caught(monkeypatch):
+    monkeypatch.setattr(regularization_l2, "ridge_expression", lambda H, I, w: sp.MatMul(sp.Inverse(H), H, w))
+    assert {"p5.ridge", "p5.eigen", "p5.factor"} <= _failed(regularization.verify_l2(regularization.derive_l2()))
+
+
+def test_printed_eigen_form_without_transpose_is_caught(l2):
+    stated = l2.equations["p5.eigen"]
+    Q = sp.MatrixSymbol("Q", regularization_l2.N, regularization_l2.N)
+    wrong = sp.Eq(stated.lhs, stated.rhs.xreplace({Q.T: Q}), evaluate=False)
+    assert _failed(regularization.verify_l2(_with(l2, "p5.eigen", wrong))) == {"p5.eigen"}
+
+
+def test_eigen_coordinates_without_transpose_are_caught(l2):
+    H, Q, _, _, w_star, w_tilde = regularization_l2.figure_case()
+    w_sym = sp.MatrixSymbol("w", 2, 1)
+    wrong = tuple(sp.Eq(w_sym, sp.ImmutableMatrix(np.round(Q @ v, 3).reshape(2, 1)), evaluate=False) for v in (w_star, w_tilde))
+    assert _failed(regularization.verify_l2(_with(l2, "p5.figure_coords", wrong))) == {"p5.figure_coords"}
 
 
 def test_wrong_soft_threshold_fails_the_build(monkeypatch, capsys, tmp_path):
