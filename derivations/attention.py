@@ -49,7 +49,7 @@ EPS = float(np.finfo(float).eps)
 # that depends on them).
 WEIGHT_INIT_STD = 0.4  # std of every random weight matrix except the embeddings
 BIAS_INIT_STD = 0.1  # std of the random gate biases
-CHECK_SIZES = {"d": 5, "n": 4, "S": 6, "V": 7, "L": 2, "B": 3, "T": 5}  # sizes of the checked decoder
+CHECK_SIZES = {"d": 5, "n": 4, "S": 6, "V": 7, "L": 3, "B": 3, "T": 5}  # sizes of the checked decoder
 FEEDBACK_SEED = 1  # seed of the decoder whose source states part (ii) perturbs
 FEEDBACK_DELTA = 1e-3  # std of that perturbation of the source states
 FEEDBACK_STEP = 1  # the 0-based decoding step at which the first layer's state is compared (step 2)

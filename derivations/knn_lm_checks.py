@@ -15,11 +15,14 @@ import math
 import numpy as np
 import sympy as sp
 
-from derivations.knn_lm import INDICATOR, P_KNN, P_LM, P_MIX, COST_SYMBOLS, _V, _int_tex, _k, _lam, _y
-from derivations.knn_lm_corpus import WORLD
+from derivations.knn_lm import (
+    COST_SYMBOLS, INDICATOR, P_KNN, P_LM, P_MIX, _J, _V, _gamma, _int_tex, _k, _lam, _scale, _t, _y,
+)
+from derivations.knn_lm_corpus import KEY_SEED, WORLD
 
 __all__ = ["_check_knn_loop", "_check_random_cases", "_check_brute_force", "_check_scan_counts",
-           "_check_sum_linearity", "_check_text_numbers", "_check_fact_words", "_printed_eq2", "_printed_eq3", "_printed_vocab_sum"]
+           "_check_sum_linearity", "_check_text_numbers", "_check_fact_words", "_printed_eq2", "_printed_eq3", "_printed_vocab_sum", "_check_datastore",
+           "_check_probed_sizes"]
 
 
 def _printed_eq2(statement):
@@ -101,14 +104,18 @@ def _check_scan_counts(index, queries, nprobe):
     """Codes an IVF search must scan: the sizes of the nprobe lists nearest to each query."""
     import faiss
 
-    _, lists = index.quantizer.search(queries, nprobe)
-    invlists = index.invlists
-    sizes = np.array([invlists.list_size(l) for l in range(index.nlist)])
     index.nprobe = nprobe
     faiss.cvar.indexIVF_stats.reset()
     index.search(queries, 1)
     measured = faiss.cvar.indexIVF_stats.ndis
-    return int(sizes[lists[lists >= 0]].sum()), int(measured)
+    return _check_probed_sizes(index, queries, nprobe), int(measured)
+
+
+def _check_probed_sizes(index, queries, nprobe) -> int:
+    """The summed sizes of the nprobe inverted lists nearest to each query (the coarse quantizer's)."""
+    _, lists = index.quantizer.search(queries, nprobe)
+    sizes = np.array([index.invlists.list_size(l) for l in range(index.nlist)])
+    return int(sizes[lists[lists >= 0]].sum())
 
 
 def _check_sum_linearity(eqs: dict):
@@ -165,3 +172,36 @@ def _check_fact_words() -> set:
     """The attribute words (cities, trades, foods, instruments) of the invented world, read afresh."""
     world = json.loads(WORLD.read_text())
     return {w for key in ("city", "job", "food", "instrument") for w in world[key]}
+
+
+def _check_datastore(statement, store, settings) -> tuple[float, bool]:
+    """Keys and queries against the printed f; values against the next word of the training text.
+
+    Position t of a text of T words (t = 1..T-2, 0-based, every word with a word before and after
+    it) gives the context ending at word t; words before the start contribute nothing.  Returns the
+    worst key error in units of float32 rounding and whether every value is the next word.
+    """
+    index = {w: i for i, w in enumerate(store.vocab)}
+    window, dim = settings["window"], settings["dim"]
+    tables = np.random.default_rng(KEY_SEED).standard_normal((window, len(store.vocab), dim)) / np.sqrt(dim)
+    worst = 0.0
+    for split, keys in (("train", store.keys), ("valid", store.queries["valid"]), ("test", store.queries["test"])):
+        ids = [index[w] for w in store.streams[split]]
+
+        def row(j, t):
+            if not 0 <= j < window:  # a table the representation does not have
+                return np.full(dim, np.nan)
+            return tables[j, ids[t - j]] if t - j >= 0 else np.zeros(dim)
+
+        f = sp.lambdify((_t, _scale, _gamma, _J), statement.rhs, modules=[{"KeyTable": row}, "numpy"])
+        positions = range(1, len(ids) - 1)
+        if len(keys) != len(positions):
+            return np.inf, False
+        want = np.array([f(t, settings["scale"], settings["decay"], window) for t in positions])
+        # one float32 rounding of each entry, plus the float64 error of a J-term sum (both routes)
+        bound = np.finfo(np.float32).eps / 2 * np.abs(want) + 2 * window * np.finfo(float).eps * np.abs(want).max()
+        err = float(np.max(np.abs(keys - want) / bound))
+        worst = max(worst, err) if np.isfinite(err) else np.inf
+        if split == "train":
+            values_ok = store.values.tolist() == ids[2:]
+    return worst, values_ok

@@ -250,3 +250,21 @@ def test_perplexity_of_a_mixture_that_forgets_the_lm_is_caught(derivation):
     res["ppl"] = ppl
     wrong = Derivation(problem=11, equations=derivation.equations, context={**derivation.context, "_run": res})
     assert not claims_by_id(wrong)["p11.ppl_lambda0"].passed
+
+
+def test_a_printed_key_formula_with_gamma_times_j_is_caught(derivation):
+    st = derivation.equations["p11.context_key"]
+    wrong = _with_equations(derivation, context_key=sp.Eq(st.lhs, st.rhs.xreplace({knn._gamma**knn._jj: knn._gamma * knn._jj})))
+    assert not claims_by_id(wrong)["p11.context_key"].passed
+
+
+def test_a_datastore_whose_values_are_the_current_word_is_caught(derivation):
+    import copy
+
+    res = dict(derivation.context["_run"])
+    store = copy.copy(res["store"])
+    ids = {w: i for i, w in enumerate(store.vocab)}
+    store.values = np.array([ids[w] for w in store.streams["train"][1:-1]])
+    res["store"] = store
+    wrong = Derivation(problem=11, equations=derivation.equations, context={**derivation.context, "_run": res})
+    assert not claims_by_id(wrong)["p11.context_key"].passed

@@ -134,3 +134,21 @@ def test_a_zero_count_in_the_text_that_the_printed_weights_do_not_give_is_caught
     wrong = dataclasses.replace(derivation, context=dict(derivation.context, ff_weights=shown))
     failed = {c.id for c in P.verify(wrong) if not c.passed}
     assert failed == {"p10.keys_values"}
+
+
+def test_a_wrong_printed_lambda_is_caught(derivation):
+    """lambda_t = Z_ctx (Z_ctx + Z_mem) printed instead of the ratio: the printed mixture is evaluated."""
+    import dataclasses
+
+    a = P.attention_symbols()
+    eqs = dict(derivation.equations)
+    mix, lam = eqs["p10.split_softmax"]
+    wrong = sp.Eq(a["lam"], a["Z_ctx"] * (a["Z_ctx"] + a["Z_mem"]), evaluate=False)
+    eqs["p10.split_softmax"] = (mix, wrong)
+    failed = {c.id for c in P.verify(dataclasses.replace(derivation, equations=eqs)) if not c.passed}
+    assert failed == {"p10.split_softmax"}
+
+
+def test_gamma_is_highams_bound():
+    u = np.finfo(float).eps / 2
+    assert P.gamma(1) == u / (1 - u) and P.gamma(10) == 10 * u / (1 - 10 * u)
