@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 _WHO = "Problem 12 (LIME)"
+DEFAULT_NUM_SAMPLES = 1000  # N, perturbed samples per explanation, when the caller gives none
+DEFAULT_KERNEL_WIDTH = 0.25  # sigma on the cosine distance, when the caller gives none
+DEFAULT_SEED = 0  # seed of the sampling, when the caller gives none
+DEFAULT_RIDGE = 0.0  # L2 penalty of the local fit, when the caller gives none (0: the paper's least squares)
 
 
 # --------------------------------------------------------------------------- algorithm
@@ -145,8 +149,9 @@ def _check(predict, n_features, num_samples, kernel_width, distance, n_select):
         raise ValueError(f"{_WHO}: n_select must be an integer in 1..n_features, got {n_select!r}")
 
 
-def explain_full(predict, n_features, num_samples=1000, kernel_width=0.25, seed=0, *,
-                 distance="cosine", n_select=None, ridge=0.0) -> LocalExplanation:
+def explain_full(predict, n_features, num_samples=DEFAULT_NUM_SAMPLES, kernel_width=DEFAULT_KERNEL_WIDTH,
+                 seed=DEFAULT_SEED, *,
+                 distance="cosine", n_select=None, ridge=DEFAULT_RIDGE) -> LocalExplanation:
     """LIME for one instance (Algorithm 1), returning the whole local fit; see :func:`explain`."""
     _check(predict, n_features, num_samples, kernel_width, distance, n_select)
     rng = np.random.default_rng(seed)
@@ -169,8 +174,9 @@ def explain_full(predict, n_features, num_samples=1000, kernel_width=0.25, seed=
     return LocalExplanation(intercept, coef, selected, score, Z, y, weights)
 
 
-def explain(predict, n_features, num_samples=1000, kernel_width=0.25, seed=0, *,
-            distance="cosine", n_select=None, ridge=0.0) -> np.ndarray:
+def explain(predict, n_features, num_samples=DEFAULT_NUM_SAMPLES, kernel_width=DEFAULT_KERNEL_WIDTH,
+            seed=DEFAULT_SEED, *,
+            distance="cosine", n_select=None, ridge=DEFAULT_RIDGE) -> np.ndarray:
     """The coefficients of LIME's local linear model for one prediction.
 
     Parameters

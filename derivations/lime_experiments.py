@@ -23,6 +23,15 @@ CORPUS = Path(__file__).resolve().parent.parent / "data" / "lime" / "corpus.tsv"
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 N_TRAIN = 300
 TEXT_CLASSES = ("astronomy", "medicine")
+TEXT_NUM_SAMPLES = 2000  # N of the explained sentence
+KERNEL_WIDTH = 0.25  # sigma of the text kernel, on the cosine distance
+SEED = 12  # seed of LIME's sampling in both experiments
+TEXT_C = 1.0  # inverse L2 penalty of the logistic regression
+MAX_ITER = 1000  # iteration cap of both classifiers' solvers
+SP_SENTENCES = 20  # SP-LIME explains this many held-out sentences ...
+SP_NUM_SAMPLES = 500  # ... with this many samples each ...
+SP_K = 4  # ... and K = SP_K words (K-Lasso) ...
+SP_BUDGET = 3  # ... and picks B = SP_BUDGET of them
 
 
 # --------------------------------------------------------------------------- text
@@ -42,7 +51,7 @@ def train_text_classifier(seed: int = 0):
     texts, labels = load_corpus()
     vec = CountVectorizer(binary=True, token_pattern=TOKEN_PATTERN)
     X = vec.fit_transform(texts)
-    clf = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
+    clf = LogisticRegression(C=TEXT_C, max_iter=MAX_ITER, random_state=seed)
     clf.fit(X[:N_TRAIN], labels[:N_TRAIN])
     acc = float(clf.score(X[N_TRAIN:], labels[N_TRAIN:]))
     return vec, clf, texts, labels, acc
@@ -64,7 +73,7 @@ class TextMaskModel:
         return self.classifier.predict_proba(np.asarray(Z) @ self.M)[:, self.label]
 
 
-def text_experiment(num_samples: int = 2000, kernel_width: float = 0.25, seed: int = 12):
+def text_experiment(num_samples: int = TEXT_NUM_SAMPLES, kernel_width: float = KERNEL_WIDTH, seed: int = SEED):
     vec, clf, texts, labels, acc = train_text_classifier()
     test = range(N_TRAIN, len(texts))
     # the explained sentence: the longest test sentence of class "medicine" that has the sign-off
@@ -76,19 +85,19 @@ def text_experiment(num_samples: int = 2000, kernel_width: float = 0.25, seed: i
     coef_regards = float(clf.coef_[0, vec.vocabulary_["regards"]])
     rank_regards = int(np.flatnonzero(np.array(model.words)[order] == "regards")[0]) + 1
     # SP-LIME over the first test sentences, K = 4 words each
-    sp_texts = [texts[i] for i in list(test)[:20]]
+    sp_texts = [texts[i] for i in list(test)[:SP_SENTENCES]]
     vocab_words = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
     W = np.zeros((len(sp_texts), len(vocab_words)))
     for r, t in enumerate(sp_texts):
         m = TextMaskModel(vec, clf, t, 1)
-        e = explain_full(m, len(m.words), 500, kernel_width, seed + r, n_select=4)
+        e = explain_full(m, len(m.words), SP_NUM_SAMPLES, kernel_width, seed + r, n_select=SP_K)
         for j in e.selected:
             W[r, vec.vocabulary_[m.words[j]]] = e.coef[j]
-    picked, importance = submodular_pick(W, 3)
+    picked, importance = submodular_pick(W, SP_BUDGET)
     return {
         "accuracy": acc,
         "n_train": N_TRAIN,
-        "n_test": len(texts) - N_TRAIN,
+        "n_test": len(texts[N_TRAIN:]),
         "text": texts[idx],
         "label": TEXT_CLASSES[1],
         "probability": float(model(np.ones((1, len(model.words))))[0]),
@@ -107,12 +116,26 @@ def text_experiment(num_samples: int = 2000, kernel_width: float = 0.25, seed: i
         "sp_vocab": vocab_words,
         "num_samples": num_samples,
         "kernel_width": kernel_width,
+        "sp_sentences": SP_SENTENCES,
+        "sp_k": SP_K,
+        "sp_budget": SP_BUDGET,
+        "classifier": clf,
+        "vectorizer": vec,
     }
 
 
 # --------------------------------------------------------------------------- images
 
 BLOCK = 2  # super-pixels: BLOCK x BLOCK squares of the 8x8 image
+DIGIT_INDICES = (1606, 1615)  # the explained held-out digits: a hesitant three, a zero taken for a six
+N_DIGIT_TRAIN = 1300  # the first images train the perceptron, the rest test it
+MLP_ALPHA = 1e-3  # L2 penalty of the perceptron
+MLP_HIDDEN = 32  # ReLU units of the perceptron's hidden layer
+N_CLASSES_EXPLAINED = 2  # each digit is explained for its most probable classes
+DIGIT_NUM_SAMPLES = 1000  # N of each digit explanation
+DIGIT_KERNEL_WIDTH = 3.0  # sigma on the L2 mask distance, which ranges over [0, sqrt(16)] = [0, 4]
+N_DROP = 3  # blocks removed in the deletion test (top-weight ones, or random ones)
+N_RANDOM_DRAWS = 200  # random block sets averaged for the baseline drop
 
 
 def block_segments(side: int = 8, block: int = BLOCK) -> np.ndarray:
@@ -127,9 +150,9 @@ def train_digit_classifier(seed: int = 0):
 
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
-    clf = MLPClassifier(hidden_layer_sizes=(32,), alpha=1e-3, max_iter=1000, random_state=seed)
-    clf.fit(X[:1300], y[:1300])
-    return clf, X, y, float(clf.score(X[1300:], y[1300:]))
+    clf = MLPClassifier(hidden_layer_sizes=(MLP_HIDDEN,), alpha=MLP_ALPHA, max_iter=MAX_ITER, random_state=seed)
+    clf.fit(X[:N_DIGIT_TRAIN], y[:N_DIGIT_TRAIN])
+    return clf, X, y, float(clf.score(X[N_DIGIT_TRAIN:], y[N_DIGIT_TRAIN:]))
 
 
 class ImageMaskModel:
@@ -153,33 +176,35 @@ class DigitExplanation:
     probability: float
     weight_map: np.ndarray  # (8, 8): each pixel carries its block's LIME weight
     score: float
-    drop_top: float  # probability drop when the 3 most positive blocks are removed
-    drop_random: float  # mean drop when 3 random blocks are removed
+    drop_top: float  # probability drop when the N_DROP most positive blocks are removed
+    drop_random: float  # mean drop when N_DROP random blocks are removed
+    coef: np.ndarray  # (blocks,): the LIME weight of each block
 
 
-def digit_experiment(indices=(1606, 1615), num_samples: int = 1000, seed: int = 12):
+def digit_experiment(indices=DIGIT_INDICES, num_samples: int = DIGIT_NUM_SAMPLES, seed: int = SEED):
     clf, X, y, acc = train_digit_classifier()
     seg = block_segments()
     n_seg = int(seg.max()) + 1
-    width = 0.75 * np.sqrt(n_seg)  # L2 distance on the masks ranges over [0, 4]
+    width = DIGIT_KERNEL_WIDTH
     rng = np.random.default_rng(seed)
     out = []
     for idx in indices:
         proba = clf.predict_proba(X[idx : idx + 1])[0]
-        for label in np.argsort(-proba)[:2]:
+        for label in np.argsort(-proba)[:N_CLASSES_EXPLAINED]:
             model = ImageMaskModel(clf, X[idx], seg, int(label))
             fit = explain_full(model, n_seg, num_samples, float(width), seed, distance="l2")
-            top = np.argsort(-fit.coef)[:3]
+            top = np.argsort(-fit.coef)[:N_DROP]
             z = np.ones((1, n_seg))
             z[0, top] = 0
             drop_top = float(proba[label] - model(z)[0])
-            Zr = np.ones((200, n_seg))
+            Zr = np.ones((N_RANDOM_DRAWS, n_seg))
             for row in Zr:
-                row[rng.choice(n_seg, 3, replace=False)] = 0
+                row[rng.choice(n_seg, N_DROP, replace=False)] = 0
             drop_random = float(proba[label] - model(Zr).mean())
             out.append(
                 DigitExplanation(idx, X[idx].reshape(8, 8), int(y[idx]), int(label), float(proba[label]),
-                                 fit.coef[seg], fit.score, drop_top, drop_random)
+                                 fit.coef[seg], fit.score, drop_top, drop_random, fit.coef)
             )
     return {"accuracy": acc, "explanations": out, "kernel_width": float(width), "num_samples": num_samples,
-            "n_segments": n_seg}
+            "n_segments": n_seg, "hidden": MLP_HIDDEN, "n_drop": N_DROP, "n_random": N_RANDOM_DRAWS, "classifier": clf,
+            "n_train": N_DIGIT_TRAIN, "n_test": len(y[N_DIGIT_TRAIN:])}

@@ -41,6 +41,9 @@ __all__ = [
 ]
 
 _WHO = "Problem 14 (LNN)"
+UNKNOWN_L, UNKNOWN_U = 0.0, 1.0  # open world: the bounds of a neuron nobody gave bounds to
+MAX_ITERATIONS = 50  # cap on the inference passes
+DEFAULT_ALPHA = 0.75  # threshold of the classical reading, when the caller gives none
 
 
 # --------------------------------------------------------------------------- activations
@@ -138,8 +141,8 @@ class Node:
     operands: tuple = ()
     weights: tuple = ()
     beta: float = 1.0
-    L: float = 0.0
-    U: float = 1.0
+    L: float = UNKNOWN_L
+    U: float = UNKNOWN_U
 
 
 @dataclass
@@ -157,6 +160,9 @@ class LNN:
     def _add(self, node: Node) -> str:
         if node.name in self.index:
             raise ValueError(f"{_WHO}: the name {node.name!r} is used twice")
+        if not (0.0 <= node.L <= node.U <= 1.0):
+            raise ValueError(f"{_WHO}: given bounds of {node.name!r} must satisfy 0 <= L <= U <= 1, "
+                             f"got [{node.L}, {node.U}]")
         for op in node.operands:
             if op not in self.index:
                 raise ValueError(f"{_WHO}: {node.name!r} refers to {op!r}, which is not defined yet")
@@ -164,7 +170,7 @@ class LNN:
         self.nodes.append(node)
         return node.name
 
-    def atom(self, name, L=0.0, U=1.0):
+    def atom(self, name, L=UNKNOWN_L, U=UNKNOWN_U):
         if not (0.0 <= L <= 1.0 and 0.0 <= U <= 1.0):
             raise ValueError(f"{_WHO}: bounds of {name!r} must lie in [0, 1], got [{L}, {U}]")
         return self._add(Node(name, "atom", L=float(L), U=float(U)))
@@ -173,15 +179,15 @@ class LNN:
         """NOT a (one neuron per negated operand, shared by the formulas that use it)."""
         return f"~{a}" if f"~{a}" in self.index else self._add(Node(f"~{a}", "not", (a,)))
 
-    def conj(self, *ops, weights=None, beta=1.0, name=None, L=0.0, U=1.0):
+    def conj(self, *ops, weights=None, beta=1.0, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
         w = tuple(weights or (1.0,) * len(ops))
         return self._add(Node(name or "(" + " & ".join(ops) + ")", "and", ops, w, beta, L, U))
 
-    def disj(self, *ops, weights=None, beta=1.0, name=None, L=0.0, U=1.0):
+    def disj(self, *ops, weights=None, beta=1.0, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
         w = tuple(weights or (1.0,) * len(ops))
         return self._add(Node(name or "(" + " | ".join(ops) + ")", "or", ops, w, beta, L, U))
 
-    def implies(self, a, b, weights=(1.0, 1.0), beta=1.0, name=None, L=0.0, U=1.0):
+    def implies(self, a, b, weights=(1.0, 1.0), beta=1.0, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
         return self.disj(self.neg(a), b, weights=weights, beta=beta, name=name or f"({a} -> {b})", L=L, U=U)
 
     # ------------------------------------------------------------------ inference
@@ -222,7 +228,7 @@ class LNN:
                 # pass then shows the contradiction at the formula, so clipping loses nothing
                 o.L, o.U = max(o.L, min(float(lo), 1.0)), min(o.U, max(float(hi), 0.0))
 
-    def infer(self, max_iterations: int = 50, tol: float = 0.0):
+    def infer(self, max_iterations: int = MAX_ITERATIONS, tol: float = 0.0):
         """Upward then downward passes until no bound moves by more than ``tol``.
 
         Inference stops at the first pass that creates a contradiction (L > U somewhere): past
@@ -249,7 +255,7 @@ class LNN:
         """sum over neurons of max(0, L - U): zero exactly when no bounds cross."""
         return float(sum(max(0.0, n.L - n.U) for n in self.nodes))
 
-    def state(self, name: str, alpha: float = 0.75) -> str:
+    def state(self, name: str, alpha: float = DEFAULT_ALPHA) -> str:
         """Classical reading with threshold alpha in (1/2, 1]: true, false, unknown or contradiction."""
         n = self.nodes[self.index[name]]
         if n.L > n.U:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from derivations.lnn import LNN
 
-ALPHA = 0.75
+ALPHA = 0.75  # threshold of the classical reading: true at L >= ALPHA, false at U <= 1 - ALPHA
+CONFLICT_DETECTOR = (0.125, 0.5)  # the bicycle detector's bounds in the conflicting vision example
 
 
 def smokers():
@@ -88,6 +89,11 @@ def vision_proposal(bicycle_detector=(0.25, 0.875)):
     return m, ("Wheel", "Handlebar", "Engine", "Motorbike", "Bicycle")
 
 
+def vision_conflict():
+    """The vision proposal with a bicycle detector that is confident there is no bicycle."""
+    return vision_proposal(bicycle_detector=CONFLICT_DETECTOR)
+
+
 def run(model_and_atoms, alpha: float = ALPHA):
     """Infer to convergence; rows of (atom, initial bounds, final bounds, classical reading)."""
     m, atoms = model_and_atoms
@@ -97,4 +103,5 @@ def run(model_and_atoms, alpha: float = ALPHA):
          "U": history[-1][a][1], "state": m.state(a, alpha)}
         for a in atoms
     ]
-    return {"rows": rows, "iterations": len(history) - 1, "loss": m.contradiction_loss()}
+    return {"rows": rows, "iterations": len(history) - 1, "loss": m.contradiction_loss(),
+            "conflicts": m.contradictions()}

@@ -1,6 +1,7 @@
 """Problem 12 (LIME): the project's implementation against the reference ``lime`` package, exact
 identities, Hypothesis properties, and wrong formulas that the claims must catch."""
 
+import dataclasses
 import doctest
 
 import numpy as np
@@ -32,7 +33,7 @@ def text_model():
 
 
 def test_cosine_distance_statement_is_exact_at_a_quarter_of_the_features():
-    st_ = lime_claims.statements()["p12.cosine_distance"]
+    st_ = lime_claims.statements()["p12.mask_distances"][0]
     sym = {s.name: s for s in st_.rhs.free_symbols}
     k, d = sym[r"|\mathbf{z}'|"], sym["d'"]
     assert sp.simplify(st_.rhs.subs(k, d / 4)) == sp.Rational(1, 2)
@@ -42,6 +43,19 @@ def test_cosine_distance_statement_is_exact_at_a_quarter_of_the_features():
 def test_lime_package_kernel_is_paper_kernel_with_sqrt2_width():
     D, w = sp.symbols("D w", positive=True)
     assert sp.simplify(sp.sqrt(sp.exp(-(D**2) / w**2)) - sp.exp(-(D**2) / (sp.sqrt(2) * w) ** 2)) == 0
+
+
+@pytest.mark.parametrize("width", [0.25, 25.0])
+def test_printed_lime_kernel_is_the_packages_kernel(width):
+    """The left side of the printed identity is the kernel the lime text explainer builds."""
+    from lime.lime_text import LimeTextExplainer
+
+    statement = lime_claims.statements()["p12.lime_kernel"]
+    sym = {s.name: s for s in statement.lhs.free_symbols}
+    printed = sp.lambdify((sym["D"], sym["w"]), statement.lhs, "numpy")
+    theirs = LimeTextExplainer(kernel_width=width).base.kernel_fn
+    d = np.linspace(0.0, 2.0 * width, 17)
+    np.testing.assert_allclose(printed(d, width), theirs(d), rtol=1e-14, atol=0)
 
 
 def test_docstring_example():
@@ -172,5 +186,46 @@ def test_unweighted_least_squares_is_caught(derivation, monkeypatch):
 
 def test_wrong_cosine_distance_is_caught(derivation, monkeypatch):
     monkeypatch.setattr(lime, "cosine_distance", lambda Z: 1 - np.asarray(Z).sum(axis=1) / np.asarray(Z).shape[1])
-    claim = {c.id: c for c in lime.verify(derivation)}["p12.cosine_distance"]
+    claim = {c.id: c for c in lime.verify(derivation)}["p12.mask_distances"]
     assert not claim.passed
+
+
+def _with(derivation, equations=None, context=None):
+    return dataclasses.replace(derivation, equations=derivation.equations | (equations or {}),
+                               context=derivation.context | (context or {}))
+
+
+def _claim(derivation, claim_id):
+    return {c.id: c for c in lime.verify(derivation)}[claim_id]
+
+
+def test_wrong_printed_formulas_are_caught(derivation):
+    """A fault in a printed statement, not in the code, fails its claim."""
+    eq = derivation.equations
+    k, d = sp.Symbol(r"|\mathbf{z}'|", positive=True), sp.Symbol("d'", positive=True)
+    cos, l2 = eq["p12.mask_distances"]
+    _, f, Zt = sorted(eq["p12.wls"].rhs.atoms(sp.MatrixSymbol), key=lambda m: m.name)
+    wrong = {
+        "p12.mask_distances": (sp.Eq(cos.lhs, 1 - k / d), l2),
+        "p12.lime_kernel": sp.Eq(eq["p12.lime_kernel"].lhs, lime_claims.paper_kernel(sp.Symbol("D", positive=True),
+                                 sp.Symbol("w", positive=True)), evaluate=False),
+        # the weights dropped: ordinary least squares
+        "p12.wls": sp.Eq(eq["p12.wls"].lhs, sp.Inverse(Zt.T * Zt) * Zt.T * f, evaluate=False),
+        "p12.sp_coverage": sp.Ge(eq["p12.sp_coverage"].lhs, 1 - sp.exp(-2), evaluate=False),
+    }
+    for claim_id, statement in wrong.items():
+        assert not _claim(_with(derivation, {claim_id: statement}), claim_id).passed, claim_id
+
+
+def test_wrong_printed_numbers_are_caught(derivation):
+    text = derivation.context["text"] | {"rank_regards": derivation.context["text"]["rank_regards"] + 1}
+    assert not _claim(_with(derivation, context={"text": text}), "p12.text_follows_classifier").passed
+    top = derivation.context["top_words"][::-1][:-1] + [{"word": "the", "weight": 0.0}]
+    assert not _claim(_with(derivation, context={"top_words": top}), "p12.text_follows_classifier").passed
+    digits = derivation.context["digits"]
+    rows = [dict(r) for r in digits["rows"]]
+    rows[0]["drop_top"] *= 0.5
+    assert not _claim(_with(derivation, context={"digits": digits | {"rows": rows}}), "p12.deletion").passed
+    text_fit = derivation.context["text_fit"]
+    worse = dataclasses.replace(text_fit, score=text_fit.score - 0.01)
+    assert not _claim(_with(derivation, context={"text_fit": worse}), "p12.wls").passed

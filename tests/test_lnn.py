@@ -1,6 +1,7 @@
 """Problem 14 (LNN): exact identities, enumeration against an exact-rational reference,
 Hypothesis properties of the bound rules, and wrong formulas that the claims must catch."""
 
+import dataclasses
 import doctest
 import itertools
 from fractions import Fraction
@@ -156,6 +157,10 @@ def test_bad_theory_names_the_problem():
         m.atom("a")
     with pytest.raises(ValueError, match="Problem 14.*not defined"):
         m.conj("a", "b")
+    with pytest.raises(ValueError, match="Problem 14.*L <= U"):
+        m.atom("b", 0.75, 0.5)
+    with pytest.raises(ValueError, match="Problem 14.*L <= U"):
+        m.implies("a", "a", L=1.0, U=2.0)
 
 
 # --------------------------------------------------------------------------- the claims
@@ -189,3 +194,56 @@ def test_or_with_the_bias_sign_flipped_is_caught(derivation, monkeypatch):
     monkeypatch.setattr(lnn, "weighted_or", lambda x, w, beta=1.0: real(x, w, 2.0 - beta) if beta != 1.0 else real(x, w, beta))
     claims = {c.id: c for c in lnn.verify(derivation)}
     assert not claims["p14.de_morgan"].passed
+
+
+def _with(derivation, equations=None, context=None):
+    return dataclasses.replace(derivation, equations=derivation.equations | (equations or {}),
+                               context=derivation.context | (context or {}))
+
+
+def _claim(derivation, claim_id):
+    return {c.id: c for c in lnn.verify(derivation)}[claim_id]
+
+
+def test_wrong_printed_formulas_are_caught(derivation):
+    """A fault in a printed statement, not in the code, fails its claim."""
+    eq = derivation.equations
+    and1, or1, imp = eq["p14.classical"]
+    (prod,) = and1.rhs.atoms(sp.Product)
+    i, _, n = prod.limits[0]
+    lower, upper = eq["p14.and_downward"]
+    ponens, tollens = eq["p14.modus_ponens"]
+    sym = {str(s): s for s in ponens.rhs.free_symbols}
+    alpha_lo, alpha_hi = eq["p14.alpha_classical"]
+    mono = list(eq["p14.monotone"])
+    mono[2] = sp.Le(mono[2].lhs, 1)  # true but loose: the bound 0 is attained
+    wrong = {
+        "p14.classical": (sp.Eq(and1.lhs, sp.Product(prod.function, (i, 2, n))), or1, imp),
+        "p14.de_morgan": sp.Eq(eq["p14.de_morgan"].lhs, eq["p14.de_morgan"].rhs.func(*(1 - a for a in eq["p14.de_morgan"].rhs.args)),
+                               evaluate=False),
+        "p14.monotone": tuple(mono),
+        "p14.and_downward": (lower, sp.Le(upper.lhs, upper.rhs + sp.Rational(1, 8))),
+        "p14.modus_ponens": (sp.Ge(ponens.lhs, ponens.rhs.subs(sym["w_y"], 1)), tollens),
+        "p14.alpha_classical": (alpha_lo, sp.Le(alpha_hi.lhs, 2 - alpha_hi.rhs + 1 - 1)),
+    }
+    for claim_id, statement in wrong.items():
+        assert not _claim(_with(derivation, {claim_id: statement}), claim_id).passed, claim_id
+
+
+def test_wrong_printed_tables_are_caught(derivation):
+    ctx = derivation.context
+    conflict = ctx["vision_conflict"] | {"iterations": ctx["vision_conflict"]["iterations"] + 1}
+    assert not _claim(_with(derivation, context={"vision_conflict": conflict}), "p14.kb_exact").passed
+    rows = [dict(r) for r in ctx["nlp"]["rows"]]
+    rows[-1]["state"] = "false"  # France: no evidence, so unknown
+    assert not _claim(_with(derivation, context={"nlp": ctx["nlp"] | {"rows": rows}}), "p14.kb_exact").passed
+    rows = [dict(r) for r in ctx["kb_rows"]]
+    rows[1]["L0"] = rows[1]["L"]  # a given bound replaced by the inferred one
+    assert not _claim(_with(derivation, context={"kb_rows": rows}), "p14.kb_exact").passed
+
+
+def test_a_non_default_bias_in_a_proposal_is_caught(derivation, monkeypatch):
+    """The brute force uses plain Lukasiewicz connectives, not the theory's own parameters."""
+    real = lnn.LNN.disj
+    monkeypatch.setattr(lnn.LNN, "disj", lambda self, *ops, beta=1.0, **kw: real(self, *ops, beta=1.5, **kw))
+    assert not _claim(lnn.derive(), "p14.kb_exact").passed
