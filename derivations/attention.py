@@ -336,11 +336,10 @@ def shape_table(sym: dict) -> list:
     """Rows (symbols, shape, role) of the template's table, from the symbols' own shapes."""
     rows = []
     for keys, role in _ROLES:
-        shapes = {tuple(sym[k].shape) for k in keys}
         names = ", ".join(tex(sym[k]) for k in keys)
         shape = "; ".join(r"%s \times %s" % (_dim(r), _dim(c)) for r, c in
                           dict.fromkeys(tuple(sym[k].shape) for k in keys))
-        rows.append({"symbols": names, "shape": shape, "role": role, "same": len(shapes) == 1})
+        rows.append({"symbols": names, "shape": shape, "role": role})
     return rows
 
 

@@ -139,8 +139,8 @@ class TrigramLM:
         return np.stack([self.distribution(int(ids[t - 1]), int(ids[t])) for t in positions])
 
 
-def context_keys(ids: np.ndarray, positions: np.ndarray, vocab_size: int, dim: int = 32, window: int = 6,
-                 decay: float = 0.7, scale: float = 3.0, seed: int = KEY_SEED) -> np.ndarray:
+def context_keys(ids: np.ndarray, positions: np.ndarray, vocab_size: int, dim: int, window: int,
+                 decay: float, scale: float, seed: int = KEY_SEED) -> np.ndarray:
     """f(c_t) = scale * sum_{j<window} decay^j R_j[w_{t-j}], R_j seeded N(0, 1/dim) tables; float32.
 
     Positions before the start of the stream contribute nothing.  Returns (len(positions), dim).

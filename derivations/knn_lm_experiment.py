@@ -48,6 +48,8 @@ SETTINGS = {
     "ppl_nprobe": 8,
     "lambdas": tuple(np.round(np.linspace(0.0, 1.0, 21), 2)),
 }
+FAISS_THREADS = 1  # FAISS runs on one thread, so every search is reproducible
+PQ_MIN_POINTS_PER_CENTROID = 1  # FAISS only warns below this many training points per centroid
 TIE_SLACK = 1e-5  # relative slack of a tie with the k-th distance (FAISS rounds distances to float32)
 EXAMPLE_WORDS = 6  # words of context shown for the text's example
 
@@ -101,7 +103,7 @@ def train_ivfpq(keys: np.ndarray, nlist: int, code_bytes: int, nbits: int, train
     index.cp.seed = seed
     index.pq.cp.seed = seed
     index.pq.cp.niter = iterations
-    index.pq.cp.min_points_per_centroid = 1  # silences FAISS's advice to train on more points
+    index.pq.cp.min_points_per_centroid = PQ_MIN_POINTS_PER_CENTROID
     sample = np.random.default_rng(seed).choice(len(keys), size=min(train_points, len(keys)), replace=False)
     index.train(keys[np.sort(sample)])
     index.add(keys)
@@ -160,7 +162,7 @@ def perplexity_sweep(p_knn, p_lm, targets, lambdas):
 
 def run(settings=SETTINGS) -> dict:
     """The whole experiment; returns plain numbers and arrays (picklable)."""
-    faiss.omp_set_num_threads(1)
+    faiss.omp_set_num_threads(FAISS_THREADS)
     s = settings
     store = build_datastore(s)
     V, k = len(store.vocab), s["k"]
