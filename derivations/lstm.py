@@ -315,7 +315,7 @@ def _grad(kind, gate=None):
 # print their arguments in the order given (a rule of this module, not of derivations.tex).
 
 
-def _signed_terms(printer, args, is_negative, negate):
+def _print_signed_terms(printer, args, is_negative, negate):
     out = printer._print(args[0])
     for a in args[1:]:
         if is_negative(a):
@@ -329,7 +329,7 @@ class _MatSum(sp.MatAdd):
     """A matrix sum printed term by term in the given order."""
 
     def _latex(self, printer):
-        return _signed_terms(
+        return _print_signed_terms(
             printer, self.args,
             lambda a: isinstance(a, sp.MatMul) and a.args[0] == -1,
             lambda a: sp.MatMul(*a.args[1:], evaluate=False) if len(a.args) > 2 else a.args[1],
@@ -346,7 +346,7 @@ class _ScalarSum(sp.Add):
         return sp.Add(*[sp.sympify(a).doit(**hints) for a in self.args])
 
     def _latex(self, printer):
-        return _signed_terms(printer, self.args, lambda a: a.could_extract_minus_sign(), lambda a: -a)
+        return _print_signed_terms(printer, self.args, lambda a: a.could_extract_minus_sign(), lambda a: -a)
 
 
 class _ScalarProduct(sp.Mul):
@@ -382,6 +382,20 @@ class _GateSum(sp.MatrixExpr):
 
     def _latex(self, printer):
         return r"\sum_{\star\in\{f,i,g,o\}} " + printer._print(self.args[0])
+
+
+class _Diag(sp.MatrixExpr):
+    """diag(v): the square matrix with the vector expression v on its diagonal."""
+
+    def __new__(cls, vector):
+        return sp.Basic.__new__(cls, vector)
+
+    @property
+    def shape(self):
+        return (self.args[0].shape[0], self.args[0].shape[0])
+
+    def _latex(self, printer):
+        return r"\diag\left(%s\right)" % printer._print(self.args[0])
 
 
 def _had(*args):
@@ -451,29 +465,22 @@ def statements() -> dict:
         _Eq(_grad("b", STAR), _sum_t(d_star), evaluate=False),
     )
     # part (iii): the cell-state Jacobians
-    def diag(tex_name, quantity):
-        name = r"\diag\bigl(%s\bigr)" % tex_name
-        _LEAVES[name] = (quantity, 0)
-        return sp.MatrixSymbol(name, H_, H_)
-
     dc_dc = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}", "jac_c_full", "H", "H")
     dc_dc_direct = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}\Big|_{\mathbf{h}^{(t-1)}}",
                          "jac_c_direct", "H", "H")
-    diag_f = diag(r"\mathbf{f}^{(t)}", "diag_f")
-    eq["p4.cell_direct"] = _Eq(dc_dc_direct, diag_f, evaluate=False)
-    A = {k: _leaf(r"\mathbf{A}_{%s}^{(t)}" % k, f"diag_d{k}", "H", "H") for k in ("f", "i", "g")}
-    B = _leaf(r"\mathbf{B}^{(t-1)}", "diag_dh_dc_prev", "H", "H")
+    eq["p4.cell_direct"] = _Eq(dc_dc_direct, _Diag(f), evaluate=False)
+    # abbreviations: matrix leaves whose values the check takes from their defining rows below
+    A = {k: _leaf(r"\mathbf{A}_{%s}^{(t)}" % k, f"abbrev:A_{k}", "H", "H") for k in ("f", "i", "g")}
+    B = _leaf(r"\mathbf{B}^{(t-1)}", "abbrev:B", "H", "H")
+    o_prev = _gate_vec("o", -1)
+    tanh2_c_prev = _leaf(r"\tanh^{2}\mathbf{c}", "sq:tanh_c", "H", shift=-1)
     eq["p4.cell_jacobian"] = (
-        _Eq(dc_dc, _add(diag_f, _mul(_add(*[_mul(A[k], _param("U", k)) for k in A]), B)), evaluate=False),
+        _Eq(dc_dc, _add(_Diag(f), _mul(_add(*[_mul(A[k], _param("U", k)) for k in A]), B)), evaluate=False),
         # the row above is the result; the rows below define its abbreviations
-        _Eq(A["f"], diag(r"\mathbf{c}^{(t-1)} \odot \mathbf{f}^{(t)} \odot (\mathbf{1} - \mathbf{f}^{(t)})", "diag_df"),
-              evaluate=False),
-        _Eq(A["i"], diag(r"\mathbf{g}^{(t)} \odot \mathbf{i}^{(t)} \odot (\mathbf{1} - \mathbf{i}^{(t)})", "diag_di"),
-              evaluate=False),
-        _Eq(A["g"], diag(r"\mathbf{i}^{(t)} \odot (\mathbf{1} - \mathbf{g}^{(t)} \odot \mathbf{g}^{(t)})", "diag_dg"),
-              evaluate=False),
-        _Eq(B, diag(r"\mathbf{o}^{(t-1)} \odot (\mathbf{1} - \tanh^{2}\mathbf{c}^{(t-1)})", "diag_dh_dc_prev"),
-              evaluate=False),
+        _Eq(A["f"], _Diag(_had(c_prev, f, _one_minus(f))), evaluate=False),
+        _Eq(A["i"], _Diag(_had(g, i, _one_minus(i))), evaluate=False),
+        _Eq(A["g"], _Diag(_had(i, _one_minus(_had(g, g)))), evaluate=False),
+        _Eq(B, _Diag(_had(o_prev, _one_minus(tanh2_c_prev))), evaluate=False),
     )
     return eq
 
@@ -519,7 +526,7 @@ def _sym_vector(name, n):
     return np.array(sp.symbols(f"{name}_0:{n}"), dtype=object)
 
 
-def tiny_model(D=2, H=2, K=2, tau=2):
+def tiny_model(*, D: int, H: int, K: int, tau: int):
     """An unrolled LSTM with symbolic parameters and inputs (object arrays); targets one-hot."""
     P = {}
     for k, shape in PARAM_SHAPES.items():
@@ -554,20 +561,24 @@ def _direct_delta(P, X, T, quantity, t, n):
     return sp.Matrix([sp.diff(J, e).xreplace(zero) for e in eps])
 
 
+TINY_SIZES = {"D": 2, "H": 2, "K": 2, "tau": 2}  # sizes of the symbolic LSTM the statements are evaluated on
+
+
 class _Truth:
     """True values of every leaf in the tiny symbolic LSTM, computed lazily by SymPy."""
 
-    SIZES = {"D": 2, "H": 2, "K": 2, "tau": 2}
+    SIZES = TINY_SIZES
 
     def __init__(self, **sizes):
         sizes = {**self.SIZES, **sizes}
         self.tau = sizes.pop("tau")
         self.sizes = sizes  # D, H, K
+        self.dims = {D_: sizes["D"], H_: sizes["H"], K_: sizes["K"]}
         self.P, self.X, self.T = tiny_model(**sizes, tau=self.tau)
         self.rec = _sym_forward(self.P, self.X)
         self.J = _sym_loss(self.P, self.X, self.T, self.rec)
         self._cache = {}
-        self.extra = {}  # further named values (the Jacobians of part (iii))
+        self.extra = {}  # further named values at a time step, (name, t) -> matrix (the Jacobians of part (iii))
 
     def delta(self, which, t):
         """dJ/d(quantity)^(t); zero past the last step."""
@@ -602,23 +613,42 @@ class _Truth:
             if t > self.tau:  # past the last step: only ever multiplies a zero delta
                 return sp.zeros(H, 1)
             return sp.Matrix(list(self.rec[name][t]))
-        if kind in self.extra:
-            return self.extra[kind]
+        if (quantity, t) in self.extra:
+            return self.extra[(quantity, t)]
         raise KeyError(f"no value for leaf quantity {quantity!r}")
 
 
 def _evaluate(expr, truth: _Truth, t: int, gate: str):
-    """Replace every leaf by its true value at time t (sums over t expanded) and compute."""
-    if isinstance(expr, sp.Sum):  # sum over t = 1..tau of the summand at each t
-        out = _evaluate(expr.function, truth, 1, gate)
-        for s in range(2, truth.tau + 1):
-            out = out + _evaluate(expr.function, truth, s, gate)
+    """Replace every leaf by its true value at time t (sums over t expanded) and compute; every matrix
+    node's value must have the shape the statement gives it (D, H, K taken at the tiny sizes)."""
+    value = _evaluate_node(expr, truth, t, gate)
+    if isinstance(expr, sp.MatrixExpr):
+        want = tuple(int(sp.sympify(n).subs(truth.dims)) for n in expr.shape)
+        if value.shape != want:
+            raise ValueError(f"{expr} has shape {expr.shape} = {want} but evaluates to {value.shape}")
+    return value
+
+
+def _evaluate_node(expr, truth: _Truth, t: int, gate: str):
+    if isinstance(expr, sp.Sum):  # the summand at each t between the printed limits (tau -> truth.tau)
+        (var, lower, upper), = expr.limits
+        if var != T_SYM:
+            raise TypeError(f"a statement's sum must run over t; got {var}")
+        lower, upper = (int(sp.sympify(v).subs(TAU, truth.tau)) for v in (lower, upper))
+        terms = [_evaluate(expr.function, truth, s, gate) for s in range(lower, upper + 1)]
+        if not terms:
+            raise ValueError(f"empty sum in a statement: {expr}")
+        out = terms[0]
+        for term in terms[1:]:
+            out = out + term
         return out
     if isinstance(expr, _GateSum):
         out = _evaluate(expr.args[0], truth, t, GATES[0])
         for other in GATES[1:]:
             out = out + _evaluate(expr.args[0], truth, t, other)
         return out
+    if isinstance(expr, _Diag):
+        return sp.diag(*_evaluate(expr.args[0], truth, t, gate))
     if isinstance(expr, sp.MatrixSymbol):
         quantity, shift = _LEAVES[expr.name]
         return truth.value(quantity, t + (shift or 0), gate)
@@ -643,9 +673,6 @@ def _evaluate(expr, truth: _Truth, t: int, gate: str):
         for a in expr.args[1:]:
             out = out.multiply_elementwise(_evaluate(a, truth, t, gate))
         return out
-    if isinstance(expr, sp.HadamardPower):
-        base = _evaluate(expr.base, truth, t, gate)
-        return base.applyfunc(lambda e: e**expr.exp)
     raise TypeError(f"cannot evaluate {type(expr).__name__} in a statement: {expr}")
 
 
@@ -667,16 +694,14 @@ def _canonical(expr):
     return ring.from_expr(poly).as_expr()
 
 
-def _statement_residual(statement, truth: _Truth, times, gates):
-    """lhs - rhs of an equation, evaluated at every time and gate; the first non-zero entry or 0."""
+def _statement_residual(statement, truth: _Truth, times, gates) -> sp.Matrix:
+    """lhs - rhs of an equation, evaluated at every time and gate: all entries, canonical, in one column."""
+    entries = []
     for gate in gates:
         for t in times:
             diff = _evaluate(statement.lhs, truth, t, gate) - _evaluate(statement.rhs, truth, t, gate)
-            for entry in diff:
-                r = _canonical(entry)
-                if r != 0:
-                    return r
-    return sp.Integer(0)
+            entries += [_canonical(entry) for entry in diff]
+    return sp.Matrix(entries)
 
 
 # --------------------------------------------------------------------------- derivation
@@ -709,8 +734,10 @@ def derive() -> Derivation:
         table.append({
             "name": r"\mathbf{%s}" % kind + (r"_{\star},\ \star \in \{f, i, g, o\}" if gated else ""),
             "shape": r" \times ".join(shape),
-            "size": (r"4 \times " if gated else "") + _tex.tex(per_array),
+            "size": (rf"{len(keys)} \times " if gated else "") + _tex.tex(per_array),
             "role": what + (" of the four gates" if gated else ""),
+            # the entries the row states, as printed (the check adds them up against the count)
+            "entries": (len(keys) if gated else 1, per_array),
         })
     from figures.lstm import cell_diagram_data
 
@@ -718,7 +745,10 @@ def derive() -> Derivation:
     return Derivation(
         problem=4,
         equations=eq,
-        context={"params": table, "reach": experiment["summary"], "tiny": dict(_Truth.SIZES)},
+        context={"params": table, "reach": experiment["summary"], "tiny": dict(_Truth.SIZES),
+                 "reach_check": {"distances": list(REACH_CHECK_DISTANCES), "step": "10^{%d}" % round(np.log10(CS_STEP)),
+                                 "init_z": f"{REACH_INIT_Z:g}",
+                                 "smallest": float(np.min([experiment["curves"]["rnn"], *experiment["curves"]["lstm"].values()]))}},
         figures=(
             Figure("p04_lstm_cell", "figures.lstm:cell_diagram", cell_diagram_data(), kind="tikz"),
             Figure("p04_gradient_reach", "figures.lstm:gradient_reach", experiment["curves"],
@@ -729,6 +759,7 @@ def derive() -> Derivation:
 
 # --------------------------------------------------------------------------- part (iii) experiment
 
+REACH_LSTM_SEED_OFFSET = 1000  # the LSTM's weights of seed s come from seed s + this (not the RNN's stream)
 REACH = {"D": 4, "H": 16, "K": 5, "tau": 60, "seeds": 20, "forget_biases": (0.0, 1.0, 3.0), "report_distance": 20}
 
 
@@ -750,22 +781,30 @@ def _rnn_input_gradients(rnn_params, X, T):
     return out
 
 
+def reach_data(seed: int, config=REACH):
+    """One sequence of the experiment: inputs X (tau, D) standard normal, one-hot targets T, the RNN's
+    parameters and the LSTM's for each forget bias; weights normal with variance 1/fan-in, biases 0."""
+    D, H, K, tau = config["D"], config["H"], config["K"], config["tau"]
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(tau, D))
+    T = np.eye(K)[rng.integers(0, K, size=tau)]
+    rnn = {"W": rng.normal(size=(H, D)) / np.sqrt(D), "U": rng.normal(size=(H, H)) / np.sqrt(H),
+           "V": rng.normal(size=(K, H)) / np.sqrt(H), "b": np.zeros(H), "c": np.zeros(K)}
+    base = init_params(D, H, K, np.random.default_rng(REACH_LSTM_SEED_OFFSET + seed))
+    return X, T, rnn, {b: dict(base, b_f=np.full(H, b)) for b in config["forget_biases"]}
+
+
 def gradient_reach(config=REACH) -> dict:
     """Median over seeds of ||d l^(tau)/d x^(tau-d)|| against d, RNN and LSTM on the same data."""
     D, H, K, tau = config["D"], config["H"], config["K"], config["tau"]
     curves = {"distance": np.arange(tau), "rnn": [], "lstm": {b: [] for b in config["forget_biases"]}}
     mean_f = {b: [] for b in config["forget_biases"]}
     for seed in range(config["seeds"]):
-        rng = np.random.default_rng(seed)
-        X = rng.normal(size=(tau, D))
-        T = np.eye(K)[rng.integers(0, K, size=tau)]
-        rnn = {"W": rng.normal(size=(H, D)) / np.sqrt(D), "U": rng.normal(size=(H, H)) / np.sqrt(H),
-               "V": rng.normal(size=(K, H)) / np.sqrt(H), "b": np.zeros(H), "c": np.zeros(K)}
+        X, T, rnn, lstm_params = reach_data(seed, config)
         g = _rnn_input_gradients(rnn, X, T)
         curves["rnn"].append(np.linalg.norm(g, axis=1)[::-1])
-        base = init_params(D, H, K, np.random.default_rng(1000 + seed))
         for b in config["forget_biases"]:
-            p = dict(base, b_f=np.full(H, b))
+            p = lstm_params[b]
             G = bptt(p, X, T, steps=[tau])
             curves["lstm"][b].append(np.linalg.norm(G["x"], axis=1)[::-1])
             mean_f[b].append(forward(p, X)["f"].mean())
@@ -785,19 +824,25 @@ def gradient_reach(config=REACH) -> dict:
 # --------------------------------------------------------------------------- verification
 
 
-def finite_difference_error(seed=0, trials=6):
+FD_SEED = 0  # seed of the random sizes, parameters and data of the finite-difference check
+FD_TRIALS = 6  # how many random (D, H, K, tau) the finite-difference check draws
+FD_WEIGHT_STD = 0.8  # std of the random weights there (large enough for saturating gates)
+FD_BIAS_STD = 0.5  # std of the random biases there (nonzero, so no term vanishes by symmetry)
+
+
+def finite_difference_error(seed=FD_SEED, trials=FD_TRIALS):
     """Worst relative error between BPTT and central differences of J, over random sizes."""
     rng = np.random.default_rng(seed)
-    worst = 0.0
+    errors = []
     cases = []
     for _ in range(trials):
         D, H, K = (int(s) for s in rng.integers(1, 5, size=3))
         tau = int(rng.integers(1, 6))
-        p = init_params(D, H, K, rng, scale=0.8)
+        p = init_params(D, H, K, rng, scale=FD_WEIGHT_STD)
         for k in p:
             if k.startswith("b_"):
-                p[k] = 0.5 * rng.normal(size=p[k].shape)
-        p["c"] = 0.5 * rng.normal(size=K)
+                p[k] = FD_BIAS_STD * rng.normal(size=p[k].shape)
+        p["c"] = FD_BIAS_STD * rng.normal(size=K)
         X = rng.normal(size=(tau, D))
         T = np.eye(K)[rng.integers(0, K, size=tau)]
         G = bptt(p, X, T)
@@ -806,27 +851,81 @@ def finite_difference_error(seed=0, trials=6):
         num = _central_differences(lambda: loss(p, X, T), arrays)
         ana = [G[k] for k in keys] + [G["x"]]
         err = relative_error(np.concatenate([a.ravel() for a in ana]), np.concatenate([n.ravel() for n in num]))
-        worst = max(worst, err)
+        errors.append(err)
         cases.append((D, H, K, tau))
-    return worst, cases
+    return float(np.max(errors)), cases  # np.max, unlike max(), keeps a NaN: a NaN must fail
+
+
+# Complex step: f'(x) = Im f(x + i h) / h for a real-analytic f, with no difference taken, so neither
+# truncation (O(h^2)) nor cancellation limits it: it resolves gradients of size 1e-14 as well as 1.
+CS_STEP = 1e-20  # the imaginary step of the complex-step derivative
+REACH_TOL = 1e-10  # float64 rounding of two exact routes over tau = 60 steps (measured ~1e-13)
+REACH_CHECK_DISTANCES = (0, REACH["report_distance"], REACH["tau"] - 1)  # where the curves are recomputed
+REACH_INIT_Z = 5.0  # standard errors allowed for a weight matrix's sample variance x fan-in against 1
+
+
+def _identity(a):
+    return a
+
+
+def _complex_step_columns(X, rows):
+    """X (tau, D) -> (tau, D, len(rows) * D): column (j, e) is X with i * CS_STEP added to X[rows[j], e]."""
+    D = X.shape[1]
+    n = len(rows) * D
+    Xc = np.repeat(X.astype(complex)[:, :, None], n, axis=2)
+    j, e = np.divmod(np.arange(n), D)
+    Xc[np.asarray(rows)[j], e, np.arange(n)] += 1j * CS_STEP
+    return Xc
+
+
+def _last_step_loss(logits, target):
+    """l = -ln softmax(logits)_k = ln sum_j e^{a_j} - a_k, columnwise, k the target class; complex-safe.
+    No max-shift: the logits V h + c are bounded (|h| <= 1), and a real shift would not touch Im l."""
+    return np.log(np.exp(logits).sum(axis=0)) - logits[int(np.argmax(target))]
+
+
+def _complex_step_norms_lstm(params, X, T, distances):
+    """||d l^(tau) / d x^(tau-d)|| at the given distances d by the complex step through the LSTM's
+    forward pass, all directions at once (the forward core runs on (size, columns) arrays); and f."""
+    tau, D = X.shape
+    P = {k: (np.asarray(v)[:, None] if np.ndim(v) == 1 else np.asarray(v)) for k, v in params.items()}
+    rec = _forward_core(P, _complex_step_columns(X, [tau - 1 - d for d in distances]), _sigmoid_np, np.tanh, _identity)
+    grad = (_last_step_loss(rec["logits"][tau], T[tau - 1]).imag / CS_STEP).reshape(len(distances), D)
+    f = np.array([v.real for v in rec["f"][1:]])  # (tau, H, columns): the real part is the forward pass
+    return np.linalg.norm(grad, axis=1), f
+
+
+def _complex_step_norms_rnn(params, X, T, distances):
+    """The same for the RNN of Problem 2, h^(t) = tanh(W x^(t) + U h^(t-1) + b), logits V h^(t) + c."""
+    tau, D = X.shape
+    W, U, V, b, c = (np.asarray(params[k]) for k in ("W", "U", "V", "b", "c"))
+    Xc = _complex_step_columns(X, [tau - 1 - d for d in distances])
+    h = np.zeros((len(b), Xc.shape[2]), dtype=complex)
+    for t in range(tau):
+        h = np.tanh(W @ Xc[t] + U @ h + b[:, None])
+    grad = (_last_step_loss(V @ h + c[:, None], T[tau - 1]).imag / CS_STEP).reshape(len(distances), D)
+    return np.linalg.norm(grad, axis=1)
 
 
 TINY = "symbolic LSTM, tau = 2"
 
 
-def _check_parameter_count(eq):
-    """Part (i): the count formula against the implementation's arrays, D, H, K = 1..4."""
+def _check_parameter_count(eq, table):
+    """Part (i): the count formula against the implementation's arrays and the printed table, D, H, K = 1..4."""
     worst = 0
     for D in range(1, 5):
         for H in range(1, 5):
             for K in range(1, 5):
                 p = init_params(D, H, K, np.random.default_rng(0))
-                formula = int(eq["p4.param_count"].rhs.doit().subs({D_: D, H_: H, K_: K}))
+                sizes = {D_: D, H_: H, K_: K}
+                formula = int(eq["p4.param_count"].rhs.doit().subs(sizes))
                 n_grads = parameter_count(gradients(p, np.zeros((2, D)), np.eye(K)[[0, K - 1]]))
-                worst = max(worst, abs(formula - parameter_count(p)), abs(formula - n_grads))
+                # the table's rows, as printed (number of arrays times entries per array), added up
+                n_table = sum(int(n * per_array.subs(sizes)) for n, per_array in (r["entries"] for r in table))
+                worst = max(worst, abs(formula - parameter_count(p)), abs(formula - n_grads), abs(formula - n_table))
     return numeric_claim(
         "p4.param_count", eq["p4.param_count"], worst, 0,
-        method="counting the implementation's arrays, D, H, K = 1..4",
+        method="counting the implementation's arrays and the table's rows, D, H, K = 1..4",
         reproduce="init_params(D, H, K), gradients(...) for D, H, K in 1..4",
     )
 
@@ -848,7 +947,7 @@ def _check_bptt_statements(eq, truth: _Truth):
         residual = sp.Integer(0)
         for part in statement if isinstance(statement, tuple) else (statement,):
             residual = _statement_residual(part, truth, times, gates)
-            if residual != 0:
+            if any(r != 0 for r in residual):
                 break
         claims.append(symbolic_claim(
             cid, statement, residual,
@@ -860,7 +959,7 @@ def _check_bptt_statements(eq, truth: _Truth):
 
 def _check_cell_jacobians(eq, truth: _Truth):
     """Part (iii): the cell-to-cell Jacobians against SymPy's Jacobian of step 2 of the tiny LSTM."""
-    P, X, rec = truth.P, truth.X, truth.rec
+    P, X = truth.P, truth.X
     H, t = truth.sizes["H"], 2
     eps = _sym_vector("eps", H)
     zero = {e: sp.Integer(0) for e in eps}
@@ -870,19 +969,11 @@ def _check_cell_jacobians(eq, truth: _Truth):
         return sp.Matrix(H, H, lambda r, q: sp.diff(c_t[r], eps[q]).xreplace(zero))
 
     # c^(t-1) perturbed: h^(t-1) = o^(t-1) tanh(c^(t-1)) follows it; "carry": only the f * c^(t-1) term
-    truth.extra["jac_c_full"] = jacobian(("c", t - 1))
-    truth.extra["jac_c_direct"] = jacobian(("carry", t))
-    # the abbreviations of p4.cell_jacobian, as their definitions in the statement read
-    f, i, g = (sp.Matrix(list(rec[k][t])) for k in ("f", "i", "g"))
-    o_prev, tc_prev, c_prev = (sp.Matrix(list(rec[k][t - 1])) for k in ("o", "tanh_c", "c"))
-    one = sp.ones(H, 1)
-    truth.extra.update({
-        "diag_f": sp.diag(*f),
-        "diag_df": sp.diag(*c_prev.multiply_elementwise(f).multiply_elementwise(one - f)),
-        "diag_di": sp.diag(*g.multiply_elementwise(i).multiply_elementwise(one - i)),
-        "diag_dg": sp.diag(*i.multiply_elementwise(one - g.multiply_elementwise(g))),
-        "diag_dh_dc_prev": sp.diag(*o_prev.multiply_elementwise(one - tc_prev.multiply_elementwise(tc_prev))),
-    })
+    truth.extra[("jac_c_full", t)] = jacobian(("c", t - 1))
+    truth.extra[("jac_c_direct", t)] = jacobian(("carry", t))
+    # the abbreviations of p4.cell_jacobian take the values of their defining rows, as printed
+    for row in eq["p4.cell_jacobian"][1:]:
+        truth.extra[(_LEAVES[row.lhs.name][0], t)] = _evaluate(row.rhs, truth, t, "f")
     claims = []
     for cid in ("p4.cell_direct", "p4.cell_jacobian"):
         result = eq[cid][0] if isinstance(eq[cid], tuple) else eq[cid]  # row 0; the rest define abbreviations
@@ -894,16 +985,82 @@ def _check_cell_jacobians(eq, truth: _Truth):
     return claims
 
 
+def _check_gradient_reach(derivation: Derivation, config=REACH):
+    """Part (iii): the drawn and printed numbers of the experiment, recomputed by the complex step.
+
+    Each curve of the figure at d = 0, report_distance, tau - 1, each fall over d steps, mean f and
+    (mean f)^d in the table are recomputed from complex-step derivatives of the two models' last-step loss on the same
+    data; the largest relative difference is the error.  The stated set-up is checked too: each
+    weight matrix's sample second moment x fan-in, pooled over seeds, within REACH_INIT_Z standard
+    errors of 1 (std of w^2 for a standard normal w: sqrt 2), and the biases as stated.
+    """
+    D, H, K, tau, d = (config[k] for k in ("D", "H", "K", "tau", "report_distance"))
+    biases = config["forget_biases"]
+    dist = list(REACH_CHECK_DISTANCES)  # the curves' first point, the table's distance, the last point
+    assert dist[1] == d, "REACH_CHECK_DISTANCES[1] must be the table's distance"
+    norms = {"rnn": [], **{b: [] for b in biases}}
+    fs = {b: [] for b in biases}
+    moments = {}  # weight name -> (sum of w^2 * fan-in, count)
+    setup_ok = True
+    fan = {"W": D, "U": H, "V": H}
+    for seed in range(config["seeds"]):
+        X, T, rnn, lstm_params = reach_data(seed, config)
+        norms["rnn"].append(_complex_step_norms_rnn(rnn, X, T, dist))
+        for name, params in [("rnn", rnn)] + [(b, lstm_params[b]) for b in biases]:
+            for k, v in params.items():
+                if k[0] in fan:
+                    setup_ok &= name == "rnn" or bool(np.array_equal(v, lstm_params[biases[0]][k]))
+                    if name in ("rnn", biases[0]):  # the LSTMs share their weights: count them once
+                        s2, n = moments.get((name, k), (0.0, 0))
+                        moments[(name, k)] = (s2 + float(np.sum(v**2)) * fan[k[0]], n + v.size)
+                elif k != "b_f" or name == "rnn":
+                    setup_ok &= bool(np.all(v == 0))
+                else:
+                    setup_ok &= bool(np.all(v == name))
+        for b in biases:
+            n_b, f = _complex_step_norms_lstm(lstm_params[b], X, T, dist)
+            norms[b].append(n_b)
+            fs[b].append(f)
+    z = float(np.max([abs(s2 / n - 1) / np.sqrt(2 / n) for s2, n in moments.values()]))
+
+    curves = derivation.figures[1].data
+    summary = derivation.context["reach"]
+    pairs = []  # (printed or drawn, recomputed)
+    med_rnn = np.median(norms["rnn"], axis=0)  # at the distances dist
+    pairs += [(curves["rnn"][dist], med_rnn), (summary["rnn_ratio"], med_rnn[1] / med_rnn[0])]
+    for row, b in zip(summary["lstm"], biases):
+        med = np.median(norms[b], axis=0)
+        mean_f = float(np.mean(fs[b]))
+        pairs += [(curves["lstm"][b][dist], med), (row["ratio"], med[1] / med[0]), (row["mean_f"], mean_f),
+                  (row["mean_f_power"], np.exp(d * np.log(mean_f)))]
+    setup_ok &= bool(np.array_equal(curves["distance"][dist], dist))  # the figure's x-axis
+    # np.max over one array, unlike max(), keeps a NaN (which must fail)
+    error = float(np.max(np.concatenate([np.ravel(np.abs(np.asarray(a) - r) / np.abs(r)) for a, r in pairs])))
+    err_sym = sp.Symbol(r"\max \lvert v - v_{\mathrm{CS}} \rvert / \lvert v_{\mathrm{CS}} \rvert")
+    detail = "" if setup_ok and z <= REACH_INIT_Z else (
+        f"set-up not as stated: biases and distances as stated {setup_ok}; "
+        f"largest |variance x fan-in - 1| = {z:.1f} standard errors")
+    return numeric_claim(
+        "p4.reach_complex_step", sp.Le(err_sym, sp.Symbol(f"10^{{{round(np.log10(REACH_TOL))}}}"), evaluate=False),
+        error if not detail else np.inf, REACH_TOL,
+        method=f"complex-step derivatives (step {CS_STEP:g}) of the last-step loss, every seed, d = {dist}",
+        reproduce=f"reach_data(seed, REACH) for seed in 0..{config['seeds'] - 1}",
+        detail=detail,
+    )
+
+
 def verify(derivation: Derivation):
     """The claims of Problem 4, each checked by a route that does not reuse its formula."""
     eq = derivation.equations
     truth = _Truth()
-    claims = [_check_parameter_count(eq)]
+    claims = [_check_parameter_count(eq, derivation.context["params"])]
 
-    x = sp.Symbol("x")
-    s = 1 / (1 + sp.exp(-x))
+    # the printed statement with sigma written out as 1/(1+exp(-x)), differentiated by SymPy
+    def explicit(side):
+        return side.replace(_Sigmoid, lambda a: 1 / (1 + sp.exp(-a))).doit()
+
     claims.append(symbolic_claim(
-        "p4.sigmoid", eq["p4.sigmoid"], sp.diff(s, x) - s * (1 - s),
+        "p4.sigmoid", eq["p4.sigmoid"], explicit(eq["p4.sigmoid"].lhs) - explicit(eq["p4.sigmoid"].rhs),
         method="SymPy differentiation of 1/(1+exp(-x))",
     ))
 
@@ -914,8 +1071,9 @@ def verify(derivation: Derivation):
     claims.append(numeric_claim(
         "p4.bptt_fd", sp.Le(err_sym, sp.Symbol("10^{-6}"), evaluate=False), worst, 1e-6,
         method="central differences of J, all parameters and inputs, 6 random sizes",
-        reproduce=f"finite_difference_error(seed=0): (D, H, K, tau) = {cases}",
+        reproduce=f"finite_difference_error(seed={FD_SEED}): (D, H, K, tau) = {cases}",
     ))
 
     claims += _check_cell_jacobians(eq, truth)
+    claims.append(_check_gradient_reach(derivation))
     return claims

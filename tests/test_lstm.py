@@ -40,6 +40,7 @@ def test_every_claim_passes(claims):
     expected = {
         "p4.param_count", "p4.sigmoid", "p4.delta_out", "p4.grad_output", "p4.delta_h", "p4.delta_c",
         "p4.delta_gates", "p4.grad_params", "p4.bptt_fd", "p4.cell_direct", "p4.cell_jacobian",
+        "p4.reach_complex_step",
     }
     assert set(claims) == expected
     failed = {k: (c.error, c.detail) for k, c in claims.items() if not c.passed}
@@ -75,6 +76,32 @@ def test_sigmoid_rule_used_by_sympy_is_the_true_derivative():
     s = 1 / (1 + sp.exp(-x))
     assert sp.simplify(sp.diff(s, x) - s * (1 - s)) == 0
     assert sp.diff(lstm._Sigmoid(x), x) == lstm._Sigmoid(x) * (1 - lstm._Sigmoid(x))
+
+
+@pytest.mark.parametrize("cid, row, latex", [
+    ("p4.delta_out", 0, r"{\boldsymbol{\delta}_{\mathrm{out}}^{(t)}} = {\mathbf{y}^{(t)}} - {\mathbf{t}^{(t)}}"),
+    ("p4.delta_h", 0, r"{\boldsymbol{\delta}_{h}^{(t)}} = \mathbf{V}^{\top} {\boldsymbol{\delta}_{\mathrm{out}}^{(t)}} + "
+                      r"\sum_{\star\in\{f,i,g,o\}} \mathbf{U}_{\star}^{\top} {\boldsymbol{\delta}_{\star}^{(t+1)}}"),
+    ("p4.delta_c", 0, r"{\boldsymbol{\delta}_{c}^{(t)}} = {\boldsymbol{\delta}_{h}^{(t)}} \odot {\mathbf{o}^{(t)}} \odot "
+                      r"\left(\mathbf{1} - {\tanh^{2}\mathbf{c}^{(t)}}\right) + {\mathbf{f}^{(t+1)}} \odot "
+                      r"{\boldsymbol{\delta}_{c}^{(t+1)}}"),
+    ("p4.grad_output", 0, r"\frac{\partial J}{\partial \mathbf{V}} = \sum_{t=1}^{\tau} "
+                          r"{\boldsymbol{\delta}_{\mathrm{out}}^{(t)}} {{\mathbf{h}^{(t)}}}^{\top}"),
+    ("p4.cell_jacobian", 0, r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}} = \diag\left({\mathbf{f}^{(t)}}\right)"
+                            r" + \left(\mathbf{A}_{f}^{(t)} \mathbf{U}_{f} + \mathbf{A}_{i}^{(t)} \mathbf{U}_{i} + "
+                            r"\mathbf{A}_{g}^{(t)} \mathbf{U}_{g}\right) \mathbf{B}^{(t-1)}"),
+    ("p4.cell_jacobian", 4, r"\mathbf{B}^{(t-1)} = \diag\left({\mathbf{o}^{(t-1)}} \odot "
+                            r"\left(\mathbf{1} - {\tanh^{2}\mathbf{c}^{(t-1)}}\right)\right)"),
+    ("p4.param_count", 0, r"N_{\mathrm{LSTM}} = 4 \left(D H + H^{2} + H\right) + H K + K"),
+    ("p4.sigmoid", 0, r"\frac{d}{d x} \sigma\left(x\right) = \sigma\left(x\right) \left(1 - \sigma\left(x\right)\right)"),
+])
+def test_statements_print_exactly_as_written(derivation, cid, row, latex):
+    """The typesetting code (_print_signed_terms, the _latex methods) is tested by exact LaTeX:
+    verify() evaluates the SymPy objects, not their printout."""
+    from derivations.tex import tex
+
+    statement = derivation.equations[cid]
+    assert tex(statement[row] if isinstance(statement, tuple) else statement) == latex
 
 
 # --------------------------------------------------------------------------- numeric, another route
@@ -127,6 +154,24 @@ def test_last_step_gradients_for_the_figure_match_finite_differences():
          "b": np.zeros(H), "c": np.zeros(K)}
     num = lstm._central_differences(lambda: -float(T[-1] @ np.log(rnn.forward(q, X)["y"][-1])), [X])[0]
     assert lstm.relative_error(lstm._rnn_input_gradients(q, X, T), num) < 1e-6
+
+
+def test_complex_step_norms_match_bptt_on_a_small_problem():
+    """The complex-step route of the reach check, against BPTT and the RNN's backward steps."""
+    rng = np.random.default_rng(5)
+    D, H, K, tau = 2, 3, 3, 7
+    X = rng.normal(size=(tau, D))
+    T = np.eye(K)[rng.integers(0, K, size=tau)]
+    p = lstm.init_params(D, H, K, rng, forget_bias=1.0)
+    dist = [0, 3, tau - 1]
+    norms, f = lstm._complex_step_norms_lstm(p, X, T, dist)
+    want = np.linalg.norm(lstm.bptt(p, X, T, steps=[tau])["x"], axis=1)[::-1][dist]
+    assert np.allclose(norms, want, rtol=1e-12, atol=0)
+    assert np.allclose(f, lstm.forward(p, X)["f"][:, :, None], rtol=1e-14)
+    q = {"W": rng.normal(size=(H, D)), "U": rng.normal(size=(H, H)) / 2, "V": rng.normal(size=(K, H)),
+         "b": rng.normal(size=H), "c": rng.normal(size=K)}
+    want = np.linalg.norm(lstm._rnn_input_gradients(q, X, T), axis=1)[::-1][dist]
+    assert np.allclose(lstm._complex_step_norms_rnn(q, X, T, dist), want, rtol=1e-12, atol=0)
 
 
 # --------------------------------------------------------------------------- properties over shapes
@@ -200,8 +245,21 @@ def test_dropping_the_carry_in_the_statement_fails_the_symbolic_claim(derivation
     wrong = eq["p4.delta_c"]
     carry_free = sp.Eq(wrong.lhs, wrong.rhs.args[0], evaluate=False)  # only the term through h^(t)
     truth = lstm._Truth()
-    assert lstm._statement_residual(wrong, truth, [1, 2], ("f",)) == 0
-    assert lstm._statement_residual(carry_free, truth, [1, 2], ("f",)) != 0
+    assert lstm._statement_residual(wrong, truth, [1, 2], ("f",)).is_zero_matrix
+    assert not lstm._statement_residual(carry_free, truth, [1, 2], ("f",)).is_zero_matrix
+
+
+def test_a_wrong_abbreviation_in_the_cell_jacobian_fails(derivation):
+    """The rows defining A_g etc. are evaluated too: A_g = diag(i (1 - g)) (tanh' taken as 1 - g) fails."""
+    rows = derivation.equations["p4.cell_jacobian"]
+    i_vec, one_minus_gg = rows[3].rhs.args[0].args
+    wrong_g = sp.Eq(rows[3].lhs, lstm._Diag(lstm._had(i_vec, lstm._one_minus(one_minus_gg.args[1].args[1].args[0]))),
+                    evaluate=False)
+    eq = dict(derivation.equations, **{"p4.cell_jacobian": rows[:3] + (wrong_g,) + rows[4:]})
+    result = {c.id: c for c in lstm._check_cell_jacobians(eq, lstm._Truth())}
+    assert not result["p4.cell_jacobian"].passed
+    assert result["p4.cell_direct"].passed
+    assert all(c.passed for c in lstm._check_cell_jacobians(derivation.equations, lstm._Truth()))
 
 
 def test_a_wrong_statement_fails_in_verify(monkeypatch, derivation):
@@ -211,11 +269,82 @@ def test_a_wrong_statement_fails_in_verify(monkeypatch, derivation):
     # delta_o without the sigmoid's derivative factor o (1 - o)
     wrong_o = sp.Eq(rows[3].lhs, sp.HadamardProduct(*rows[3].rhs.args[:2], evaluate=False), evaluate=False)
     eq["p4.delta_gates"] = rows[:3] + (wrong_o,)
-    broken = lstm.Derivation(problem=4, equations=eq, context=derivation.context, figures=())
+    broken = lstm.Derivation(problem=4, equations=eq, context=derivation.context, figures=derivation.figures)
     monkeypatch.setattr(lstm, "finite_difference_error", lambda: (0.0, []))  # not under test here
     result = {c.id: c for c in lstm.verify(broken)}
     assert not result["p4.delta_gates"].passed
     assert result["p4.delta_c"].passed
+
+
+def test_a_nan_gradient_fails_the_finite_difference_claim(monkeypatch, derivation):
+    """max() would drop a NaN error (NaN > x is False); the claim must fail instead."""
+    monkeypatch.setattr(lstm, "_cell_delta", lambda d_h, o, tanh_c, f_next, d_c_next: d_h * np.nan)
+    worst, _ = lstm.finite_difference_error()
+    assert not np.isfinite(worst)
+
+
+def test_a_sum_with_the_wrong_lower_limit_fails():
+    """The checks read a printed sum's limits: sum_{t=2}^{tau} in dJ/dc is caught."""
+    eq = lstm.statements()
+    right = eq["p4.grad_output"][1]
+    summand = right.rhs.function
+    wrong = sp.Eq(right.lhs, sp.Sum(summand, (lstm.T_SYM, 2, lstm.TAU)), evaluate=False)
+    truth = lstm._Truth()
+    assert lstm._statement_residual(right, truth, [1], ("f",)).is_zero_matrix
+    assert not lstm._statement_residual(wrong, truth, [1], ("f",)).is_zero_matrix
+
+
+def _with_reach(derivation, summary=None, curves=None):
+    figures = derivation.figures
+    if curves is not None:
+        figures = (figures[0], lstm.Figure(figures[1].name, figures[1].draw, curves, width=figures[1].width,
+                                           height=figures[1].height))
+    context = dict(derivation.context, reach=summary or derivation.context["reach"])
+    return lstm.Derivation(problem=4, equations=derivation.equations, context=context, figures=figures)
+
+
+def test_a_wrong_number_in_the_reach_table_fails(derivation):
+    import copy
+
+    assert lstm._check_gradient_reach(derivation).passed
+    for key in ("ratio", "mean_f", "mean_f_power"):
+        summary = copy.deepcopy(derivation.context["reach"])
+        summary["lstm"][1][key] *= 1 + 1e-6
+        assert not lstm._check_gradient_reach(_with_reach(derivation, summary=summary)).passed, key
+    summary = copy.deepcopy(derivation.context["reach"])
+    summary["rnn_ratio"] *= 1 - 1e-6
+    assert not lstm._check_gradient_reach(_with_reach(derivation, summary=summary)).passed
+
+
+def test_a_wrong_curve_in_the_reach_figure_fails(derivation):
+    import copy
+
+    curves = copy.deepcopy(derivation.figures[1].data)
+    curves["lstm"][3.0] = curves["lstm"][3.0] * 1.001
+    assert not lstm._check_gradient_reach(_with_reach(derivation, curves=curves)).passed
+    curves = copy.deepcopy(derivation.figures[1].data)
+    curves["rnn"][-1] = 0.0
+    assert not lstm._check_gradient_reach(_with_reach(derivation, curves=curves)).passed
+
+
+def test_a_set_up_other_than_stated_fails(monkeypatch, derivation):
+    """Weights with std 1 instead of 1/sqrt(fan-in): the variance test names it."""
+    real = lstm.reach_data
+
+    def wide(seed, config=lstm.REACH):
+        X, T, rnn, params = real(seed, config)
+        return X, T, dict(rnn, U=rnn["U"] * np.sqrt(config["H"])), params
+
+    monkeypatch.setattr(lstm, "reach_data", wide)
+    claim = lstm._check_gradient_reach(derivation)
+    assert not claim.passed and "standard errors" in claim.detail
+
+
+def test_the_parameter_table_adds_up_to_the_count(derivation):
+    H, D, K = lstm.H_, lstm.D_, lstm.K_
+    total = sum(n * per_array for n, per_array in (row["entries"] for row in derivation.context["params"]))
+    assert sp.expand(total - derivation.equations["p4.param_count"].rhs.doit()) == 0
+    assert sp.expand(total - (4 * (H * D + H**2 + H) + K * H + K)) == 0
 
 
 # --------------------------------------------------------------------------- figures
