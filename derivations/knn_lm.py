@@ -382,7 +382,8 @@ def verify(derivation: Derivation):
     fact_words = _check_fact_words()
     rows = np.arange(len(test_targets))
     lm_t = store.p_lm["test"][rows, test_targets]
-    gain = np.log(printed_eq3(lam_best, p_knn_exact[res["split_rows"]["test"]][rows, test_targets], lm_t) / lm_t)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a wrong mixture may leave [0, 1]
+        gain = np.log(printed_eq3(lam_best, p_knn_exact[res["split_rows"]["test"]][rows, test_targets], lm_t) / lm_t)
     is_fact = np.array([store.vocab[w] in fact_words for w in test_targets])
     if not (is_fact[ex["query"]] and gain[ex["query"]] >= gain[is_fact].max() - 1e-12):
         worst_eq3 = np.inf
