@@ -16,12 +16,15 @@ and scipy quadrature (the KL), and central finite differences (the estimator's g
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 from scipy import integrate, special, stats
 
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
 from derivations.tex import tex
+from derivations.vae_display import InOrder, Paren, Scaled, evaluate, plain
 
 __all__ = [
     "gaussian_kl",
@@ -35,47 +38,6 @@ __all__ = [
     "verify",
 ]
 
-# --------------------------------------------------------------------------- display helpers
-# SymPy's LaTeX printer sorts the terms of a sum and prints c * Sum as a fraction; the report
-# follows the paper's order instead.  These wrappers only change printing (``_latex``); a
-# candidate for derivations/tex.py.
-
-
-class _Display(sp.Expr):
-    def __new__(cls, *args):
-        return super().__new__(cls, *(sp.sympify(a) for a in args))
-
-
-class InOrder(_Display):
-    """A sum printed with its terms in the given order: ``InOrder(1, log(s**2), -mu**2)``."""
-
-    def _latex(self, printer):
-        out = printer._print(self.args[0])
-        for a in self.args[1:]:
-            s = printer._print(a)
-            out += (" " + s) if s.startswith("-") else (" + " + s)
-        return out
-
-    def as_sum(self):
-        return sp.Add(*self.args)
-
-
-class Paren(_Display):
-    """An expression printed inside big parentheses."""
-
-    def _latex(self, printer):
-        return r"\left(%s\right)" % printer._print(self.args[0])
-
-
-class Scaled(_Display):
-    r"""``Scaled(1, M, body)`` prints ``\frac{1}{M} body`` (SymPy would print ``body / M``)."""
-
-    def _latex(self, printer):
-        n, d, body = self.args
-        sign = "-" if n.is_negative else ""
-        return r"%s\frac{%s}{%s} %s" % (sign, printer._print(abs(n)), printer._print(d), printer._print(body))
-
-
 # Notation of the assignment, as LaTeX-named symbols (printed verbatim by derivations.tex).
 _q = r"q_{\boldsymbol{\phi}}(\mathbf{z}|\mathbf{x})"
 LOG_PX = sp.Symbol(r"\log p_{\boldsymbol{\theta}}(\mathbf{x})")
@@ -88,26 +50,31 @@ E_REC = sp.Symbol(r"\E_{%s}\bigl[\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf
 # The variance study (parts iv-vi): 1-D Gaussian q = N(mu, sigma^2) and f(z) = log N(x; w z, s^2).
 VARIANCE_SETTING = {"x": 1.0, "w": 1.0, "s": 1.0, "mu": 0.0, "sigma": 0.5}
 VARIANCE_SAMPLES = (1, 2, 4, 8, 16, 32, 64, 128)
+GENERIC_SETTING = {"x": 0.7, "w": 1.3, "s": 0.8, "mu": 0.4, "sigma": 0.6}  # a second setting for the unbiasedness checks
+VARIANCE_DIGITS, RATIO_DIGITS = 4, 3  # significant digits of the printed variances and their ratio
+VARIANCE_REPEATS = 4000  # repetitions per L in the variance figure
+VARIANCE_SEED = 7  # seed of the variance figure's runs
+
+# Experiment settings of the bound's figure and of the random test models.
+BOUND_MODEL = {"W": [[1.5]], "b": [0.2], "s": 0.8, "x": [1.3]}  # the figure's 1-D linear-Gaussian model
+BOUND_SCALES = (1.0, 0.3)  # q's variance as a multiple of the posterior's, one curve each
+HERMITE_NODES = 6  # Gauss-Hermite nodes per dimension (exact for the quadratic integrands)
+DISCRETE_LIKELIHOOD_RANGE = (0.01, 1.0)  # p(x|z=k) of the random discrete test models
+NOISE_SD_RANGE = (0.3, 2.0)  # decoder noise s of the random linear-Gaussian test models
+COV_JITTER = 0.1  # added to A A^T so that random full covariances of q are well conditioned
+VAE_SIZES = (5, 4, 2)  # n_x, n_h, n_z of the tiny test VAE
+VAE_INIT_SCALE = 0.5  # standard deviation of its random weights
 
 
 # --------------------------------------------------------------------------- derivation
 
 
-def _expectation_over_k(total, k, K, q):
-    """Sum_k q_k g + Sum_k q_k h -> one summand, logs expanded; returns (summand, Sum)."""
-    summand = sp.Integer(0)
-    for term in sp.Add.make_args(total):
-        coeff, inner = term.as_coeff_Mul()
-        summand += coeff * inner.function  # each term is (number) * Sum over k
-    summand = sp.expand(sp.expand_log(summand, force=True))
-    return summand, sp.Sum(summand, (k, 1, K))
-
-
 def evidence_identities():
-    """Eqs. 12 and 13 for a latent with K values (K symbolic), by exact sums.
+    """Every term of Eqs. 12 and 13 for a latent with K values (K symbolic), as exact sums.
 
-    Returns the residuals (identity minus log p(x), or minus L); both must vanish given
-    sum_k q_k = 1.  The summand of each is q_k times something that no longer depends on k.
+    Returns the notation symbols the report prints (log p(x), L, the two KLs, the reconstruction
+    term) mapped to sums over k, and the index k and the IndexedBase q (q_k = q(z = k | x)) that
+    :func:`sum_residual` needs to collapse a printed identity with sum_k q_k = 1.
     """
     K = sp.Symbol("K", integer=True, positive=True)
     k, i = sp.symbols("k i", integer=True, positive=True)
@@ -116,22 +83,38 @@ def evidence_identities():
     lik = sp.IndexedBase(r"\ell", positive=True)  # p(x | z = k)
     evidence = sp.Sum(prior[i] * lik[i], (i, 1, K))
     posterior = prior[k] * lik[k] / evidence
-    kl_post = sp.Sum(q[k] * (sp.log(q[k]) - sp.log(posterior)), (k, 1, K))
-    elbo = sp.Sum(q[k] * (-sp.log(q[k]) + sp.log(prior[k] * lik[k])), (k, 1, K))
-    kl_prior = sp.Sum(q[k] * (sp.log(q[k]) - sp.log(prior[k])), (k, 1, K))
-    rec = sp.Sum(q[k] * sp.log(lik[k]), (k, 1, K))
+    elbo = sp.Sum(q[k] * (-sp.log(q[k]) + sp.log(prior[k] * lik[k])), (k, 1, K))  # the definition E_DEF
+    terms = {
+        LOG_PX: sp.log(evidence),
+        KL_POST: sp.Sum(q[k] * (sp.log(q[k]) - sp.log(posterior)), (k, 1, K)),
+        ELBO: elbo,
+        E_DEF: elbo,
+        KL_PRIOR: sp.Sum(q[k] * (sp.log(q[k]) - sp.log(prior[k])), (k, 1, K)),
+        E_REC: sp.Sum(q[k] * sp.log(lik[k]), (k, 1, K)),
+    }
+    return {"terms": terms, "k": k, "q": q, "evidence": evidence}
 
-    def residual(total, target):
-        summand, _ = _expectation_over_k(total, k, K, q)
-        per_q = sp.simplify(summand / q[k])
-        if per_q.has(k):  # the summand is not q_k times a constant: no conclusion
-            return sp.Symbol("not_a_constant")
-        return per_q * 1 - target  # sum_k q_k = 1
 
-    eq12 = residual(kl_post + elbo, sp.log(evidence))
-    # Eq. 13: L - (-KL(q||p(z)) + E_q log p(x|z)) = 0, i.e. the summand of the difference is 0.
-    diff13, _ = _expectation_over_k(elbo + kl_prior - rec, k, K, q)
-    return {"eq12": eq12, "eq13": sp.simplify(diff13), "evidence": evidence}
+def sum_residual(statement, ids):
+    """lhs - rhs of a printed identity with every term replaced by its exact sum over k.
+
+    The sums over k are merged into one summand, which must be q_k times a constant c (no k
+    left); since sum_k q_k = 1 they add up to c.  Returns c plus the terms outside the sums: 0
+    when the identity holds for every K, prior, likelihood and q.
+    """
+    k, q = ids["k"], ids["q"]
+    total = sp.expand(plain(statement.lhs - statement.rhs).xreplace(ids["terms"]))
+    summand, rest = sp.Integer(0), sp.Integer(0)
+    for term in sp.Add.make_args(total):
+        coeff, inner = term.as_coeff_Mul()
+        if isinstance(inner, sp.Sum) and inner.limits[0][0] == k:
+            summand += coeff * inner.function
+        else:
+            rest += term
+    per_q = sp.simplify(sp.expand(sp.expand_log(summand, force=True)) / q[k])
+    if per_q.has(k):  # the summand is not q_k times a constant: no conclusion
+        return sp.Symbol("not_a_constant")
+    return sp.simplify(per_q + rest)
 
 
 def _gaussian_expectation(moments, z):
@@ -203,12 +186,9 @@ def derive() -> Derivation:
     var = estimator_variances(g)
     neg_kl, cross, neg_entropy, (mu, sigma) = negative_kl_per_dimension(g)
 
-    # The two integrals in the paper's grouping; the assertions tie the display to SymPy's result.
-    half = sp.Rational(1, 2)
+    # The two integrals in the paper's grouping; verify ties each display to SymPy's integral.
     cross_display = InOrder(Scaled(-1, 2, sp.log(2 * sp.pi)), Scaled(-1, 2, Paren(InOrder(mu**2, sigma**2))))
     neg_entropy_display = InOrder(Scaled(-1, 2, sp.log(2 * sp.pi)), Scaled(-1, 2, Paren(InOrder(1, sp.log(sigma**2)))))
-    assert sp.simplify(cross - (-half * sp.log(2 * sp.pi) - half * (mu**2 + sigma**2))) == 0
-    assert sp.simplify(sp.expand_log(neg_entropy + half * sp.log(2 * sp.pi) + half * (1 + sp.log(sigma**2)), force=True)) == 0
 
     # Statements, in the assignment's notation.
     J, M, Lsym = sp.symbols("J M L", integer=True, positive=True)
@@ -216,17 +196,16 @@ def derive() -> Derivation:
     muj, sigj = sp.IndexedBase(r"\mu"), sp.IndexedBase(r"\sigma")
     kl_sum = Scaled(1, 2, sp.Sum(Paren(InOrder(1, sp.log(sigj[j] ** 2), -muj[j] ** 2, -sigj[j] ** 2)), (j, 1, J)))
     zm = sp.Symbol(r"\mathbf{z}^{(m)}")
-    rec_mc = Scaled(1, M, sp.Sum(sp.Symbol(r"\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z}^{(m)})"), (m, 1, M)))
+    rec_term = sp.Symbol(r"\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z}^{(m)})")
+    rec_mc = Scaled(1, M, sp.Sum(rec_term, (m, 1, M)))
     L_tilde = sp.Symbol(r"\widetilde{\mathcal{L}}(\boldsymbol{\theta},\boldsymbol{\phi};\mathbf{x})")
     grad_Ef = sp.Symbol(r"\nabla_{\boldsymbol{\phi}}\E_{%s}\bigl[f(\mathbf{z})\bigr]" % _q)
     sf_rhs = sp.Symbol(r"\E_{%s}\bigl[f(\mathbf{z})\,\nabla_{\boldsymbol{\phi}}\log %s\bigr]" % (_q, _q))
     g_sf = sp.Symbol(r"\hat{\mathbf{g}}_{\mathrm{SF}}")
     g_rp = sp.Symbol(r"\hat{\mathbf{g}}_{\mathrm{RP}}")
-    sf_est = Scaled(1, Lsym, sp.Sum(
-        sp.Symbol(r"\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z}^{(l)})\,\nabla_{\boldsymbol{\phi}}"
-                  r"\log q_{\boldsymbol{\phi}}(\mathbf{z}^{(l)}|\mathbf{x})"),
-        (l, 1, Lsym),
-    ))
+    sf_term = sp.Symbol(r"\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z}^{(l)})\,\nabla_{\boldsymbol{\phi}}"
+                        r"\log q_{\boldsymbol{\phi}}(\mathbf{z}^{(l)}|\mathbf{x})")
+    sf_est = Scaled(1, Lsym, sp.Sum(sf_term, (l, 1, Lsym)))
     rp_rhs = sp.Symbol(
         r"\E_{\boldsymbol{\epsilon}\sim\mathcal{N}(\mathbf{0},\mathbf{I})}\bigl[\nabla_{\boldsymbol{\phi}}"
         r"f(\boldsymbol{\mu}+\boldsymbol{\sigma}\odot\boldsymbol{\epsilon})\bigr]"
@@ -243,6 +222,9 @@ def derive() -> Derivation:
     vsf = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{SF},%s}\bigr]" % c) for c in (r"\mu", r"\sigma")]
     vrp = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{RP},%s}\bigr]" % c) for c in (r"\mu", r"\sigma")]
     sym_l = sp.Symbol("L", positive=True)
+    # Samples the score-function estimator needs for the variance of one reparameterized sample.
+    ratio = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{SF},%s}\bigr]/\operatorname{Var}\bigl[\hat{g}_{\mathrm{RP},%s}\bigr]"
+                       % (c, c)) for c in (r"\mu", r"\sigma")]
 
     equations = {
         "p7.eq12": (sp.Eq(LOG_PX, KL_POST + ELBO), sp.Eq(ELBO, E_DEF)),
@@ -252,8 +234,9 @@ def derive() -> Derivation:
         "p7.eq13_numeric": sp.Eq(ELBO, InOrder(-KL_PRIOR, E_REC)),
         "p7.score_identity": sp.Eq(grad_Ef, sf_rhs),
         "p7.score_estimator": (sp.Eq(g_sf, sf_est), sp.Eq(E_gsf, grad_rec)),
-        "p7.variance_sf": tuple(sp.Eq(v, sp.Float(c, 4) / sym_l) for v, c in zip(vsf, var_num["sf_var"])),
-        "p7.variance_rp": tuple(sp.Eq(v, sp.Float(c, 4) / sym_l) for v, c in zip(vrp, var_num["rp_var"])),
+        "p7.variance_sf": tuple(sp.Eq(v, sp.Float(c, VARIANCE_DIGITS) / sym_l) for v, c in zip(vsf, var_num["sf_var"])),
+        "p7.variance_rp": tuple(sp.Eq(v, sp.Float(c, VARIANCE_DIGITS) / sym_l) for v, c in zip(vrp, var_num["rp_var"])),
+        "p7.variance_ratio": tuple(sp.Eq(r, sp.Float(a / b, RATIO_DIGITS)) for r, a, b in zip(ratio, var_num["sf_var"], var_num["rp_var"])),
         "p7.reparam_identity": sp.Eq(grad_Ef, rp_rhs),
         "p7.reparam_unbiased": sp.Eq(E_grp, grad_rec),
         "p7.neg_kl": sp.Eq(-KL_PRIOR, kl_sum),
@@ -277,9 +260,12 @@ def derive() -> Derivation:
         "var_num": var_num,
         "study": study,
         "bound": bound,
+        "notation": {"J": J, "M": M, "L": Lsym, "var_L": sym_l, "mu_j": muj, "sigma_j": sigj,
+                     "sf_term": sf_term, "rec_term": rec_term},
+        "cross_display": cross_display,
+        "neg_entropy_display": neg_entropy_display,
         "cross_tex": tex(cross_display),
         "neg_entropy_tex": tex(neg_entropy_display),
-        "variance_ratio": [var_num["sf_var"][i] / var_num["rp_var"][i] for i in range(2)],
     }
     return Derivation(problem=7, equations=equations, context=context, figures=figures)
 
@@ -343,7 +329,7 @@ def _gauss_kl_full(m0, S0, m1, S1):
     )
 
 
-def linear_gaussian_terms(W, b, s, x, m, S, nodes=6):
+def linear_gaussian_terms(W, b, s, x, m, S, nodes=HERMITE_NODES):
     """Eqs. 12-13 on z ~ N(0, I), x|z ~ N(Wz + b, s^2 I), q = N(m, S).
 
     log p(x) from the marginal N(b, W W^T + s^2 I) (scipy); the posterior by Bayes' rule in
@@ -393,7 +379,7 @@ def reparameterized_gradient(mu, sigma, x, w, s, eps):
     return np.mean(fz, axis=-1), np.mean(fz * eps, axis=-1)
 
 
-def variance_study(var_num, repeats=4000, seed=7):
+def variance_study(var_num, repeats=VARIANCE_REPEATS, seed=VARIANCE_SEED):
     """Measured variance of both estimators for each number of samples L (seeded)."""
     rng = np.random.default_rng(seed)
     p = VARIANCE_SETTING
@@ -415,19 +401,19 @@ def variance_study(var_num, repeats=4000, seed=7):
     }
 
 
-def bound_curve(seed=3):
+def bound_curve():
     """L(q) and log p(x) as q's mean slides through the posterior mean (1-D linear-Gaussian)."""
-    W, b, s, x = np.array([[1.5]]), np.array([0.2]), 0.8, np.array([1.3])
+    W, b, s, x = (np.array(BOUND_MODEL[k], dtype=float) for k in ("W", "b", "s", "x"))
     base = linear_gaussian_terms(W, b, s, x, np.zeros(1), np.eye(1))
     pm, pc = base["post_mean"][0], base["post_cov"][0, 0]
     means = np.linspace(pm - 2.0, pm + 2.0, 81)
     elbo = []
     for mval in means:
-        elbo.append([linear_gaussian_terms(W, b, s, x, np.array([mval]), np.array([[pc * sc]]))["elbo"] for sc in (1.0, 0.3)])
+        elbo.append([linear_gaussian_terms(W, b, s, x, np.array([mval]), np.array([[pc * sc]]))["elbo"] for sc in BOUND_SCALES])
     return {
         "means": means.tolist(),
         "elbo": np.array(elbo).T.tolist(),
-        "scales": [1.0, 0.3],
+        "scales": list(BOUND_SCALES),
         "log_px": float(base["log_px"]),
         "post_mean": float(pm),
         "post_var": float(pc),
@@ -437,24 +423,31 @@ def bound_curve(seed=3):
 # A tiny VAE: MLP encoder x -> (mu, log sigma^2), MLP Bernoulli decoder z -> logits.
 
 
-def _init_vae(rng, n_x=5, n_h=4, n_z=2):
+def _init_vae(rng, sizes=VAE_SIZES):
+    n_x, n_h, n_z = sizes
     shapes = {
         "We": (n_h, n_x), "be": (n_h,), "Wmu": (n_z, n_h), "bmu": (n_z,), "Wlv": (n_z, n_h), "blv": (n_z,),
         "Wd": (n_h, n_z), "bd": (n_h,), "Wo": (n_x, n_h), "bo": (n_x,),
     }
-    return {k: 0.5 * rng.standard_normal(v) for k, v in shapes.items()}
+    return {k: rng.normal(scale=VAE_INIT_SCALE, size=v) for k, v in shapes.items()}
 
 
-def vae_estimator(params, x, eps):
-    """The M-sample estimator of Eq. 14's bound for one binary x; ``eps`` has shape (M, J)."""
+def vae_forward(params, x, eps):
+    """Encoder outputs (mu, log sigma^2), samples z = mu + sigma * eps (shape (M, J)) and decoder logits."""
     h = np.tanh(params["We"] @ x + params["be"])
     mu = params["Wmu"] @ h + params["bmu"]
     log_var = params["Wlv"] @ h + params["blv"]
     z = mu + np.exp(0.5 * log_var) * eps  # (M, J)
     hd = np.tanh(z @ params["Wd"].T + params["bd"])
-    logits = hd @ params["Wo"].T + params["bo"]
+    return {"mu": mu, "log_var": log_var, "z": z, "logits": hd @ params["Wo"].T + params["bo"]}
+
+
+def vae_estimator(params, x, eps):
+    """The M-sample estimator of Eq. 14's bound for one binary x; ``eps`` has shape (M, J)."""
+    fw = vae_forward(params, x, eps)
+    logits = fw["logits"]
     log_lik = np.sum(x * logits - np.logaddexp(0.0, logits), axis=1)  # Bernoulli log p(x|z^(m))
-    return float(-gaussian_kl(mu, log_var) + np.mean(log_lik))
+    return float(-gaussian_kl(fw["mu"], fw["log_var"]) + np.mean(log_lik))
 
 
 def vae_estimator_gradients(params, x, eps):
@@ -489,7 +482,7 @@ def vae_estimator_gradients(params, x, eps):
 
 def _random_linear_gaussian(rng):
     d, n = int(rng.integers(1, 4)), int(rng.integers(1, 5))
-    W, b, s, x = rng.normal(size=(n, d)), rng.normal(size=n), float(rng.uniform(0.3, 2.0)), rng.normal(size=n)
+    W, b, s, x = rng.normal(size=(n, d)), rng.normal(size=n), float(rng.uniform(*NOISE_SD_RANGE)), rng.normal(size=n)
     return W, b, s, x, d
 
 
@@ -498,44 +491,80 @@ def _random_q(rng, d, diagonal=False):
     if diagonal:
         return m, np.diag(np.exp(rng.normal(size=d)))
     A = rng.normal(size=(d, d))
-    return m, A @ A.T + 0.1 * np.eye(d)
+    return m, A @ A.T + COV_JITTER * np.eye(d)
 
 
-def check_evidence_identities(trials=200, seed=0):
-    """Worst errors of Eq. 12, Eq. 13 and the bound on both exactly computable models."""
+_TERMS = (LOG_PX, KL_POST, ELBO, E_REC, KL_PRIOR)
+
+
+@functools.lru_cache(maxsize=None)
+def _gap(statement):
+    """lhs - rhs of a printed statement (rhs - lhs of a Le) as a function of the terms in _TERMS."""
+    gap = statement.rhs - statement.lhs if isinstance(statement, sp.Le) else statement.lhs - statement.rhs
+    return sp.lambdify(_TERMS, plain(gap), "math")
+
+
+def _value(statement, values):
+    """The printed statement's gap with the terms' values substituted."""
+    return float(_gap(statement)(*(values[t] for t in _TERMS)))
+
+
+def check_evidence_identities(eqs, trials=200, seed=0):
+    """Worst errors of the printed Eq. 12, Eq. 13 and bound on both exactly computable models.
+
+    Every term of a statement is replaced by its value computed from the definitions (exact sums,
+    closed-form posterior, quadrature) and the statement evaluated; errors are relative to
+    max(1, |log p(x)|).  ``violation`` is the largest L - log p(x), ``at_posterior`` |gap| at q = posterior.
+    """
+    eq12, eq13, bound = eqs["p7.eq12_numeric"], eqs["p7.eq13_numeric"], eqs["p7.bound"]
     rng = np.random.default_rng(seed)
     err12 = err13 = violation = at_post = 0.0
     min_gap = np.inf
+
+    def at(t, kl_prior=None):
+        out = {LOG_PX: t["log_px"], KL_POST: t["kl_post"], ELBO: t["elbo"], E_REC: t["rec"]}
+        return {**out, KL_PRIOR: t["kl_prior"] if kl_prior is None else kl_prior}
+
     for _ in range(trials):
         K = int(rng.integers(2, 9))
         prior, q = rng.dirichlet(np.ones(K)), rng.dirichlet(np.ones(K))
-        lik = rng.uniform(0.01, 1.0, size=K)
+        lik = rng.uniform(*DISCRETE_LIKELIHOOD_RANGE, size=K)
         t = discrete_model_terms(prior, lik, q)
         scale = max(1.0, abs(t["log_px"]))
-        err12 = max(err12, abs(t["log_px"] - t["kl_post"] - t["elbo"]) / scale)
-        err13 = max(err13, abs(t["elbo"] - (-t["kl_prior"] + t["rec"])) / scale)
-        violation = max(violation, (t["elbo"] - t["log_px"]) / scale)
-        min_gap = min(min_gap, t["log_px"] - t["elbo"])
+        err12 = max(err12, abs(_value(eq12, at(t))) / scale)
+        err13 = max(err13, abs(_value(eq13, at(t))) / scale)
+        violation = max(violation, -_value(bound, at(t)) / scale)
+        min_gap = min(min_gap, _value(bound, at(t)))
         tp = discrete_model_terms(prior, lik, t["posterior"])
-        at_post = max(at_post, abs(tp["log_px"] - tp["elbo"]) / scale)
+        at_post = max(at_post, abs(_value(bound, at(tp))) / scale)
 
         W, b, s, x, d = _random_linear_gaussian(rng)
         m, S = _random_q(rng, d)
         t = linear_gaussian_terms(W, b, s, x, m, S)
         scale = max(1.0, abs(t["log_px"]))
-        err12 = max(err12, abs(t["log_px"] - t["kl_post"] - t["elbo"]) / scale)
-        violation = max(violation, (t["elbo"] - t["log_px"]) / scale)
-        min_gap = min(min_gap, t["log_px"] - t["elbo"])
+        err12 = max(err12, abs(_value(eq12, at(t, 0.0))) / scale)
+        violation = max(violation, -_value(bound, at(t, 0.0)) / scale)
+        min_gap = min(min_gap, _value(bound, at(t, 0.0)))
         tp = linear_gaussian_terms(W, b, s, x, t["post_mean"], t["post_cov"])
-        at_post = max(at_post, abs(tp["log_px"] - tp["elbo"]) / scale)
+        at_post = max(at_post, abs(_value(bound, at(tp, 0.0))) / scale)
         # Eq. 13 with a diagonal q: -KL(q||p(z)) from gaussian_kl, L from Eq. 12's route.
         m, S = _random_q(rng, d, diagonal=True)
         t = linear_gaussian_terms(W, b, s, x, m, S)
-        via13 = -gaussian_kl(m, np.log(np.diag(S))) + t["rec"]
-        via12 = t["log_px"] - t["kl_post"]
-        err13 = max(err13, abs(via13 - via12) / max(1.0, abs(via12)))
+        via12 = {**at(t, gaussian_kl(m, np.log(np.diag(S)))), ELBO: t["log_px"] - t["kl_post"]}
+        err13 = max(err13, abs(_value(eq13, via12)) / max(1.0, abs(via12[ELBO])))
     return {"eq12": err12, "eq13": err13, "violation": max(violation, 0.0), "at_posterior": at_post,
             "min_gap": float(min_gap), "trials": trials, "seed": seed}
+
+
+def check_bound_figure(bound):
+    """The figure's gap log p(x) - L against KL(q || p(z|x)) of two 1-D Gaussians in closed form."""
+    pm, pc = bound["post_mean"], bound["post_var"]
+    worst = 0.0
+    for r, curve in zip(bound["scales"], bound["elbo"]):
+        m = np.asarray(bound["means"])
+        kl = 0.5 * ((m - pm) ** 2 / pc + r - 1.0 - np.log(r))
+        worst = max(worst, float(np.max(np.abs(bound["log_px"] - np.asarray(curve) - kl))) / max(1.0, abs(bound["log_px"])))
+    return worst
 
 
 def _gaussian_value(expr, g, **values):
@@ -544,20 +573,47 @@ def _gaussian_value(expr, g, **values):
 
 def verify(derivation: Derivation):
     eqs, ctx = derivation.equations, derivation.context
-    sym = ctx["symbolic"]
+    sym, nt = ctx["symbolic"], ctx["notation"]
     ids, var, g = sym["ids"], sym["var"], sym["g"]
     claims = []
 
-    # (ii)-(iii) Eqs. 12 and 13: symbolic for K latent values, then numerically on two models.
-    claims.append(symbolic_claim("p7.eq12", eqs["p7.eq12"], ids["eq12"],
-                                 method="SymPy: exact sums over K latent values (K symbolic), sum q = 1"))
-    claims.append(symbolic_claim("p7.eq13", eqs["p7.eq13"], ids["eq13"],
-                                 method="SymPy: exact sums over K latent values (K symbolic)"))
-    ev = check_evidence_identities()
-    rep = f"check_evidence_identities(trials={ev['trials']}, seed={ev['seed']})"
-    claims.append(numeric_claim("p7.eq12_numeric", eqs["p7.eq12_numeric"], ev["eq12"], 1e-12,
+    def z_mean(samples, target):
+        """Largest |sample mean - target| in standard errors, over the components."""
+        return max(abs(np.mean(a) - t) / (np.std(a, ddof=1) / np.sqrt(len(a))) for a, t in zip(samples, target))
+
+    def z_one(estimator, samples, target):
+        """The estimator with L = n on all n samples (1-D noise) against the target, in standard errors."""
+        whole = estimator(p["mu"], p["sigma"], p["x"], p["w"], p["s"], eps[:, 0])
+        return max(abs(v - t) / (np.std(a, ddof=1) / np.sqrt(len(a))) for v, a, t in zip(whole, samples, target))
+
+    def z_var(samples, target):
+        """Largest |sample variance - target| in standard errors (of the mean squared deviation)."""
+        out = 0.0
+        for a, t in zip(samples, target):
+            dev2 = (a - a.mean()) ** 2
+            out = max(out, abs(dev2.mean() - t) / (np.std(dev2, ddof=1) / np.sqrt(len(a))))
+        return out
+
+    def z_ratio(a, b, target):
+        """|log(var a / var b) - log target| in standard errors (delta method, a and b paired)."""
+        da, db = (a - a.mean()) ** 2, (b - b.mean()) ** 2
+        va, vb = da.mean(), db.mean()
+        cov = np.cov(da, db)
+        se = np.sqrt((cov[0, 0] / va**2 + cov[1, 1] / vb**2 - 2 * cov[0, 1] / (va * vb)) / len(a))
+        return abs(np.log(va / vb) - np.log(target)) / se
+
+    # (ii)-(iii) Eqs. 12 and 13 as printed: symbolic for K latent values, then on two models.
+    claims.append(symbolic_claim("p7.eq12", eqs["p7.eq12"], sp.Matrix([sum_residual(e, ids) for e in eqs["p7.eq12"]]),
+                                 method="SymPy: the printed identity with exact sums over K latent values (K symbolic), sum q = 1"))
+    claims.append(symbolic_claim("p7.eq13", eqs["p7.eq13"], sum_residual(eqs["p7.eq13"], ids),
+                                 method="SymPy: the printed identity with exact sums over K latent values (K symbolic)"))
+    ev = check_evidence_identities(eqs)
+    bound_err = check_bound_figure(ctx["bound"])
+    rep = f"check_evidence_identities(trials={ev['trials']}, seed={ev['seed']}); check_bound_figure"
+    claims.append(numeric_claim("p7.eq12_numeric", eqs["p7.eq12_numeric"], max(ev["eq12"], bound_err), 1e-12,
                                 method="exact sums (discrete z, K = 2..8); closed-form posterior and "
-                                       "Gauss-Hermite quadrature (linear-Gaussian z)", reproduce=rep))
+                                       "Gauss-Hermite quadrature (linear-Gaussian z); the figure's gap against the "
+                                       "closed-form KL of two 1-D Gaussians", reproduce=rep))
     claims.append(numeric_claim("p7.eq13_numeric", eqs["p7.eq13_numeric"], ev["eq13"], 1e-12,
                                 method="exact sums (discrete z); linear-Gaussian: the KL formula of part (vii) and "
                                        "quadrature, against log p(x) minus the KL to the closed-form posterior", reproduce=rep))
@@ -581,32 +637,65 @@ def verify(derivation: Derivation):
     eps = rng.standard_normal((n, 1))
     sf = score_function_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], eps)
     rp = reparameterized_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], eps)
-    rep = f"seed 11, {n} single-sample estimates, setting {p}"
+    pairs = eps.reshape(n // 2, 2)  # the same noise as estimates with L = 2 samples each
+    sf2 = score_function_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], pairs)
+    rp2 = reparameterized_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], pairs)
+    # The printed estimator on per-sample terms f(z) d/dphi log q(z): scipy's log-density, SymPy's score.
+    setting = {g[k]: v for k, v in p.items() if k in ("mu", "sigma")}
+    scores = [sp.lambdify(g["z"], sp.diff(sp.log(g["q"]), g[c]).subs(setting), "numpy") for c in ("mu", "sigma")]
+    z = p["mu"] + p["sigma"] * pairs
+    f = stats.norm.logpdf(p["x"], p["w"] * z, p["s"])
+    sf_est = eqs["p7.score_estimator"][0].rhs
+    sf_printed = [evaluate(sf_est, {nt["L"]: 2}, {nt["sf_term"]: f * score(z)}) for score in scores]
+    rep = f"seed 11, {n} single-sample estimates (and {n // 2} with L = 2), setting {p}; the same noise at {GENERIC_SETTING}"
+    q_ = GENERIC_SETTING  # no unit values, so that no factor s, w or sigma can hide
+    exact_q = [_gaussian_value(e, g, **q_) for e in var["exact"]]
+    sf_q = score_function_gradient(q_["mu"], q_["sigma"], q_["x"], q_["w"], q_["s"], eps)
+    rp_q = reparameterized_gradient(q_["mu"], q_["sigma"], q_["x"], q_["w"], q_["s"], eps)
+    rp_var_q = [_gaussian_value(e, g, **q_) for e in var["rp_var"]]
 
-    def z_mean(samples, target):
-        return max(abs(np.mean(a) - t) / (np.std(a, ddof=1) / np.sqrt(len(a))) for a, t in zip(samples, target))
+    claims.append(numeric_claim("p7.score_estimator", eqs["p7.score_estimator"],
+                                max(z_one(score_function_gradient, sf, exact), z_mean(sf_printed, exact), z_mean(sf_q, exact_q)), 4.0,
+                                method="Monte Carlo mean vs exact gradient, in standard errors: score_function_gradient "
+                                       "(L = 1) and the printed estimator on scipy's log-density times SymPy's score (L = 2)",
+                                reproduce=rep))
+    claims.append(numeric_claim("p7.reparam_unbiased", eqs["p7.reparam_unbiased"],
+                                max(z_one(reparameterized_gradient, rp, exact), z_mean(rp_q, exact_q), z_var(rp_q, rp_var_q)), 4.0,
+                                method="Monte Carlo mean vs exact gradient (and variance vs SymPy's at the second "
+                                       "setting), in standard errors", reproduce=rep))
 
-    def z_var(samples, target):
-        out = 0.0
-        for a, t in zip(samples, target):
-            dev2 = (a - a.mean()) ** 2
-            out = max(out, abs(dev2.mean() - t) / (np.std(dev2, ddof=1) / np.sqrt(len(a))))
-        return out
+    def printed_variance(statement, L):
+        return [float(evaluate(e.rhs, {nt["var_L"]: L})) for e in statement]
 
-    claims.append(numeric_claim("p7.score_estimator", eqs["p7.score_estimator"], z_mean(sf, exact), 4.0,
-                                method="Monte Carlo mean vs exact gradient, in standard errors", reproduce=rep))
-    claims.append(numeric_claim("p7.reparam_unbiased", eqs["p7.reparam_unbiased"], z_mean(rp, exact), 4.0,
-                                method="Monte Carlo mean vs exact gradient, in standard errors", reproduce=rep))
-    claims.append(numeric_claim("p7.variance_sf", eqs["p7.variance_sf"], z_var(sf, ctx["var_num"]["sf_var"]), 4.0,
-                                method="sample variance vs SymPy's exact variance, in standard errors", reproduce=rep))
-    claims.append(numeric_claim("p7.variance_rp", eqs["p7.variance_rp"], z_var(rp, ctx["var_num"]["rp_var"]), 4.0,
-                                method="sample variance vs SymPy's exact variance, in standard errors", reproduce=rep))
+    vs, vr = eqs["p7.variance_sf"], eqs["p7.variance_rp"]
+    claims.append(numeric_claim("p7.variance_sf", vs, max(z_var(sf, printed_variance(vs, 1)),
+                                                          z_var(sf2, printed_variance(vs, 2)),
+                                                          z_var(sf_printed, printed_variance(vs, 2))), 4.0,
+                                method="sample variance vs the printed variance at L = 1 and L = 2, in standard errors",
+                                reproduce=rep))
+    claims.append(numeric_claim("p7.variance_rp", vr, max(z_var(rp, printed_variance(vr, 1)),
+                                                          z_var(rp2, printed_variance(vr, 2))), 4.0,
+                                method="sample variance vs the printed variance at L = 1 and L = 2, in standard errors",
+                                reproduce=rep))
+    ratio = eqs["p7.variance_ratio"]
+    claims.append(numeric_claim("p7.variance_ratio", ratio,
+                                max(z_ratio(a, b, float(e.rhs)) for a, b, e in zip(sf, rp, ratio)), 4.0,
+                                method="ratio of the two sample variances on the same noise (log scale, delta-method "
+                                       "standard error), in standard errors", reproduce=rep))
 
-    # (vii) the analytic KL: SymPy's integrals against the paper's formula, quadrature, Monte Carlo.
+    # (vii) the analytic KL as printed: SymPy's integrals, quadrature, Monte Carlo.
     mu, sigma = sym["mu"], sym["sigma"]
-    paper = sp.Rational(1, 2) * (1 + sp.log(sigma**2) - mu**2 - sigma**2)
-    claims.append(symbolic_claim("p7.neg_kl", eqs["p7.neg_kl"], sym["neg_kl"] - paper,
-                                 method="SymPy Gaussian integrals vs Appendix B of Kingma & Welling"))
+    kl_one = -sym["neg_kl"]  # KL(N(mu, sigma^2) || N(0, 1)) from the integrals
+    mus, sigmas = sp.symbols("mu_1:3", real=True), sp.symbols("sigma_1:3", positive=True)
+    st = eqs["p7.neg_kl"]
+    two_dims = plain(st.lhs - st.rhs).subs(nt["J"], 2).doit().subs(
+        {nt["mu_j"][i + 1]: mus[i] for i in range(2)} | {nt["sigma_j"][i + 1]: sigmas[i] for i in range(2)})
+    two_dims = two_dims.subs(KL_PRIOR, sum(kl_one.subs({mu: mus[i], sigma: sigmas[i]}) for i in range(2)))
+    displays = [plain(ctx["cross_display"]) - sym["cross"], plain(ctx["neg_entropy_display"]) - sym["neg_entropy"]]
+    claims.append(symbolic_claim("p7.neg_kl", st,
+                                 sp.Matrix([sp.expand_log(e, force=True) for e in [two_dims, *displays]]),
+                                 method="SymPy Gaussian integrals (both shown in the text) against the printed sum, J = 2"))
+    kl_sum = st.rhs
     rng = np.random.default_rng(5)
     worst_quad = 0.0
     for _ in range(20):
@@ -621,26 +710,40 @@ def verify(derivation: Derivation):
 
             val, _ = integrate.quad(integrand, -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)
             total += val
-        worst_quad = max(worst_quad, relative_error(gaussian_kl(m, lv), total))
+        printed = float(evaluate(eqs["p7.kl_quadrature"].lhs - kl_sum, {KL_PRIOR: total, nt["J"]: J},
+                                 {nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv)}))
+        worst_quad = max(worst_quad, relative_error(gaussian_kl(m, lv), total), abs(printed) / abs(total))
     claims.append(numeric_claim("p7.kl_quadrature", eqs["p7.kl_quadrature"], worst_quad, 1e-10,
-                                method="scipy quad of q log(q/p) per dimension, 20 random q",
+                                method="scipy quad of q log(q/p) per dimension, 20 random q: the printed sum and gaussian_kl",
                                 reproduce="seed 5, J = 1..3"))
     rng = np.random.default_rng(6)
     m, lv = rng.normal(size=3), rng.normal(size=3)
     zs = m + np.exp(0.5 * lv) * rng.standard_normal((400_000, 3))
     logratio = (stats.norm(m, np.exp(0.5 * lv)).logpdf(zs) - stats.norm.logpdf(zs)).sum(1)
-    z_kl = abs(logratio.mean() - gaussian_kl(m, lv)) / (logratio.std(ddof=1) / np.sqrt(len(logratio)))
-    claims.append(numeric_claim("p7.kl_monte_carlo", eqs["p7.kl_monte_carlo"], z_kl, 4.0,
-                                method="Monte Carlo mean of log q - log p, 400000 samples, in standard errors",
+    se = logratio.std(ddof=1) / np.sqrt(len(logratio))
+    st = eqs["p7.kl_monte_carlo"]
+    printed = float(evaluate(st.lhs - st.rhs, {KL_PRIOR: logratio.mean(), nt["J"]: 3},
+                             {nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv)}))
+    z_kl = max(abs(printed), abs(logratio.mean() - gaussian_kl(m, lv))) / se
+    claims.append(numeric_claim("p7.kl_monte_carlo", st, z_kl, 4.0,
+                                method="Monte Carlo mean of log q - log p, 400000 samples, in standard errors "
+                                       "(the printed sum and gaussian_kl)",
                                 reproduce="seed 6, J = 3"))
 
-    # (vii) the estimator: gradient by backprop vs central differences; unbiased for the exact L.
+    # (vii) the estimator: the printed formula is the code's value; backprop vs central differences;
+    # unbiased for the exact L.
+    est = eqs["p7.estimator"][0].rhs
     rng = np.random.default_rng(8)
     worst_fd = 0.0
     for _ in range(3):
         params = _init_vae(rng)
-        x = (rng.uniform(size=5) < 0.5).astype(float)
-        e = rng.standard_normal((4, 2))
+        x = (rng.uniform(size=VAE_SIZES[0]) < 0.5).astype(float)
+        e = rng.standard_normal((4, VAE_SIZES[2]))
+        fw = vae_forward(params, x, e)
+        log_lik = stats.bernoulli(special.expit(fw["logits"])).logpmf(x).sum(1)
+        printed = float(evaluate(est, {nt["J"]: e.shape[1], nt["M"]: e.shape[0]},
+                                 {nt["mu_j"]: fw["mu"], nt["sigma_j"]: np.exp(0.5 * fw["log_var"]), nt["rec_term"]: log_lik}))
+        worst_fd = max(worst_fd, relative_error(vae_estimator(params, x, e), printed))
         grads = vae_estimator_gradients(params, x, e)
         num = {}
         for k, A in params.items():
@@ -657,8 +760,9 @@ def verify(derivation: Derivation):
         worst_fd = max(worst_fd, relative_error(np.concatenate([grads[k].ravel() for k in params]),
                                                 np.concatenate([num[k].ravel() for k in params])))
     claims.append(numeric_claim("p7.estimator", eqs["p7.estimator"], worst_fd, 1e-6,
-                                method="backprop through the estimator vs central finite differences "
-                                       "(MLP encoder and Bernoulli decoder, M = 4)",
+                                method="the printed estimator (Bernoulli log-likelihoods from scipy) vs vae_estimator; "
+                                       "backprop through it vs central finite differences (MLP encoder and "
+                                       "Bernoulli decoder, M = 4)",
                                 reproduce="seed 8, 3 networks, x in {0,1}^5, J = 2"))
     rng = np.random.default_rng(9)
     W, b, s, x, d = _random_linear_gaussian(rng)
@@ -668,10 +772,11 @@ def verify(derivation: Derivation):
     eps = rng.standard_normal((200_000, d))
     Z = m + np.exp(0.5 * lv) * eps
     rec = stats.multivariate_normal(np.zeros(len(x)), s**2 * np.eye(len(x))).logpdf(x - Z @ W.T - b)
-    est = -gaussian_kl(m, lv) + rec  # M = 1 estimates; their mean is the estimator with M = 200000
-    z_est = abs(est.mean() - t["elbo"]) / (est.std(ddof=1) / np.sqrt(len(est)))
+    # M = 1 estimates from the printed formula; their mean is the estimator with M = 200000.
+    one = evaluate(est, {nt["J"]: d, nt["M"]: 1}, {nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv), nt["rec_term"]: rec[:, None]})
+    z_est = abs(one.mean() - t["elbo"]) / (one.std(ddof=1) / np.sqrt(len(one)))
     claims.append(numeric_claim("p7.estimator_unbiased", eqs["p7.estimator_unbiased"], z_est, 4.0,
-                                method="Monte Carlo mean of the M = 1 estimator vs L by quadrature "
+                                method="Monte Carlo mean of the printed estimator with M = 1 vs L by quadrature "
                                        "(linear-Gaussian decoder), in standard errors", reproduce="seed 9"))
     order = list(derivation.equations)  # the appendix lists the claims in the text's order
     return sorted(claims, key=lambda c: order.index(c.id))

@@ -7,6 +7,7 @@ import numpy as np
 __all__ = ["training_stages", "generator_losses"]
 
 DATA, GEN, DISC = "black", "#2e8b57", "#1f5fa8"
+DSTAR_SHOWN_ABOVE = 1e-3  # D* is left out where p_data + p_g is below this fraction of its peak (0/0 at the ends)
 
 
 def training_stages(data, axes):
@@ -16,7 +17,9 @@ def training_stages(data, axes):
         ax.plot(x, snap["p_data"], ":", color=DATA, lw=1.4, label=r"$p_{\mathrm{data}}$")
         ax.plot(x, snap["p_g"], "-", color=GEN, lw=1.3, label=r"$p_g$")
         ax.plot(x, snap["D"], "--", color=DISC, lw=1.3, label=r"$D$")
-        ax.plot(x, snap["D_star"], "-", color=DISC, lw=0.5, alpha=0.6, label=r"$D^*_G$")
+        total = np.array(snap["p_data"]) + np.array(snap["p_g"])
+        shown = np.where(total > DSTAR_SHOWN_ABOVE * total.max(), np.array(snap["D_star"], dtype=float), np.nan)
+        ax.plot(x, shown, "-", color=DISC, lw=0.5, alpha=0.6, label=r"$D^*_G$")
         # the z-line below, each z mapped up to G(z) on the x-line
         zy, xy = -0.28, -0.04
         ax.axhline(zy, color="0.35", lw=0.6)

@@ -28,8 +28,12 @@ def test_pointwise_maximum_is_a_over_a_plus_b_and_concave():
 
 
 def test_criterion_minus_twice_jsd_is_minus_log_4_for_symbolic_K():
-    residual, summand = gan.criterion_as_jsd()
+    ct = gan.criterion_terms()
+    theorem = sp.Eq(gan.C_G, gan.InOrder(-gan.LOG4, 2 * gan.JSD))
+    residual, summand = gan.criterion_residual(theorem, ct)
     assert residual == 0
+    # a wrong constant in the printed theorem leaves a non-zero residual
+    assert gan.criterion_residual(sp.Eq(gan.C_G, gan.InOrder(gan.LOG4, 2 * gan.JSD)), ct)[0] != 0
 
 
 def test_saturating_gradient_vanishes_and_non_saturating_does_not():
@@ -171,3 +175,31 @@ def test_a_wrong_generator_gradient_is_caught(derivation, monkeypatch):
 
     monkeypatch.setattr(gan, "generator_gradients", wrong)
     assert "p8.gan_gradients" in _failed(derivation)
+
+
+def _with(derivation, claim_id, statement):
+    """The derivation with one printed statement replaced (as a fault in derive would)."""
+    import dataclasses
+
+    return dataclasses.replace(derivation, equations={**derivation.equations, claim_id: statement})
+
+
+@pytest.mark.parametrize("claim_id, wrong", [
+    ("p8.concavity", lambda eqs: sp.Eq(eqs["p8.concavity"].lhs, -eqs["p8.concavity"].rhs.args[0])),
+    ("p8.optimal_discriminator", lambda eqs: sp.Eq(gan.D_STAR, gan.P_DATA / (gan.P_DATA + 2 * gan.P_G))),
+    ("p8.criterion_discrete", lambda eqs: sp.Eq(gan.C_G, gan.InOrder(-gan.LOG4, gan.JSD))),
+    ("p8.global_minimum", lambda eqs: sp.Eq(eqs["p8.global_minimum"].lhs, gan.LOG4)),
+    ("p8.gan_gradients", lambda eqs: (eqs["p8.gan_gradients"][0],
+                                      sp.Eq(eqs["p8.gan_gradients"][1].lhs, 2 * eqs["p8.gan_gradients"][1].rhs))),
+    ("p8.adam", lambda eqs: eqs["p8.adam"][:3] + (sp.Eq(eqs["p8.adam"][3].lhs, gan.ADAM_SYMBOLS["v"]),) + eqs["p8.adam"][4:]),
+    ("p8.saturation", lambda eqs: (sp.Eq(eqs["p8.saturation"][0].lhs, gan.SIGMA_A), eqs["p8.saturation"][1])),
+])
+def test_a_fault_in_a_printed_statement_is_caught(derivation, claim_id, wrong):
+    assert claim_id in _failed(_with(derivation, claim_id, wrong(derivation.equations)))
+
+
+def test_a_wrong_adam_step_is_caught(derivation, monkeypatch):
+    monkeypatch.setattr(gan._Adam, "__init__", lambda self, size, lr: (
+        setattr(self, "lr", lr), setattr(self, "b1", 0.5), setattr(self, "b2", 0.999), setattr(self, "eps", 1e-8),
+        setattr(self, "t", 1), setattr(self, "m", np.zeros(size)), setattr(self, "v", np.zeros(size))) and None)
+    assert "p8.adam" in _failed(derivation)  # the bias correction starts one step late
