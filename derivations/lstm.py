@@ -395,7 +395,7 @@ class _Diag(sp.MatrixExpr):
         return (self.args[0].shape[0], self.args[0].shape[0])
 
     def _latex(self, printer):
-        return r"\diag\left(%s\right)" % printer._print(self.args[0])
+        return r"\diag\!\left(%s\right)" % printer._print(self.args[0])
 
 
 def _had(*args):

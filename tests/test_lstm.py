@@ -87,10 +87,10 @@ def test_sigmoid_rule_used_by_sympy_is_the_true_derivative():
                       r"{\boldsymbol{\delta}_{c}^{(t+1)}}"),
     ("p4.grad_output", 0, r"\frac{\partial J}{\partial \mathbf{V}} = \sum_{t=1}^{\tau} "
                           r"{\boldsymbol{\delta}_{\mathrm{out}}^{(t)}} {{\mathbf{h}^{(t)}}}^{\top}"),
-    ("p4.cell_jacobian", 0, r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}} = \diag\left({\mathbf{f}^{(t)}}\right)"
+    ("p4.cell_jacobian", 0, r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}} = \diag\!\left({\mathbf{f}^{(t)}}\right)"
                             r" + \left(\mathbf{A}_{f}^{(t)} \mathbf{U}_{f} + \mathbf{A}_{i}^{(t)} \mathbf{U}_{i} + "
                             r"\mathbf{A}_{g}^{(t)} \mathbf{U}_{g}\right) \mathbf{B}^{(t-1)}"),
-    ("p4.cell_jacobian", 4, r"\mathbf{B}^{(t-1)} = \diag\left({\mathbf{o}^{(t-1)}} \odot "
+    ("p4.cell_jacobian", 4, r"\mathbf{B}^{(t-1)} = \diag\!\left({\mathbf{o}^{(t-1)}} \odot "
                             r"\left(\mathbf{1} - {\tanh^{2}\mathbf{c}^{(t-1)}}\right)\right)"),
     ("p4.param_count", 0, r"N_{\mathrm{LSTM}} = 4 \left(D H + H^{2} + H\right) + H K + K"),
     ("p4.sigmoid", 0, r"\frac{d}{d x} \sigma\left(x\right) = \sigma\left(x\right) \left(1 - \sigma\left(x\right)\right)"),
