@@ -89,6 +89,9 @@ def evaluate(expr, n: int, values: dict):
     atoms = expr.atoms(sp.Symbol, sp.MatrixSymbol)
     swap = {a: sp.ImmutableMatrix(values[a.name]) if isinstance(a, sp.MatrixSymbol) else values[a.name]
             for a in atoms if a.name in values}
+    for a, v in swap.items():
+        if isinstance(a, sp.MatrixSymbol) and a.shape != v.shape:
+            raise ValueError(f"{a.name} is {a.shape[0]}x{a.shape[1]} in the statement but the value given is {v.shape[0]}x{v.shape[1]}")
     return _done(expr.xreplace(swap))
 
 
@@ -380,13 +383,15 @@ def verify_l2(derivation: Derivation):
     lam_e, V = np.linalg.eigh(H_f)
     V = V * np.sign(np.sum(V * Q_f, axis=0))
     star_e, tilde_e = V.T @ ws_f, V.T @ wt_f
+    on_figure = {"Q": V, r"\mathbf{w}^{*}": ws_f.reshape(2, 1), r"\tilde{\mathbf{w}}": wt_f.reshape(2, 1)}
     printed = [np.array(e.rhs, dtype=float).ravel() for e in eq["p5.figure_coords"]]
+    stated = [np.array(evaluate(e.lhs, 2, on_figure), dtype=float).ravel() for e in eq["p5.figure_coords"]]
     fig_b = next(f.data for f in derivation.figures if f.name == "p05_factor")
     coef, _ = eq["p5.factor"].rhs.as_coeff_mmul()
     stated_factor = sp.lambdify((sp.Symbol(r"\lambda_i", positive=True), ALPHA), coef, "numpy")
     errors = [
-        np.abs(printed[0] - star_e),
-        np.abs(printed[1] - tilde_e),
+        np.abs(printed[0] - stated[0]),  # the printed left sides evaluated with the eigh eigenvectors
+        np.abs(printed[1] - stated[1]),
         np.abs(np.array(derivation.context["figure"]["factors"]) - tilde_e / star_e),
         np.abs(np.array(fig_b["points"]) - np.column_stack([lam_e / a_f, tilde_e / star_e])).ravel(),
         np.abs(fig_b["factor"] - stated_factor(fig_b["ratio"], 1.0)),

@@ -216,8 +216,15 @@ def test_printed_eigen_form_without_transpose_is_caught(l2):
 
 def test_eigen_coordinates_without_transpose_are_caught(l2):
     H, Q, _, _, w_star, w_tilde = regularization_l2.figure_case()
-    w_sym = sp.MatrixSymbol("w", 2, 1)
-    wrong = tuple(sp.Eq(w_sym, sp.ImmutableMatrix(np.round(Q @ v, 3).reshape(2, 1)), evaluate=False) for v in (w_star, w_tilde))
+    stated = l2.equations["p5.figure_coords"]
+    wrong = tuple(
+        sp.Eq(e.lhs, sp.ImmutableMatrix(np.round(Q @ v, 3).reshape(2, 1)), evaluate=False) for e, v in zip(stated, (w_star, w_tilde))
+    )
+    assert _failed(regularization.verify_l2(_with(l2, "p5.figure_coords", wrong))) == {"p5.figure_coords"}
+    # the printed left side Q w~ in place of Q^T w~
+    first, second = l2.equations["p5.figure_coords"]
+    Q2 = sp.MatrixSymbol("Q", 2, 2)
+    wrong = (first, sp.Eq(second.lhs.xreplace({Q2.T: Q2}), second.rhs, evaluate=False))
     assert _failed(regularization.verify_l2(_with(l2, "p5.figure_coords", wrong))) == {"p5.figure_coords"}
 
 
