@@ -34,7 +34,18 @@ LAYER_SIZES = (2, 6, 3)
 
 FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
 FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
+FD_SEED = 0  # seed of the random networks of the finite-difference check
 SYMBOLIC_SIZES, SYMBOLIC_M = (2, 3, 2), 2  # the network of the exact checks: widths, examples
+JACOBIAN_SHOWN = {"activation": 3, "affine": (2, 3)}  # sizes of the two Jacobians printed in (i), (ii)
+# The epoch check of Algorithm 1: a random depth-2 network of the finite-difference check (seed),
+# minibatches of 3 (the last one shorter) and the step in eta of the central differences.
+SGD_CHECK = {"depth": 2, "seed": 7, "batch_size": 3, "eta_step": 1e-5}
+# The training run of figure p01_training: spiral data, He initialisation, SGD settings.
+SPIRAL = {"per_class": 60, "turns": 3.0, "noise": 0.12, "seed": 1}
+TRAINING = {"learning_rate": 0.05, "batch_size": 10, "epochs": 300, "lam": 1e-3, "seed": 3}
+INIT = {"gain": 2.0, "seed": 2}  # initial weights ~ N(0, gain / fan-in) (He et al.), biases 0
+FD_SWEEP = {"sizes": (3, 5, 4, 3), "m": 6, "lam": 0.1, "clearance": 0.05, "seed": 4}  # figure p01_fd_steps
+REPLAY_TOLERANCE = 1e-10  # float64 rounding of the same numbers reached in another evaluation order
 
 
 # --------------------------------------------------------------------------- notation
@@ -70,6 +81,7 @@ def _layer_symbols():
     ``{\\mathbf{W}^{(l)}}^{\\top}`` rather than a double superscript.
     """
     n, p = sp.symbols("d_l d_{l-1}", integer=True, positive=True)
+    K = sp.Symbol("K", integer=True, positive=True)
     return {
         "dz": vec(r"\delta", n, sup="(l)", sub="z"),
         "dh": vec(r"\delta", n, sup="(l)", sub="h"),
@@ -81,6 +93,8 @@ def _layer_symbols():
         "dW": sp.MatrixSymbol(r"\Delta\mathbf{W}^{(l)}", n, p),
         "db": sp.MatrixSymbol(r"\Delta\mathbf{b}^{(l)}", n, 1),
         "lam": sp.Symbol(r"\lambda", positive=True),
+        "y": vec("y", K),
+        "t": vec("t", K),
     }
 
 
@@ -115,7 +129,7 @@ def output_delta():
     return component, steps
 
 
-def _jacobian_of_activation(n: int = 3):
+def _jacobian_of_activation(n: int):
     """dh/dz for h = f(z) elementwise, n units: SymPy finds it diagonal."""
     f = sp.Function("f")
     zs = sp.Matrix(sp.symbols(f"z_1:{n + 1}"))
@@ -125,7 +139,7 @@ def _jacobian_of_activation(n: int = 3):
     return jac.replace(lambda e: isinstance(e, sp.Derivative), lambda e: fprime(e.variables[0]))
 
 
-def _jacobian_of_affine(n: int = 2, p: int = 3):
+def _jacobian_of_affine(n: int, p: int):
     """dz/dh for z = W h + b, with W (n x p) of entries W_jk: SymPy finds W itself."""
     W = sp.Matrix(n, p, lambda r, c: sp.Symbol(f"W_{{{r + 1}{c + 1}}}"))
     h = sp.Matrix(sp.symbols(f"h_1:{p + 1}"))
@@ -145,17 +159,27 @@ def derive() -> Derivation:
         ),
         "p1.grad_b": sp.Eq(s["db"], MinibatchSum(s["dz"]), evaluate=False),
         "p1.delta_output": sp.Eq(
-            vec(r"\delta", K, sup="(L)", sub="z"), InOrder(vec("y", K), -vec("t", K), evaluate=False)
+            vec(r"\delta", K, sup="(L)", sub="z"), InOrder(s["y"], -s["t"], evaluate=False)
+        ),
+        "p1.sgd_epoch": sp.Eq(
+            sp.Symbol(r"\left.\frac{\mathrm{d}\Theta_{\mathrm{epoch}}(\eta)}{\mathrm{d}\eta}\right|_{\eta=0}"),
+            -sp.Symbol(r"\frac{\partial J_{\mathcal{X}}}{\partial\Theta}"),
+            evaluate=False,
+        ),
+        "p1.training_replay": sp.Le(
+            sp.Symbol(r"\varepsilon_{\mathrm{rel}}"),
+            sp.Symbol("10^{%d}" % round(np.log10(REPLAY_TOLERANCE))),
+            evaluate=False,
         ),
         "p1.backprop_fd": sp.Le(
-            sp.Symbol(r"\max_{L \le %d}\,\varepsilon_{\mathrm{rel}}" % FD_DEPTHS[-1]),
+            sp.Symbol(r"\max_{L \le %d}\,\varepsilon_{\mathrm{rel}}" % max(FD_DEPTHS)),
             sp.Symbol("10^{%d}" % round(np.log10(FD_TOLERANCE))),
             evaluate=False,
         ),
     }
     _, steps = output_delta()
-    jac_h = _jacobian_of_activation()
-    jac_z = _jacobian_of_affine()
+    jac_h = _jacobian_of_activation(JACOBIAN_SHOWN["activation"])
+    jac_z = _jacobian_of_affine(*JACOBIAN_SHOWN["affine"])
     ln = {"ln_notation": True}
     context = {
         "layer_sizes": LAYER_SIZES,
@@ -169,9 +193,11 @@ def derive() -> Derivation:
         "dJ_one_hot": tex(steps["one_hot"], **ln),
         "fd_step": FD_STEP,
         "fd_tolerance": FD_TOLERANCE,
-        "fd_depth_max": FD_DEPTHS[-1],
+        "fd_depth_max": max(FD_DEPTHS),
         "symbolic_sizes": SYMBOLIC_SIZES,
         "symbolic_m": SYMBOLIC_M,
+        "jacobian_shown": JACOBIAN_SHOWN,
+        "sgd_check": SGD_CHECK,
     }
     context.update(_experiments())
     figures = (
@@ -389,8 +415,44 @@ def _fprime(f, values):
     return values.applyfunc(lambda v: d.subs(s, v))
 
 
-def _check_delta_z(net, l, indicator=None):
-    """delta_z^(l) - delta_h^(l) (.) f'(z^(l)), both sides by direct differentiation of J."""
+def _evaluate(expr, values, examples=()):
+    """An explicit SymPy matrix for one side of a printed statement, on a concrete network.
+
+    ``values`` maps the statement's symbols (``MatrixSymbol`` or scalar ``Symbol``) to explicit
+    matrices or expressions; ``examples`` holds one such mapping per example of the minibatch,
+    over which :class:`MinibatchSum` sums.  The checks evaluate the very statements the report
+    prints, so a wrong printed formula gives a wrong value here.
+    """
+    if expr in values:
+        return values[expr]
+    if isinstance(expr, MinibatchSum):
+        terms = [_evaluate(expr.args[0], {**values, **example}) for example in examples]
+        return sum(terms[1:], terms[0])
+    if isinstance(expr, sp.Transpose):
+        return _evaluate(expr.arg, values, examples).T
+    if isinstance(expr, sp.HadamardProduct):
+        a, b = (_evaluate(x, values, examples) for x in expr.args)
+        return a.multiply_elementwise(b)
+    if isinstance(expr, sp.MatMul):
+        product = sp.Integer(1)
+        for factor in expr.args:  # matrix factors keep their order
+            product = product * _evaluate(factor, values, examples)
+        return product
+    if isinstance(expr, sp.MatAdd):
+        terms = [_evaluate(a, values, examples) for a in expr.args]
+        return sum(terms[1:], terms[0])
+    if isinstance(expr, sp.MatrixExpr):
+        raise TypeError(f"cannot evaluate {type(expr).__name__} {expr}: no value given")
+    return sp.sympify(expr).xreplace(values)  # a scalar such as 2*lambda
+
+
+def _check_delta_z(net, l, statement, indicator=None):
+    """delta_z^(l) by direct differentiation of J minus the statement's right-hand side.
+
+    The right-hand side delta_h^(l) (.) f'(z^(l)) (or (.) 1[z^(l) > 0]) is evaluated with
+    delta_h^(l) = dJ/dh^(l), also by direct differentiation, at h^(l) = f(z^(l)).
+    """
+    s = _layer_symbols()
     Z = net.free("zeta", l)
     H = net.free("eta", l)
     dz = _grad(net.J_from_z(l, Z), Z)
@@ -400,46 +462,68 @@ def _check_delta_z(net, l, indicator=None):
     for i in range(net.m):
         dh_i = dh[i].xreplace(at_h)  # evaluated at h^(l) = f(z^(l))
         slope = Z[i].applyfunc(indicator) if indicator else _fprime(net.f, Z[i])
-        residual.append(dz[i] - dh_i.multiply_elementwise(slope))
+        values = {s["dz"]: dz[i], s["dh"]: dh_i, s["fprime"]: slope, s["relu_mask"]: slope}
+        residual.append(_evaluate(statement.lhs, values) - _evaluate(statement.rhs, values))
     return sp.Matrix.vstack(*residual)
 
 
-def _check_delta_h(net, l):
-    """delta_h^(l-1) - W^(l)T delta_z^(l), both sides by direct differentiation of J."""
+def _check_delta_h(net, l, statement):
+    """delta_h^(l-1) by direct differentiation minus the statement's W^(l)T delta_z^(l)."""
+    s = _layer_symbols()
     H = net.free("eta", l - 1)
     Z = net.free("zeta", l)
     dh = _grad(net.J_from_h(l - 1, H), H)
     dz = _grad(net.J_from_z(l, Z), Z)
     at_h = {z: v for i in range(net.m) for z, v in zip(Z[i], net.W[l] * H[i] + net.b[l])}
-    return sp.Matrix.vstack(*[dh[i] - net.W[l].T * dz[i].subs(at_h) for i in range(net.m)])
+    residual = []
+    for i in range(net.m):
+        values = {s["dh_prev"]: dh[i], s["W"]: net.W[l], s["dz"]: dz[i].subs(at_h)}
+        residual.append(_evaluate(statement.lhs, values) - _evaluate(statement.rhs, values))
+    return sp.Matrix.vstack(*residual)
 
 
-def _backprop_symbolic(net, indicator=None):
-    """Algorithm 1 on the symbolic network, every step a formula of (i)-(iv)."""
+def _backprop_symbolic(net, eq, indicator=None):
+    """Algorithm 1 on the symbolic network, every step a printed statement (i)-(iv) evaluated."""
+    s = _layer_symbols()
     h, z = net.forward()
     dW, db = {}, {}
     delta = []
     for zi, t in zip(z[net.L], net.T):
         e = zi.applyfunc(sp.exp)
-        delta.append(e / sum(e) - t)  # (iv) y - t
+        delta.append(_evaluate(eq["p1.delta_output"].rhs, {s["y"]: e / sum(e), s["t"]: t}))  # (iv)
+    rule_i = eq["p1.delta_z_relu"] if indicator else eq["p1.delta_z"]
     for l in range(net.L, 0, -1):
-        outer = sum((d * hi.T for d, hi in zip(delta, h[l - 1])), sp.zeros(*net.W[l].shape))
-        dW[l] = outer + 2 * net.lam * net.W[l]  # (iii)
-        db[l] = sum(delta, sp.zeros(*net.b[l].shape))  # (iii)
+        examples = [{s["dz"]: d, s["h_prev"]: hi} for d, hi in zip(delta, h[l - 1])]
+        shared = {s["W"]: net.W[l], s["lam"]: net.lam}
+        dW[l] = _evaluate(eq["p1.grad_W"].rhs, shared, examples)  # (iii)
+        db[l] = _evaluate(eq["p1.grad_b"].rhs, shared, examples)  # (iii)
         if l > 1:
-            delta_h = [net.W[l].T * d for d in delta]  # (ii)
+            delta_h = [_evaluate(eq["p1.delta_h"].rhs, {**shared, s["dz"]: d}) for d in delta]  # (ii)
             slopes = [zi.applyfunc(indicator) if indicator else _fprime(net.f, zi) for zi in z[l - 1]]
-            delta = [dh.multiply_elementwise(s) for dh, s in zip(delta_h, slopes)]  # (i)
+            delta = [
+                _evaluate(rule_i.rhs, {s["dh"]: dh, s["fprime"]: g, s["relu_mask"]: g})  # (i)
+                for dh, g in zip(delta_h, slopes)
+            ]
     return dW, db
 
 
-def _check_parameter_gradients(net, indicator=None):
+def _check_parameter_gradients(net, eq, indicator=None):
     """Delta W^(l), Delta b^(l) of Algorithm 1 minus dJ/dW, dJ/db differentiated entry by entry."""
     J = net.J()
-    dW, db = _backprop_symbolic(net, indicator)
+    dW, db = _backprop_symbolic(net, eq, indicator)
     res_W = [dW[l] - net.W[l].applyfunc(lambda w: sp.diff(J, w)) for l in dW]
     res_b = [db[l] - net.b[l].applyfunc(lambda b: sp.diff(J, b)) for l in db]
     return res_W, res_b
+
+
+def _check_output_delta(statement):
+    """SymPy's dJ/dz_j for symbolic K (:func:`output_delta`) minus entry j of the statement."""
+    s = _layer_symbols()
+    component, _ = output_delta()
+    y, t = sp.IndexedBase("y"), sp.IndexedBase("t")
+    j = sp.Symbol("j", integer=True, positive=True)
+    entry = {s["y"]: sp.Matrix([y[j]]), s["t"]: sp.Matrix([t[j]])}  # the statement is entry-wise
+    return sp.Matrix([component]) - _evaluate(statement.rhs, entry)
 
 
 def _relu(s):
@@ -464,7 +548,7 @@ def _numerators(residual):
     """
     numerators = residual.applyfunc(lambda r: sp.expand(sp.fraction(sp.together(r))[0]))
     # A failed check reports (and lets the ledger simplify) only its first non-zero entry.
-    return next((n for n in numerators if n != 0), sp.zeros(*numerators.shape))
+    return next((n for n in numerators if not n.is_zero), sp.zeros(*numerators.shape))
 
 
 # --------------------------------------------------------------------------- numeric check
@@ -478,7 +562,7 @@ def _fd_error(Ws, bs, X, T, lam, step=FD_STEP):
     return relative_error(exact, np.concatenate([g.ravel() for g in num]))
 
 
-def _fd_networks(seed=0, depths=FD_DEPTHS):
+def _fd_networks(seed=FD_SEED, depths=FD_DEPTHS):
     """Random networks for the finite-difference check, clear of ReLU's kink.
 
     A pre-activation within 1e3 steps of 0 could flip sign under a perturbation, where J is
@@ -492,8 +576,7 @@ def _fd_networks(seed=0, depths=FD_DEPTHS):
             m = int(rng.integers(5, 9))
             Ws, bs, X, T = random_network(rng, sizes, m)
             lam = float(rng.uniform(0.05, 0.5))
-            _, zs, _ = _forward(Ws, bs, X)
-            hidden = zs[:-1]  # the output layer has no ReLU
+            _, (*hidden, _), _ = _forward(Ws, bs, X)  # the output layer has no ReLU
             if all(np.abs(z).min() > 1e3 * FD_STEP for z in hidden):
                 nets.append((sizes, m, lam, Ws, bs, X, T))
                 break
@@ -501,18 +584,88 @@ def _fd_networks(seed=0, depths=FD_DEPTHS):
     return nets, redrawn
 
 
+def _check_sgd_epoch(cfg=SGD_CHECK):
+    """d Theta_epoch / d eta at eta = 0 (one epoch of :func:`sgd`, lambda = 0) against -dJ_X/dTheta.
+
+    Both by central differences: in eta of the parameters after one epoch (eta = +-step), and in
+    Theta of :func:`loss` summed over the whole training set.  Every example lies in exactly one
+    minibatch, so to first order in eta the epoch's steps add up to one full-batch step.
+    """
+    nets, _ = _fd_networks(seed=cfg["seed"], depths=(cfg["depth"],))
+    sizes, m, _, Ws, bs, X, T = nets[0]
+    step, batch = cfg["eta_step"], cfg["batch_size"]
+    after = {}
+    for sign in (1, -1):
+        W1, b1, _ = sgd(Ws, bs, X, T, 0.0, learning_rate=sign * step, batch_size=batch, epochs=1, seed=cfg["seed"])
+        after[sign] = np.concatenate([a.ravel() for a in W1 + b1])
+    moved = (after[1] - after[-1]) / (2 * step)
+    full = central_differences(lambda: loss(Ws, bs, X, T, 0.0), Ws + bs)
+    error = relative_error(moved, -np.concatenate([g.ravel() for g in full]))
+    return error, f"widths {tuple(sizes)}, m = {m}, minibatches of {batch}, eta = +-{step:g}, seed {cfg['seed']}"
+
+
+def _replay_network(sizes):
+    """The ReLU MLP written out in SymPy and compiled by lambdify: (x, Ws, bs) -> class probabilities.
+
+    An independent forward pass for the training run's reported numbers (it shares no code with
+    :func:`_forward`).
+    """
+    x = sp.symbols(f"x0:{sizes[0]}")
+    Ws = [sp.Matrix(o, i, lambda r, c, l=l: sp.Symbol(f"w{l}_{r}_{c}")) for l, (i, o) in enumerate(zip(sizes, sizes[1:]))]
+    bs = [sp.Matrix(o, 1, lambda r, c, l=l: sp.Symbol(f"b{l}_{r}")) for l, o in enumerate(sizes[1:])]
+    h = sp.Matrix(x)
+    for l, (W, b) in enumerate(zip(Ws, bs)):
+        z = W * h + b
+        h = z.applyfunc(lambda v: sp.Max(v, 0)) if l < len(Ws) - 1 else z
+    e = h.applyfunc(sp.exp)
+    y = list(e / sum(e))
+    params = [s for M in Ws + bs for s in M]
+    f = sp.lambdify([x, params], y, "numpy")
+
+    def probabilities(points, W_values, b_values):
+        flat = [float(v) for A in list(W_values) + list(b_values) for v in np.ravel(A)]
+        return np.column_stack(f(tuple(points.T), flat))
+
+    return probabilities
+
+
+def _check_training_replay(ctx):
+    """Largest relative difference between the reported training numbers and an independent replay.
+
+    The replay evaluates the stored initial and final parameters with :func:`_replay_network`:
+    the mean cross-entropy before and after training (the text and the right panel), the
+    training accuracy in percent, and the class of every grid point (the left panel; a
+    mismatch counts as a relative difference of 1).
+    """
+    run = ctx["training"]
+    forward = _replay_network(LAYER_SIZES)
+    X, labels = run["X"], run["labels"]
+    rows = np.arange(len(X))
+    y0 = forward(X, *run["initial"])
+    y1 = forward(X, *run["final"])
+    gx, gy = np.meshgrid(run["grid"], run["grid"])
+    y_grid = forward(np.column_stack([gx.ravel(), gy.ravel()]), *run["final"])
+    replay = {
+        "train_first": -np.log(y0[rows, labels]).mean(),
+        "train_last": -np.log(y1[rows, labels]).mean(),
+        "train_accuracy": 100.0 * np.mean(y1.argmax(axis=1) == labels),
+    }
+    errors = [abs(ctx[key] - value) / abs(value) for key, value in replay.items()]
+    errors.append(float(np.mean(y_grid.argmax(axis=1).reshape(gx.shape) != run["regions"])))
+    errors += [abs(run["history"][i] - replay[key]) / replay[key] for i, key in ((0, "train_first"), (-1, "train_last"))]
+    return max(errors)
+
+
 def verify(derivation: Derivation):
     eq = derivation.equations
     claims = []
 
-    component, _ = output_delta()
-    y, t = sp.IndexedBase("y"), sp.IndexedBase("t")
-    j = sp.Symbol("j", integer=True, positive=True)
     claims.append(
         symbolic_claim(
             "p1.delta_output",
             eq["p1.delta_output"],
-            component - (y[j] - t[j]),
+            _check_output_delta(eq["p1.delta_output"]),
+            where="derivations.mlp:_check_output_delta",
             method="SymPy differentiation of softmax cross-entropy, symbolic K",
         )
     )
@@ -524,7 +677,7 @@ def verify(derivation: Derivation):
         symbolic_claim(
             "p1.delta_z",
             eq["p1.delta_z"],
-            _numerators(_check_delta_z(smooth, 1)),
+            _numerators(_check_delta_z(smooth, 1, eq["p1.delta_z"])),
             where="derivations.mlp:_check_delta_z",
             method="exact: SymPy dJ/dz and dJ/dh entry by entry, generic f",
             reproduce=small,
@@ -534,7 +687,7 @@ def verify(derivation: Derivation):
         symbolic_claim(
             "p1.delta_z_relu",
             eq["p1.delta_z_relu"],
-            _numerators(_check_delta_z(relu, 1, _relu_indicator)),
+            _numerators(_check_delta_z(relu, 1, eq["p1.delta_z_relu"], _relu_indicator)),
             where="derivations.mlp:_check_delta_z",
             method="exact: SymPy dJ/dz and dJ/dh entry by entry, f = max(z, 0)",
             reproduce=small,
@@ -544,14 +697,14 @@ def verify(derivation: Derivation):
         symbolic_claim(
             "p1.delta_h",
             eq["p1.delta_h"],
-            _numerators(sp.Matrix.vstack(_check_delta_h(smooth, 2), _check_delta_h(smooth, 1))),
+            _numerators(sp.Matrix.vstack(*[_check_delta_h(smooth, l, eq["p1.delta_h"]) for l in (2, 1)])),
             where="derivations.mlp:_check_delta_h",
             method="exact: SymPy dJ/dh(l-1) and dJ/dz(l) entry by entry, l = 1, 2",
             reproduce=small,
         )
     )
-    res_W, res_b = _check_parameter_gradients(smooth)
-    relu_W, relu_b = _check_parameter_gradients(relu, _relu_indicator)
+    res_W, res_b = _check_parameter_gradients(smooth, eq)
+    relu_W, relu_b = _check_parameter_gradients(relu, eq, _relu_indicator)
     claims.append(
         symbolic_claim(
             "p1.grad_W",
@@ -573,7 +726,7 @@ def verify(derivation: Derivation):
         )
     )
 
-    nets, redrawn = _fd_networks()
+    nets, redrawn = _fd_networks(FD_SEED)
     errors = [_fd_error(Ws, bs, X, T, lam) for (_, _, lam, Ws, bs, X, T) in nets]
     shapes = "; ".join(f"L={len(s) - 1} widths {tuple(s)} m={m}" for s, m, *_ in nets)
     claims.append(
@@ -583,8 +736,31 @@ def verify(derivation: Derivation):
             max(errors),
             FD_TOLERANCE,
             where="derivations.mlp:_fd_error",
-            method=f"central differences of J (step {FD_STEP:g}), L = 1 to {FD_DEPTHS[-1]}, random widths, m 5 to 8",
-            reproduce=f"derivations.mlp._fd_networks(seed=0): {shapes}; {redrawn} draws near a kink redrawn",
+            method=f"central differences of J (step {FD_STEP:g}), L = 1 to {max(FD_DEPTHS)}, random widths, m 5 to 8",
+            reproduce=f"derivations.mlp._fd_networks(seed={FD_SEED}): {shapes}; {redrawn} draws near a kink redrawn",
+        )
+    )
+    epoch_error, epoch_setup = _check_sgd_epoch()
+    claims.append(
+        numeric_claim(
+            "p1.sgd_epoch",
+            eq["p1.sgd_epoch"],
+            epoch_error,
+            FD_TOLERANCE,
+            where="derivations.mlp:_check_sgd_epoch",
+            method="central differences of one epoch of sgd in eta against central differences of J in Theta",
+            reproduce=f"derivations.mlp._check_sgd_epoch(SGD_CHECK): {epoch_setup}",
+        )
+    )
+    claims.append(
+        numeric_claim(
+            "p1.training_replay",
+            eq["p1.training_replay"],
+            _check_training_replay(derivation.context),
+            REPLAY_TOLERANCE,
+            where="derivations.mlp:_check_training_replay",
+            method="the network written out in SymPy and lambdified, on the stored initial and final parameters",
+            reproduce=f"SPIRAL = {SPIRAL}, TRAINING = {TRAINING}, INIT = {INIT}",
         )
     )
     return claims
@@ -593,38 +769,35 @@ def verify(derivation: Derivation):
 # --------------------------------------------------------------------------- experiments (figure data)
 
 
-def make_dataset(seed=1, per_class=60):
+def make_dataset(seed=SPIRAL["seed"], per_class=SPIRAL["per_class"]):
     """Three interleaved spiral arms in the plane, one class each (X: (3n, 2), one-hot T)."""
     rng = np.random.default_rng(seed)
     K = LAYER_SIZES[-1]
     X, labels = [], []
     for k in range(K):
         r = np.linspace(0.15, 1.0, per_class)
-        angle = 2 * np.pi * k / K + 3.0 * r + rng.normal(scale=0.12, size=per_class)
+        angle = 2 * np.pi * k / K + SPIRAL["turns"] * r + rng.normal(scale=SPIRAL["noise"], size=per_class)
         X.append(np.column_stack([r * np.cos(angle), r * np.sin(angle)]))
         labels.append(np.full(per_class, k))
     X, labels = np.concatenate(X), np.concatenate(labels)
     return X, np.eye(K)[labels], labels
 
 
+def _initial_network(sizes, seed=INIT["seed"]):
+    """He initialisation: W^(l) ~ N(0, gain / d_{l-1}) entry by entry, b^(l) = 0."""
+    rng = np.random.default_rng(seed)
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    Ws = [rng.normal(scale=np.sqrt(INIT["gain"] / fan_in), size=(fan_out, fan_in)) for fan_in, fan_out in pairs]
+    bs = [np.zeros(fan_out) for _, fan_out in pairs]
+    return Ws, bs
+
+
 def _training_run():
     X, T, labels = make_dataset()
-    rng = np.random.default_rng(2)
-    sizes = LAYER_SIZES
-    Ws = [rng.normal(size=(sizes[l + 1], sizes[l])) * np.sqrt(2.0 / sizes[l]) for l in range(len(sizes) - 1)]
-    bs = [np.zeros(sizes[l + 1]) for l in range(len(sizes) - 1)]
-    setup = {"learning_rate": 0.05, "batch_size": 10, "epochs": 300, "lam": 1e-3, "seed": 3}
-    Ws, bs, history = sgd(
-        Ws,
-        bs,
-        X,
-        T,
-        setup["lam"],
-        learning_rate=setup["learning_rate"],
-        batch_size=setup["batch_size"],
-        epochs=setup["epochs"],
-        seed=setup["seed"],
-    )
+    Ws0, bs0 = _initial_network(LAYER_SIZES)
+    setup = dict(TRAINING)
+    lam = setup.pop("lam")
+    Ws, bs, history = sgd(Ws0, bs0, X, T, lam, **setup)
     g = np.linspace(-1.2, 1.2, 121)
     gx, gy = np.meshgrid(g, g)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
@@ -639,25 +812,27 @@ def _training_run():
         "regions": regions,
         "history": np.asarray(history),
         "accuracy": accuracy,
-        **setup,
+        "initial": (Ws0, bs0),
+        "final": (Ws, bs),
+        **TRAINING,
     }
 
 
-def _fd_step_sweep(clearance=0.05):
+def _fd_step_sweep(cfg=FD_SWEEP):
     """Error of central differences against the step: truncation ~ step^2, round-off ~ eps/step.
 
     The network is redrawn until every hidden pre-activation is at least ``clearance`` from
     ReLU's kink, so that no step up to 1e-3 crosses it (crossing would add an O(1) error).
     """
-    rng = np.random.default_rng(4)
-    sizes, m = (3, 5, 4, 3), 6
+    rng = np.random.default_rng(cfg["seed"])
+    sizes, m = cfg["sizes"], cfg["m"]
     while True:
         Ws, bs, X, T = random_network(rng, list(sizes), m)
-        _, zs, _ = _forward(Ws, bs, X)
-        if all(np.abs(z).min() > clearance for z in zs[:-1]):
+        _, (*hidden, _), _ = _forward(Ws, bs, X)  # the output layer has no ReLU
+        if all(np.abs(z).min() > cfg["clearance"] for z in hidden):
             break
     steps = np.logspace(-12, -3, 28)
-    errors = np.array([_fd_error(Ws, bs, X, T, 0.1, step) for step in steps])
+    errors = np.array([_fd_error(Ws, bs, X, T, cfg["lam"], step) for step in steps])
     return {"steps": steps, "errors": errors, "sizes": sizes, "m": m, "check_step": FD_STEP}
 
 

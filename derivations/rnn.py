@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 PARAM_SHAPES = "W (H, D), U (H, H), V (K, H), b (H,), c (K,)"
+RANDOM_SCALE = 0.5  # standard deviation of the entries of random parameters (checks, tests)
+FD_SEED = 0  # seed of the finite-difference check's random sizes and networks
 
 
 # --------------------------------------------------------------------------- input checks
@@ -74,15 +76,10 @@ def _check(params, X, T=None):
     return (W, U, V, b, c, X, T), (H, D, K)
 
 
-def init_params(D: int, H: int, K: int, rng, scale: float = 0.5) -> dict:
+def init_params(D: int, H: int, K: int, rng, scale: float = RANDOM_SCALE) -> dict:
     """Random parameters of the shapes the API expects (normal entries times ``scale``)."""
-    return {
-        "W": scale * rng.normal(size=(H, D)),
-        "U": scale * rng.normal(size=(H, H)),
-        "V": scale * rng.normal(size=(K, H)),
-        "b": scale * rng.normal(size=H),
-        "c": scale * rng.normal(size=K),
-    }
+    shapes = {"W": (H, D), "U": (H, H), "V": (K, H), "b": (H,), "c": (K,)}
+    return {name: rng.normal(scale=scale, size=shape) for name, shape in shapes.items()}
 
 
 # --------------------------------------------------------------------------- forward pass
@@ -174,15 +171,14 @@ def hidden_jacobians(params: dict, X) -> list:
     Entry ``k`` is the (H, H) matrix prod_{t = k+1}^{tau} diag(1 - h^(t)^2) U (the identity for
     k = tau), so ``hidden_jacobians(p, X)[tau - d]`` is the Jacobian across d steps.
     """
+    _, (H, _, _) = _check(params, X)
+    M = np.eye(H)  # dh^(tau)/dh^(tau)
+    out = [M]
     steps = step_jacobians(params, X)
-    tau, H, _ = steps.shape
-    out = [None] * (tau + 1)
-    M = np.eye(H)
-    out[tau] = M.copy()
-    for k in range(tau - 1, -1, -1):
-        M = M @ steps[k]  # dh^(tau)/dh^(k) = dh^(tau)/dh^(k+1) . dh^(k+1)/dh^(k)
-        out[k] = M.copy()
-    return out
+    for step in steps[::-1]:  # k = tau - 1, ..., 0
+        M = M @ step  # dh^(tau)/dh^(k) = dh^(tau)/dh^(k+1) . dh^(k+1)/dh^(k)
+        out.append(M)
+    return out[::-1]
 
 
 # =========================================================================== derivation
@@ -299,8 +295,9 @@ def unrolled_rnn(D: int, H: int, K: int, steps: int, perturb: bool = True):
     Returns ``(J, params, xs, ts, hs, ys, eps)``: the loss as one SymPy scalar in log-sum-exp
     form, J = -sum_t sum_k t_k (o_k - ln sum_j e^{o_j}) (Eq. 5 with ln softmax written out);
     parameter matrices of symbols; inputs; targets (t_1, 1 - t_1) for K = 2 (they sum to 1, as
-    one-hot vectors do); the hidden states and outputs; and zero-valued perturbations
-    ``eps[(name, t)]`` added to o^(t), h^(t) and z^(t), so that dJ/d eps = dJ/d(that quantity).
+    one-hot vectors do); the hidden states, from a symbolic initial state h^(0) (the statements
+    hold for any), and outputs; and zero-valued perturbations ``eps[(name, t)]`` added to o^(t),
+    h^(t) and z^(t), so that dJ/d eps = dJ/d(that quantity).
     """
     Msym = lambda name, r, c: sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))  # noqa: E731
     params = {"W": Msym("W", H, D), "U": Msym("U", H, H), "V": Msym("V", K, H),
@@ -314,15 +311,15 @@ def unrolled_rnn(D: int, H: int, K: int, steps: int, perturb: bool = True):
     for s in range(1, steps + 1):
         for name, n in (("z", H), ("h", H), ("o", K)):
             eps[(name, s)] = Msym(f"e{name}{s}", n, 1) if perturb else sp.zeros(n, 1)
-    hs, ys, J = {0: sp.zeros(H, 1)}, {}, sp.Integer(0)
+    hs, ys, losses = {0: Msym("h0", H, 1)}, {}, []  # any initial state (the report uses h^(0) = 0)
     for s in range(1, steps + 1):
         z = params["W"] * xs[s] + params["U"] * hs[s - 1] + params["b"] + eps[("z", s)]
         hs[s] = z.applyfunc(sp.tanh) + eps[("h", s)]
         o = params["V"] * hs[s] + params["c"] + eps[("o", s)]
         lse = sp.log(sum(sp.exp(o[k]) for k in range(K)))
-        J += -sum(ts[s][k] * (o[k] - lse) for k in range(K))
+        losses.append(-sum(ts[s][k] * (o[k] - lse) for k in range(K)))  # J^(s)
         ys[s] = o.applyfunc(sp.exp) / sum(sp.exp(o[k]) for k in range(K))
-    return J, params, xs, ts, hs, ys, eps
+    return sum(losses), params, xs, ts, hs, ys, eps
 
 
 def _atoms_to_symbols(exprs):
@@ -347,7 +344,7 @@ def _exact_residual(derived, direct) -> sp.Matrix:
     return (a - b).applyfunc(sp.expand)
 
 
-def symbolic_check(eq: dict, D=2, H=2, K=2, steps=3) -> dict:
+def symbolic_check(eq: dict, D: int, H: int, K: int, steps: int) -> dict:
     """Residuals (claim id -> matrix) of the derived statements against SymPy's own dJ/d(.)."""
     J, params, xs, ts, hs, ys, eps = unrolled_rnn(D, H, K, steps)
     zero = {e: 0 for M in eps.values() for e in M}
@@ -373,7 +370,7 @@ def symbolic_check(eq: dict, D=2, H=2, K=2, steps=3) -> dict:
     return res
 
 
-def random_problem(rng, D: int, H: int, K: int, steps: int, scale: float = 0.5):
+def random_problem(rng, D: int, H: int, K: int, steps: int, scale: float = RANDOM_SCALE):
     """Seeded parameters, inputs and one-hot targets of the given sizes."""
     params = init_params(D, H, K, rng, scale)
     X = rng.normal(size=(steps, D))
@@ -381,7 +378,7 @@ def random_problem(rng, D: int, H: int, K: int, steps: int, scale: float = 0.5):
     return params, X, T
 
 
-def finite_difference_check(trials: int = FD_TRIALS, seed: int = 0):
+def finite_difference_check(trials: int = FD_TRIALS, seed: int = FD_SEED):
     """Worst relative error of :func:`gradients` against central differences of :func:`loss`."""
     rng = np.random.default_rng(seed)
     worst, sizes = 0.0, []
@@ -411,7 +408,7 @@ def verify(derivation: Derivation):
             cid, eq[cid], residuals[cid], method=method, where="derivations.rnn:symbolic_check",
             reproduce=f"derivations.rnn.symbolic_check(derive().equations, **{sizes})",
         ))
-    worst, tried = finite_difference_check(trials=derivation.context["fd_trials"])
+    worst, tried = finite_difference_check(trials=derivation.context["fd_trials"], seed=FD_SEED)
     measured = sp.Symbol(r"\varepsilon_{\mathrm{rel}} = %s" % _sci(worst))
     claims.append(
         numeric_claim(
@@ -421,7 +418,7 @@ def verify(derivation: Derivation):
             1e-6,
             method=f"central differences of J (step 1e-6), {len(tried)} random sizes and lengths",
             where="derivations.rnn:finite_difference_check",
-            reproduce=f"derivations.rnn.finite_difference_check(trials={len(tried)}, seed=0)",
+            reproduce=f"derivations.rnn.finite_difference_check(trials={len(tried)}, seed={FD_SEED})",
         )
     )
     return claims

@@ -11,7 +11,8 @@ the few pieces that make both possible:
 * :func:`const` makes a non-commutative matrix symbol (``\\mathbf{U}``, ``\\mathbf{U}^{\\top}``);
 * :class:`Had` (Hadamard product), :class:`Diag`, :class:`Jac` (dh^(a)/dh^(b)) and :class:`Norm2`;
 * :func:`evaluate` turns such an expression into an explicit SymPy matrix, given the values of
-  the sequences and constants, expanding ``Sum`` and ``Product`` over concrete ranges.
+  the sequences and constants, expanding ``Sum`` and ``Product`` (one limit each) over concrete
+  ranges; ``Norm2`` evaluates to a float (NumPy's spectral norm).
   A ``Product`` of matrices is ordered with the *largest* index on the left (the order of the
   chain rule: dh^(t)/dh^(k) = dh^(t)/dh^(t-1) ... dh^(k+1)/dh^(k)).
 
@@ -20,6 +21,7 @@ Everything is defined at module level so that statements pickle.
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 __all__ = ["Step", "Plus", "Had", "Diag", "Jac", "JacT", "Norm2", "const", "evaluate", "Env"]
@@ -170,15 +172,11 @@ def evaluate(expr, env: Env):
         for a in expr.args:  # non-commutative factors keep their order
             result = result * evaluate(a, env)
         return result
-    if isinstance(expr, sp.Sum) and len(expr.limits) > 1:  # nested sums: the last limit is outermost
-        (var, lo, hi) = expr.limits[-1]
-        inner = sp.Sum(expr.function, *expr.limits[:-1])
-        terms = [evaluate(inner.subs(var, v), env) for v in range(_index(lo, env), _index(hi, env) + 1)]
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
-        return total
+    if isinstance(expr, Norm2):
+        return float(np.linalg.norm(np.array(evaluate(expr.args[0], env), dtype=float), 2))
     if isinstance(expr, (sp.Sum, sp.Product)):
+        if len(expr.limits) != 1:  # a double sum is written Sum(Plus(Sum(...)), ...), one limit each
+            raise TypeError(f"cannot evaluate {expr}: one limit per Sum or Product")
         (var, lo, hi), = expr.limits
         lo, hi = _index(lo, env), _index(hi, env)
         values = range(lo, hi + 1)

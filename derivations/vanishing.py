@@ -31,11 +31,28 @@ GAMMA = sp.Symbol(r"\gamma")
 SIGMA = sp.Symbol(r"\sigma_{\max}(\mathbf{U})")
 STEP = Diag(Plus(ONES, -Had(h(j), h(j)))) * U  # dh^(j)/dh^(j-1)
 
+
+class Gap(sp.Function):
+    """The distance a - b between two steps, printed in that order (SymPy's Add prints -b + a)."""
+
+    nargs = 2
+    is_integer = True
+
+    @classmethod
+    def eval(cls, a, b):
+        if a.is_Integer and b.is_Integer:
+            return a - b
+
+    def _latex(self, printer, exp=None):
+        return "%s - %s" % tuple(printer._print(x) for x in self.args)
+
 # Seeded experiments (all numbers in the text and figures come from these).
 NORM_RUN = {"H": 16, "D": 4, "K": 3, "tau": 60, "sigmas": (0.8, 1.0, 1.25, 2.0), "sequences": 8,
-            "w_scale": 0.5, "b_scale": 0.1, "seed": 3}
-COUNTER_RUN = {"H": 4, "D": 2, "K": 2, "tau": 60, "rho": 0.9, "w_scale": 1e-6, "seed": 4}
+            "init_scale": 1.0, "w_scale": 0.5, "b_scale": 0.1, "seed": 3}
+COUNTER_RUN = {"H": 4, "D": 2, "K": 2, "tau": 60, "rho": 0.9, "init_scale": 1.0, "w_scale": 1e-6, "seed": 4}
 FD_RUN = {"H": 3, "D": 2, "K": 3, "tau": 6, "seed": 5}
+SYMBOLIC_RUN = {"H": 2, "steps": 3}  # the symbolic RNN of the exact Jacobian checks
+JAC_FD = {"distances": (1, 5, 10), "sequence": 0}  # Jacobians checked by differences, in each NORM_RUN run
 
 
 # =========================================================================== numeric tools
@@ -100,7 +117,7 @@ def _norm_experiment(cfg=NORM_RUN) -> list:
     """Jacobian norms on seeded runs with U = sigma * (random orthogonal): sigma_max(U) = sigma."""
     rng = np.random.default_rng(cfg["seed"])
     H, D, K, steps = cfg["H"], cfg["D"], cfg["K"], cfg["tau"]
-    base = rnn.init_params(D, H, K, rng, scale=1.0)
+    base = rnn.init_params(D, H, K, rng, scale=cfg["init_scale"])
     base["W"] *= cfg["w_scale"]
     base["b"] *= cfg["b_scale"]
     Q = _orthogonal(rng, H)
@@ -122,7 +139,7 @@ def _counterexample(cfg=COUNTER_RUN) -> dict:
     """A non-normal U = rho I + (ones on the superdiagonal): spectral radius rho < 1, sigma_max > 1."""
     rng = np.random.default_rng(cfg["seed"])
     H, D, K, steps = cfg["H"], cfg["D"], cfg["K"], cfg["tau"]
-    params = rnn.init_params(D, H, K, rng, scale=1.0)
+    params = rnn.init_params(D, H, K, rng, scale=cfg["init_scale"])
     params["W"] *= cfg["w_scale"]
     params["b"][:] = 0.0  # with tiny inputs the states stay near 0, where tanh' is close to gamma = 1
     params["U"] = cfg["rho"] * np.eye(H) + np.eye(H, k=1)
@@ -141,7 +158,6 @@ def _counterexample(cfg=COUNTER_RUN) -> dict:
 
 
 def derive() -> Derivation:
-    n = sp.Symbol("n", integer=True, positive=True)
     runs = _norm_experiment()
     counter = _counterexample()
     eq = {
@@ -155,7 +171,7 @@ def derive() -> Derivation:
                                (k, 1, t))), (t, 1, tau)),
             evaluate=False,
         ),
-        "p3.norm_bound": sp.Le(Norm2(Jac(t, k)), sp.Pow(GAMMA * SIGMA, sp.Symbol("{t-k}")), evaluate=False),
+        "p3.norm_bound": sp.Le(Norm2(Jac(t, k)), sp.Pow(GAMMA * SIGMA, Gap(t, k)), evaluate=False),
         "p3.eigen_counterexample": sp.Gt(Norm2(Jac(tau, tau - counter["n_star"])), 100, evaluate=False),
     }
     sig_data = [{"sigma": r["sigma"], "norms": r["norms"]} for r in runs]
@@ -172,10 +188,8 @@ def derive() -> Derivation:
         "counter": counter,
         "counter_run": COUNTER_RUN,
         "rho_pow_nstar": counter["rho"] ** counter["n_star"],
-        "sigma_pow_nstar": counter["sigma_max"] ** counter["n_star"],
         "decay_rows": [{"sigma": r["sigma"], "measured": float(np.exp(np.mean(np.log(r["norms"][:, -1])))),
                         "bound": r["sigma_max"] ** NORM_RUN["tau"]} for r in runs],
-        "n_symbol": sp.latex(n),
     }
     return Derivation(problem=3, equations=eq, context=context, figures=figures)
 
@@ -183,15 +197,15 @@ def derive() -> Derivation:
 # =========================================================================== verification
 
 
-def _symbolic_jacobian_checks(eq: dict, H: int = 2, D: int = 1, steps: int = 3) -> dict:
+def _symbolic_jacobian_checks(eq: dict, H: int, steps: int) -> dict:
     """Residuals of the step Jacobian and of the product formula against SymPy's ``jacobian``."""
     M = lambda name, r, c: sp.Matrix(r, c, lambda a, b_: sp.Symbol(f"{name}_{a + 1}{b_ + 1}", real=True))  # noqa: E731
-    W, Um, b = M("W", H, D), M("U", H, H), M("b", H, 1)
+    Um = M("U", H, H)
     s = M("s", H, 1)  # an arbitrary state h^(0): the map h^(0) -> h^(steps) is differentiated
-    xs = {i: M(f"x{i}", D, 1) for i in range(1, steps + 1)}
+    drive = {i: M(f"a{i}", H, 1) for i in range(1, steps + 1)}  # W x^(i) + b: any vector, free of h
     hs = {0: s}
     for i in range(1, steps + 1):
-        hs[i] = (W * xs[i] + Um * hs[i - 1] + b).applyfunc(sp.tanh)
+        hs[i] = (drive[i] + Um * hs[i - 1]).applyfunc(sp.tanh)
     env = Env(seqs={"h": hs}, consts={U: Um, ONES: sp.ones(H, 1)})
     res = {}
     env.scalars = {j: sp.Integer(1)}
@@ -211,7 +225,7 @@ def _numeric_env(params, X, T) -> Env:
     step_jac = rnn.step_jacobians(params, X)
     jac = {}
     for t_ in range(0, steps + 1):
-        P = np.eye(params["U"].shape[0])
+        P = np.eye(len(params["U"]))
         jac[(t_, t_)] = sp.Matrix(P)
         for k_ in range(t_ - 1, -1, -1):
             P = P @ step_jac[k_]
@@ -220,7 +234,7 @@ def _numeric_env(params, X, T) -> Env:
         seqs={"h": {s: col(fw["h"][s]) for s in range(steps + 1)},
               "delta_o": {s: col(fw["y"][s - 1] - T[s - 1]) for s in range(1, steps + 1)},
               "jac": jac},
-        consts={V_T: sp.Matrix(params["V"].T), ONES: sp.ones(params["U"].shape[0], 1)},
+        consts={V_T: sp.Matrix(params["V"].T), ONES: sp.ones(len(params["U"]), 1)},
         scalars={tau: sp.Integer(steps)},
     )
 
@@ -243,21 +257,46 @@ def _unrolled_gradient_checks(eq: dict, cfg=FD_RUN):
     return err_delta, relative_error(dU, fdU)
 
 
-def _bound_violation(runs) -> float:
-    """max over runs, sequences and distances of (measured / bound - 1)^+ ; gamma = 1 for tanh."""
+def _check_norm_bound(statement, runs, rows=()) -> float:
+    """The printed bound evaluated at every run, sequence and pair (t, k) = (tau, k), k = 0..tau.
+
+    The left side ``Norm2(Jac(t, k))`` is evaluated on the Jacobians of the implemented RNN
+    (:func:`derivations.rnn.hidden_jacobians`), the right side with gamma = 1 (tanh) and
+    sigma_max(U) from the SVD.  Returns max(lhs / rhs) - 1 (at most 0 when the bound holds),
+    or 1 if what the report shows differs from these evaluations: the plotted norms (figure
+    p03_jacobian_norms) or a row of the table ``rows`` (geometric mean of the left side at
+    k = 0 over the sequences, and the right side there).
+    """
     worst = 0.0
-    for r in runs:
-        sigma = np.linalg.svd(r["params"]["U"], compute_uv=False)[0]  # the bound, from the SVD
-        bound = sigma ** np.arange(r["norms"].shape[1])
-        worst = max(worst, float(np.max(r["norms"] / bound - 1.0)), 0.0)
+    for i, r in enumerate(runs):
+        sigma = sp.Float(np.linalg.svd(r["params"]["U"], compute_uv=False)[0])
+        steps = r["X"][0].shape[0]
+        rhs = [float(statement.rhs.subs({GAMMA: 1, SIGMA: sigma, t: steps, k: k_})) for k_ in range(steps + 1)]
+        across = []  # the left side at k = 0, one per sequence
+        for X, plotted in zip(r["X"], r["norms"]):
+            jac = rnn.hidden_jacobians(r["params"], X)
+            env = Env(seqs={"jac": {(steps, k_): J for k_, J in enumerate(jac)}}, scalars={t: sp.Integer(steps)})
+            for k_ in range(steps + 1):
+                env.scalars[k] = sp.Integer(k_)
+                lhs = evaluate(statement.lhs, env)
+                if not np.isclose(plotted[steps - k_], lhs, rtol=1e-12, atol=0.0):
+                    return 1.0
+                worst = max(worst, lhs / rhs[k_] - 1.0)
+                if k_ == 0:
+                    across.append(lhs)
+        if rows:
+            geometric_mean = np.prod(across) ** (1.0 / len(across))
+            if not (np.isclose(rows[i]["measured"], geometric_mean, rtol=1e-9, atol=0.0)
+                    and np.isclose(rows[i]["bound"], rhs[0], rtol=1e-12, atol=0.0)):
+                return 1.0
     return worst
 
 
-def _jacobian_fd_error(runs, distances=(1, 5, 10)) -> float:
+def _jacobian_fd_error(runs, distances=JAC_FD["distances"], sequence=JAC_FD["sequence"]) -> float:
     """Relative error of the product-of-Jacobians against central differences of the forward pass."""
     worst = 0.0
     for r in runs:
-        params, X = r["params"], r["X"][0]
+        params, X = r["params"], r["X"][sequence]
         steps = X.shape[0]
         jac = rnn.hidden_jacobians(params, X)
         for n in distances:
@@ -265,15 +304,44 @@ def _jacobian_fd_error(runs, distances=(1, 5, 10)) -> float:
     return worst
 
 
+def _check_counterexample(statement, ctx) -> tuple:
+    """The printed ||dh^(tau)/dh^(tau - n*)||_2 > 100 with its left side measured by central differences.
+
+    The numbers the text quotes about the run are checked too, each by a second route: the norm
+    at n* in the caption (product of step Jacobians) against the differences; rho(U) and
+    rho(U)^n* from the diagonal of the triangular U; sigma_max(U) from the eigenvalues of U^T U;
+    max |h| from the state loop :func:`states_from`.  Returns (error, what was measured): the
+    largest relative mismatch if one exceeds 1e-6, else max(0, (rhs - lhs) / rhs).
+    """
+    c = ctx["counter"]
+    steps, U_ = c["X"].shape[0], c["params"]["U"]
+    late, early = (int(sp.sympify(a).subs(tau, steps)) for a in statement.lhs.args[0].args)
+    env = Env(seqs={"jac": {(late, early): jacobian_by_differences(c["params"], c["X"], late, early)}},
+              scalars={tau: sp.Integer(steps)})
+    lhs, rhs = evaluate(statement.lhs, env), float(statement.rhs)
+    radius = float(np.abs(np.diag(U_)).max()) if np.array_equal(U_, np.triu(U_)) else np.inf
+    pairs = [
+        (c["norms"][late - early], lhs),
+        (c["rho"], radius),
+        (ctx["rho_pow_nstar"], radius ** (late - early)),
+        (c["sigma_max"], float(np.sqrt(np.linalg.eigvalsh(U_.T @ U_).max()))),
+        (c["max_h"], float(np.abs(states_from(c["params"], c["X"], 0, np.zeros(U_.shape[0]))).max())),
+    ]
+    mismatch = max(relative_error(np.array([quoted]), np.array([second])) for quoted, second in pairs)
+    if mismatch > 1e-6:
+        return mismatch, f"a quoted number is off by {mismatch:.2g}"
+    return max(0.0, (rhs - lhs) / rhs), f"norm {lhs:.4g} at distance {late - early}"
+
+
 def verify(derivation: Derivation):
     eq, ctx = derivation.equations, derivation.context
     claims = []
-    sym = _symbolic_jacobian_checks(eq)
-    for cid, what in (("p3.step_jacobian", "one step, H = 2"), ("p3.jacobian_product", "3 steps, H = 2")):
+    sym = _symbolic_jacobian_checks(eq, **SYMBOLIC_RUN)
+    for cid, what in (("p3.step_jacobian", "one step"), ("p3.jacobian_product", "{steps} steps".format(**SYMBOLIC_RUN))):
         claims.append(symbolic_claim(
-            cid, eq[cid], sym[cid], method=f"SymPy jacobian of the unrolled map, symbolic entries ({what})",
+            cid, eq[cid], sym[cid], method=f"SymPy jacobian of the unrolled map, symbolic entries ({what}, H = {SYMBOLIC_RUN['H']})",
             where="derivations.vanishing:_symbolic_jacobian_checks",
-            reproduce="derivations.vanishing._symbolic_jacobian_checks(derive().equations)",
+            reproduce="derivations.vanishing._symbolic_jacobian_checks(derive().equations, **SYMBOLIC_RUN)",
         ))
     err_delta, err_U = _unrolled_gradient_checks(eq)
     fd = "H={H}, D={D}, K={K}, tau={tau}, seed {seed}".format(**FD_RUN)
@@ -289,9 +357,9 @@ def verify(derivation: Derivation):
     ))
     runs = ctx["runs"]
     claims.append(numeric_claim(
-        "p3.norm_bound", eq["p3.norm_bound"], _bound_violation(runs), 1e-12,
-        method="measured/bound - 1 at every distance and run (gamma = 1, largest singular value by SVD); float64 rounding",
-        where="derivations.vanishing:_bound_violation",
+        "p3.norm_bound", eq["p3.norm_bound"], _check_norm_bound(eq["p3.norm_bound"], runs, ctx["decay_rows"]), 1e-12,
+        method="the statement evaluated at every distance and run: lhs/rhs - 1 (gamma = 1, largest singular value by SVD); float64 rounding",
+        where="derivations.vanishing:_check_norm_bound",
         reproduce="NORM_RUN = {}".format(NORM_RUN),
     ))
     err_jac = _jacobian_fd_error(runs)
@@ -299,15 +367,14 @@ def verify(derivation: Derivation):
         "p3.jacobian_fd",
         sp.Le(sp.Symbol(r"\varepsilon_{\mathrm{rel}} = %s" % rnn._sci(err_jac)), sp.Symbol(r"10^{-6}"), evaluate=False),
         err_jac, 1e-6,
-        method="product of step Jacobians vs central differences of the forward pass, distances 1, 5, 10",
-        where="derivations.vanishing:_jacobian_fd_error", reproduce="NORM_RUN, first sequence per sigma",
+        method="product of step Jacobians vs central differences of the forward pass, distances {}".format(JAC_FD["distances"]),
+        where="derivations.vanishing:_jacobian_fd_error", reproduce="NORM_RUN, JAC_FD = {}".format(JAC_FD),
     ))
-    c = ctx["counter"]
-    n_star, steps = c["n_star"], c["X"].shape[0]
-    fd_norm = np.linalg.norm(jacobian_by_differences(c["params"], c["X"], steps, steps - n_star), 2)
+    error, measured = _check_counterexample(eq["p3.eigen_counterexample"], ctx)
     claims.append(numeric_claim(
-        "p3.eigen_counterexample", eq["p3.eigen_counterexample"], max(0.0, (100 - fd_norm) / 100), 0.0,
-        method=f"spectral norm of the Jacobian by central differences (measured {fd_norm:.4g})",
-        where="derivations.vanishing:verify", reproduce="COUNTER_RUN = {}".format(COUNTER_RUN),
+        "p3.eigen_counterexample", eq["p3.eigen_counterexample"], error, 0.0,
+        method=f"the statement with its norm measured by central differences ({measured}); "
+               "quoted numbers of the run each by a second route",
+        where="derivations.vanishing:_check_counterexample", reproduce="COUNTER_RUN = {}".format(COUNTER_RUN),
     ))
     return claims

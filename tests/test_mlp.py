@@ -33,39 +33,56 @@ def test_output_delta_is_y_minus_t_for_symbolic_K():
 
 
 @pytest.mark.parametrize("activation", ["smooth", "relu"])
-def test_delta_z_equals_delta_h_times_slope_exactly(activation):
+def test_delta_z_equals_delta_h_times_slope_exactly(activation, derivation):
     if activation == "smooth":
-        net, indicator = mlp._SymbolicNet(sp.Function("f")), None
+        net, indicator, cid = mlp._SymbolicNet(sp.Function("f")), None, "p1.delta_z"
     else:
-        net, indicator = mlp._SymbolicNet(mlp._relu), mlp._relu_indicator
-    assert is_zero(mlp._numerators(mlp._check_delta_z(net, 1, indicator)))
+        net, indicator, cid = mlp._SymbolicNet(mlp._relu), mlp._relu_indicator, "p1.delta_z_relu"
+    assert is_zero(mlp._numerators(mlp._check_delta_z(net, 1, derivation.equations[cid], indicator)))
 
 
 @pytest.mark.parametrize("layer", [1, 2])
-def test_delta_h_is_W_transpose_delta_z_exactly(layer):
+def test_delta_h_is_W_transpose_delta_z_exactly(layer, derivation):
     net = mlp._SymbolicNet(sp.Function("f"))
-    assert is_zero(mlp._numerators(mlp._check_delta_h(net, layer)))
+    assert is_zero(mlp._numerators(mlp._check_delta_h(net, layer, derivation.equations["p1.delta_h"])))
 
 
-def test_parameter_gradients_equal_entrywise_derivatives_exactly():
+def test_parameter_gradients_equal_entrywise_derivatives_exactly(derivation):
     net = mlp._SymbolicNet(sp.Function("f"))
-    res_W, res_b = mlp._check_parameter_gradients(net)
+    res_W, res_b = mlp._check_parameter_gradients(net, derivation.equations)
     assert is_zero(mlp._numerators(mlp._flat(res_W + res_b)))
 
 
-def test_verify_catches_a_symbolic_algorithm_without_two_lambda(monkeypatch, derivation):
-    """Algorithm 1 run symbolically with lambda W instead of 2 lambda W fails the exact check."""
-    right = mlp._backprop_symbolic
+def test_evaluating_a_statement_gives_explicit_matrices():
+    s = mlp._layer_symbols()
+    W, dz = sp.Matrix([[1, 2, 3], [4, 5, 6]]), sp.Matrix([1, -1])
+    assert mlp._evaluate(s["W"].T * s["dz"], {s["W"]: W, s["dz"]: dz}) == W.T * dz
+    grad = mlp.InOrder(mlp.MinibatchSum(s["dz"] * s["h_prev"].T), 2 * s["lam"] * s["W"], evaluate=False)
+    examples = [{s["dz"]: dz, s["h_prev"]: sp.Matrix([1, 0, 2])}, {s["dz"]: 2 * dz, s["h_prev"]: sp.Matrix([0, 1, 0])}]
+    expected = dz * sp.Matrix([[1, 0, 2]]) + 2 * dz * sp.Matrix([[0, 1, 0]]) + 2 * sp.Rational(1, 10) * W
+    assert mlp._evaluate(grad, {s["W"]: W, s["lam"]: sp.Rational(1, 10)}, examples) == expected
 
-    def wrong(net, indicator=None):
-        dW, db = right(net, indicator)
-        return {l: dW[l] - net.lam * net.W[l] for l in dW}, db
 
-    monkeypatch.setattr(mlp, "_backprop_symbolic", wrong)
-    claims = {c.id: c for c in mlp.verify(derivation)}
+def test_verify_catches_a_printed_gradient_without_two_lambda(derivation):
+    """The statement printed with lambda W instead of 2 lambda W fails the exact check."""
+    s = mlp._layer_symbols()
+    wrong = dict(derivation.equations)
+    wrong["p1.grad_W"] = sp.Eq(
+        s["dW"], mlp.InOrder(mlp.MinibatchSum(s["dz"] * s["h_prev"].T), s["lam"] * s["W"], evaluate=False)
+    )
+    claims = {c.id: c for c in mlp.verify(mlp.Derivation(1, wrong, derivation.context, derivation.figures))}
     assert not claims["p1.grad_W"].passed
     assert "lambda" in claims["p1.grad_W"].detail
     assert claims["p1.grad_b"].passed  # the bias gradient was not touched
+
+
+def test_verify_catches_a_printed_output_delta_with_the_wrong_sign(derivation):
+    s = mlp._layer_symbols()
+    wrong = dict(derivation.equations)
+    wrong["p1.delta_output"] = sp.Eq(wrong["p1.delta_output"].lhs, mlp.InOrder(s["y"], s["t"], evaluate=False))
+    claims = {c.id: c for c in mlp.verify(mlp.Derivation(1, wrong, derivation.context, derivation.figures))}
+    assert not claims["p1.delta_output"].passed
+    assert not claims["p1.grad_W"].passed  # Algorithm 1 run with the printed (iv) goes wrong too
 
 
 # --------------------------------------------------------------------------- numeric
@@ -128,6 +145,25 @@ def test_verify_passes_every_claim(derivation):
     claims = mlp.verify(derivation)
     assert {c.id for c in claims} == set(derivation.equations)
     assert all(c.passed for c in claims), [c.id for c in claims if not c.passed]
+
+
+def test_an_epoch_that_skips_the_last_minibatch_fails_the_epoch_check(monkeypatch):
+    right = mlp.sgd
+
+    def skipping(weights, biases, X, T, lam, *, learning_rate, batch_size, epochs, seed=0):
+        keep = len(X) - len(X) % batch_size or len(X) - batch_size  # drop the last (short) minibatch
+        return right(weights, biases, X[:keep], T[:keep], lam, learning_rate=learning_rate,
+                     batch_size=batch_size, epochs=epochs, seed=seed)
+
+    monkeypatch.setattr(mlp, "sgd", skipping)
+    error, _ = mlp._check_sgd_epoch()
+    assert error > 1e-3
+
+
+def test_training_replay_catches_a_misreported_accuracy(derivation):
+    context = dict(derivation.context, train_accuracy=derivation.context["train_accuracy"] - 100 / 180)
+    assert mlp._check_training_replay(context) > mlp.REPLAY_TOLERANCE
+    assert mlp._check_training_replay(derivation.context) <= mlp.REPLAY_TOLERANCE
 
 
 def test_sgd_lowers_the_training_loss(derivation):

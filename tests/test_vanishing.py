@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from derivations import rnn, vanishing
 from derivations.ledger import Derivation
-from derivations.seqnotation import Jac
+from derivations.seqnotation import Jac, Norm2
 from derivations.tex import tex
 
 
@@ -27,14 +27,14 @@ def claims(derivation):
 
 
 def test_jacobian_formulas_equal_sympy_jacobian_exactly(derivation):
-    res = vanishing._symbolic_jacobian_checks(derivation.equations)
+    res = vanishing._symbolic_jacobian_checks(derivation.equations, **vanishing.SYMBOLIC_RUN)
     for cid in ("p3.step_jacobian", "p3.jacobian_product"):
         assert all(e == 0 for e in res[cid]), cid
 
 
 def test_statements_print_with_the_singular_value(derivation):
     s = tex(derivation.equations["p3.norm_bound"])
-    assert r"\sigma_{\max}(\mathbf{U})" in s and r"\leq" in s and "{t-k}" in s
+    assert r"\sigma_{\max}(\mathbf{U})" in s and r"\leq" in s and "^{t - k}" in s
     assert r"\prod_{j=k + 1}^{t}" in tex(derivation.equations["p3.jacobian_product"])
 
 
@@ -110,7 +110,14 @@ def test_a_wrong_step_jacobian_in_the_code_fails_the_difference_check(monkeypatc
 
 def test_a_bound_with_the_eigenvalue_would_fail(derivation):
     c = derivation.context["counter"]
-    run = {"params": dict(c["params"]), "norms": c["norms"][None, :]}
-    assert vanishing._bound_violation([run]) <= 1e-12  # singular value: holds
+    run = {"params": dict(c["params"]), "X": [c["X"]], "norms": c["norms"][None, :]}
+    assert vanishing._check_norm_bound(derivation.equations["p3.norm_bound"], [run]) <= 1e-12  # singular value: holds
     eig = c["rho"] ** np.arange(c["norms"].size)
     assert np.max(c["norms"] / eig - 1) > 1e3  # eigenvalue: violated by orders of magnitude
+
+
+def test_a_tighter_printed_bound_fails_the_norm_check(derivation):
+    """The statement itself is evaluated: one more factor gamma sigma makes it false at distance 0."""
+    wrong = sp.Le(Norm2(Jac(vanishing.t, vanishing.k)),
+                  sp.Pow(vanishing.GAMMA * vanishing.SIGMA, vanishing.Gap(vanishing.t, vanishing.k) + 1), evaluate=False)
+    assert vanishing._check_norm_bound(wrong, derivation.context["runs"]) > 1e-3
