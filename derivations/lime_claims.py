@@ -240,6 +240,11 @@ def _check_wls(statement, fit):
     from derivations.lime import weighted_least_squares
 
     N, d = fit.Z.shape
+    # the samples are the ones the text describes: x' = 1 first, then masks with 1 to d' features off
+    off = d - fit.Z.sum(axis=1)
+    if not (np.all(fit.Z[0] == 1) and np.all((off[1:] >= 1) & (off[1:] <= d)) and set(np.unique(fit.Z)) <= {0, 1}):
+        return numeric_claim("p12.wls", statement, math.inf, 1.0, detail="the samples are not LIME's masks",
+                             method="the text explanation's samples")
     Zt = np.hstack([np.ones((N, 1)), fit.Z])
     sizes = {_by_name(statement.rhs)["N"]: N, _by_name(statement.rhs)["d'"]: d}
     arrays = {r"\tilde{\mathbf{Z}}": Zt, r"\boldsymbol{\Pi}": np.diag(fit.weights), r"\mathbf{f}": fit.y[:, None]}

@@ -26,6 +26,7 @@ TEXT_CLASSES = ("astronomy", "medicine")
 TEXT_NUM_SAMPLES = 2000  # N of the explained sentence
 KERNEL_WIDTH = 0.25  # sigma of the text kernel, on the cosine distance
 SEED = 12  # seed of LIME's sampling in both experiments
+CLASSIFIER_SEED = 0  # seed of both classifiers' training
 TEXT_C = 1.0  # inverse L2 penalty of the logistic regression
 MAX_ITER = 1000  # iteration cap of both classifiers' solvers
 SP_SENTENCES = 20  # SP-LIME explains this many held-out sentences ...
@@ -43,7 +44,7 @@ def load_corpus(path: Path = CORPUS):
     return [r["text"] for r in rows], np.array([int(r["label"]) for r in rows])
 
 
-def train_text_classifier(seed: int = 0):
+def train_text_classifier(seed: int = CLASSIFIER_SEED):
     """(vectorizer, classifier, texts, labels, test accuracy); the first N_TRAIN rows train."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -144,7 +145,7 @@ def block_segments(side: int = 8, block: int = BLOCK) -> np.ndarray:
     return r * (side // block) + c
 
 
-def train_digit_classifier(seed: int = 0):
+def train_digit_classifier(seed: int = CLASSIFIER_SEED):
     from sklearn.datasets import load_digits
     from sklearn.neural_network import MLPClassifier
 

@@ -42,6 +42,7 @@ __all__ = [
 
 _WHO = "Problem 14 (LNN)"
 UNKNOWN_L, UNKNOWN_U = 0.0, 1.0  # open world: the bounds of a neuron nobody gave bounds to
+UNIT = 1.0  # plain Lukasiewicz logic: the default weight of every operand and bias of every connective
 MAX_ITERATIONS = 50  # cap on the inference passes
 DEFAULT_ALPHA = 0.75  # threshold of the classical reading, when the caller gives none
 
@@ -63,7 +64,7 @@ def _inputs(x, w, beta, name):
     return x, w, float(beta)
 
 
-def weighted_and(x, w, beta=1.0):
+def weighted_and(x, w, beta=UNIT):
     """Weighted Lukasiewicz conjunction max(0, min(1, beta - sum_i w_i (1 - x_i))), over the last axis.
 
     >>> float(weighted_and([1.0, 0.75], [1.0, 1.0], 1.0))
@@ -73,7 +74,7 @@ def weighted_and(x, w, beta=1.0):
     return np.clip(beta - (1.0 - x) @ w, 0.0, 1.0)
 
 
-def weighted_or(x, w, beta=1.0):
+def weighted_or(x, w, beta=UNIT):
     """Weighted Lukasiewicz disjunction max(0, min(1, 1 - beta + sum_i w_i x_i)), over the last axis.
 
     >>> float(weighted_or([0.25, 0.5], [1.0, 1.0], 1.0))
@@ -83,7 +84,7 @@ def weighted_or(x, w, beta=1.0):
     return np.clip(1.0 - beta + x @ w, 0.0, 1.0)
 
 
-def weighted_implies(x, y, wx=1.0, wy=1.0, beta=1.0):
+def weighted_implies(x, y, wx=UNIT, wy=UNIT, beta=UNIT):
     """x -> y = max(0, min(1, 1 - beta + w_x (1 - x) + w_y y)), elementwise."""
     x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     return weighted_or(np.stack([1.0 - x, y], axis=-1), [wx, wy], beta)
@@ -140,7 +141,7 @@ class Node:
     kind: str  # "atom", "and", "or", "not", "implies"
     operands: tuple = ()
     weights: tuple = ()
-    beta: float = 1.0
+    beta: float = UNIT
     L: float = UNKNOWN_L
     U: float = UNKNOWN_U
 
@@ -179,15 +180,15 @@ class LNN:
         """NOT a (one neuron per negated operand, shared by the formulas that use it)."""
         return f"~{a}" if f"~{a}" in self.index else self._add(Node(f"~{a}", "not", (a,)))
 
-    def conj(self, *ops, weights=None, beta=1.0, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
-        w = tuple(weights or (1.0,) * len(ops))
+    def conj(self, *ops, weights=None, beta=UNIT, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
+        w = tuple(weights or (UNIT,) * len(ops))
         return self._add(Node(name or "(" + " & ".join(ops) + ")", "and", ops, w, beta, L, U))
 
-    def disj(self, *ops, weights=None, beta=1.0, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
-        w = tuple(weights or (1.0,) * len(ops))
+    def disj(self, *ops, weights=None, beta=UNIT, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
+        w = tuple(weights or (UNIT,) * len(ops))
         return self._add(Node(name or "(" + " | ".join(ops) + ")", "or", ops, w, beta, L, U))
 
-    def implies(self, a, b, weights=(1.0, 1.0), beta=1.0, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
+    def implies(self, a, b, weights=(UNIT, UNIT), beta=UNIT, name=None, L=UNKNOWN_L, U=UNKNOWN_U):
         return self.disj(self.neg(a), b, weights=weights, beta=beta, name=name or f"({a} -> {b})", L=L, U=U)
 
     # ------------------------------------------------------------------ inference
@@ -243,7 +244,8 @@ class LNN:
             history.append(self.bounds())
             if self.contradiction_loss() > 0:
                 break
-            moved = max(abs(a - b) for k in history[-1] for a, b in zip(history[-1][k], history[-2][k]))
+            before, after = history[-2], history[-1]
+            moved = max(abs(a - b) for k in after for a, b in zip(after[k], before[k]))
             if moved <= tol:
                 break
         return history

@@ -99,13 +99,14 @@ def derive() -> Derivation:
     history = kb.infer()
     atoms = [n.name for n in kb.nodes if n.kind == "atom"]
     unknown = [a for a in atoms if history[0][a] == (0.0, 1.0)]
-    kb_rows = [{"atom": a, "L0": history[0][a][0], "U0": history[0][a][1], "L": history[-1][a][0],
-                "U": history[-1][a][1], "state": kb.state(a, ALPHA)} for a in atoms]
+    final = kb.bounds()  # after inference
+    kb_rows = [{"atom": a, "L0": history[0][a][0], "U0": history[0][a][1], "L": final[a][0],
+                "U": final[a][1], "state": kb.state(a, ALPHA)} for a in atoms]
     context = {
         "alpha": ALPHA,
         "mp_unit": mp_unit,
         "kb_rows": kb_rows,
-        "kb_bounds": {a: history[-1][a] for a in atoms},
+        "kb_bounds": {a: final[a] for a in atoms},
         "kb_iterations": len(history) - 1,
         "kb_loss": kb.contradiction_loss(),
         "kb_neurons": len(kb.nodes),
@@ -177,7 +178,7 @@ def _check_classical(statement):
     sym = _symbols(imp_eq.rhs)
     for a, b in itertools.product((0, 1), repeat=2):
         truth = float((not a) or b)
-        worst = max(worst, abs(float(weighted_implies(float(a), float(b))) - truth),
+        worst = max(worst, abs(float(weighted_implies(float(a), float(b), 1.0, 1.0, 1.0)) - truth),
                     abs(float(imp_eq.rhs.subs({sym["x"]: a, sym["y"]: b})) - truth))
     return numeric_claim("p14.classical", statement, worst, 0.0,
                          method="the printed formulas and the activations, on all 0/1 inputs, n = 1..5, against "
@@ -321,8 +322,11 @@ def _compare(model_factory, step):
     m = model_factory()
     m.infer()
     brute = consistent_extremes(model_factory, step)
-    if brute is None or m.contradiction_loss() > 0:
-        return 0.0 if (brute is None) == (m.contradiction_loss() > 0) else 1.0
+    crossed = m.contradiction_loss() > 0
+    if (brute is None) != crossed:
+        return 1.0
+    if brute is None:
+        return 0.0
     b = m.bounds()
     return max(max(abs(b[k][0] - lo), abs(b[k][1] - hi)) for k, (lo, hi) in brute.items())
 

@@ -6,7 +6,7 @@ is exact in floating point and can be compared with brute-force enumeration with
 
 from __future__ import annotations
 
-from derivations.lnn import LNN
+from derivations.lnn import LNN, UNKNOWN_L, UNKNOWN_U
 
 ALPHA = 0.75  # threshold of the classical reading: true at L >= ALPHA, false at U <= 1 - ALPHA
 CONFLICT_DETECTOR = (0.125, 0.5)  # the bicycle detector's bounds in the conflicting vision example
@@ -26,11 +26,11 @@ def smokers():
              "Cancer(eve)": (0.0, 0.125)}
     people = ("anna", "bob", "carl", "dana", "eve")
     for p in people:
-        m.atom(f"Smokes({p})", *facts.get(f"Smokes({p})", (0.0, 1.0)))
+        m.atom(f"Smokes({p})", *facts.get(f"Smokes({p})", (UNKNOWN_L, UNKNOWN_U)))
     for a, b in (("anna", "bob"), ("bob", "carl"), ("carl", "dana")):
         m.atom(f"Friends({a},{b})", *facts[f"Friends({a},{b})"])
     for p in ("dana", "eve"):
-        m.atom(f"Cancer({p})", *facts.get(f"Cancer({p})", (0.0, 1.0)))
+        m.atom(f"Cancer({p})", *facts.get(f"Cancer({p})", (UNKNOWN_L, UNKNOWN_U)))
     for a, b in (("anna", "bob"), ("bob", "carl"), ("carl", "dana")):
         body = m.conj(f"Smokes({a})", f"Friends({a},{b})")
         m.implies(body, f"Smokes({b})", L=1.0, U=1.0, name=f"smoking spreads {a}->{b}")
@@ -98,9 +98,10 @@ def run(model_and_atoms, alpha: float = ALPHA):
     """Infer to convergence; rows of (atom, initial bounds, final bounds, classical reading)."""
     m, atoms = model_and_atoms
     history = m.infer()
+    final = m.bounds()  # after inference (at the first crossing, if bounds cross)
     rows = [
-        {"atom": a, "L0": history[0][a][0], "U0": history[0][a][1], "L": history[-1][a][0],
-         "U": history[-1][a][1], "state": m.state(a, alpha)}
+        {"atom": a, "L0": history[0][a][0], "U0": history[0][a][1], "L": final[a][0],
+         "U": final[a][1], "state": m.state(a, alpha)}
         for a in atoms
     ]
     return {"rows": rows, "iterations": len(history) - 1, "loss": m.contradiction_loss(),
