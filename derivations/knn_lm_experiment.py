@@ -51,6 +51,7 @@ SETTINGS = {
 FAISS_THREADS = 1  # FAISS runs on one thread, so every search is reproducible
 PQ_MIN_POINTS_PER_CENTROID = 1  # FAISS only warns below this many training points per centroid
 TIE_SLACK = 1e-5  # relative slack of a tie with the k-th distance (FAISS rounds distances to float32)
+TIE_SLACK_FLOOR = 1.0  # squared distance below which the slack stops shrinking (TIE_SLACK * this)
 EXAMPLE_WORDS = 6  # words of context shown for the text's example
 
 
@@ -124,7 +125,7 @@ def tie_aware_recall(keys, queries, ids, kth_exact) -> float:
     key counts as correct when it is no farther than the k-th nearest key, up to float32 rounding.
     """
     dist = exact_sq_distances(keys, queries, ids)
-    slack = TIE_SLACK * (1.0 + kth_exact[:, None])
+    slack = TIE_SLACK * (TIE_SLACK_FLOOR + kth_exact[:, None])
     return float(np.mean(dist <= kth_exact[:, None] + slack))
 
 
@@ -237,7 +238,7 @@ def where_it_helps(res: dict, lam: float):
     pos = t + 1  # query t predicts tokens[pos + 1] from the context ending at tokens[pos]
     example = {
         "query": t,
-        "context": " ".join(tokens[max(0, pos + 1 - EXAMPLE_WORDS) : pos + 1]),
+        "context": " ".join(tokens[pos + 1 - EXAMPLE_WORDS : pos + 1]),  # the check requires all of them
         "target": tokens[pos + 1],
         "lm_top": vocab[int(np.argmax(store.p_lm["test"][t]))],
         "p_lm": float(p_lm[t]),
