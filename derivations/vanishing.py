@@ -206,14 +206,14 @@ def _symbolic_jacobian_checks(eq: dict, H: int, steps: int) -> dict:
     hs = {0: s}
     for i in range(1, steps + 1):
         hs[i] = (drive[i] + Um * hs[i - 1]).applyfunc(sp.tanh)
-    env = Env(seqs={"h": hs}, consts={U: Um, ONES: sp.ones(H, 1)})
+    # The left sides dh^(a)/dh^(0) by SymPy's jacobian: both sides of each statement are evaluated.
+    direct = {(a, 0): hs[a].jacobian(s) for a in hs}
+    env = Env(seqs={"h": hs, "jac": direct}, consts={U: Um, ONES: sp.ones(H, 1)})
     res = {}
-    env.scalars = {j: sp.Integer(1)}
-    res["p3.step_jacobian"] = rnn._exact_residual(evaluate(eq["p3.step_jacobian"].rhs, env), hs[1].jacobian(s))
-    env.scalars = {t: sp.Integer(steps), k: sp.Integer(0)}
-    res["p3.jacobian_product"] = rnn._exact_residual(
-        evaluate(eq["p3.jacobian_product"].rhs, env), hs[steps].jacobian(s)
-    )
+    for cid, scalars in (("p3.step_jacobian", {j: sp.Integer(1)}),
+                         ("p3.jacobian_product", {t: sp.Integer(steps), k: sp.Integer(0)})):
+        env.scalars = scalars
+        res[cid] = rnn._exact_residual(evaluate(eq[cid].rhs, env), evaluate(eq[cid].lhs, env))
     return res
 
 
