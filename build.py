@@ -70,7 +70,13 @@ def derive(problem: Problem):
     import importlib
 
     module = importlib.import_module(problem.module)
-    return getattr(module, problem.derive)()
+    derivation = getattr(module, problem.derive)()
+    if getattr(derivation, "problem", None) != problem.number:
+        raise ValueError(
+            f"{problem.module}:{problem.derive} returned a derivation of problem "
+            f"{getattr(derivation, 'problem', None)!r}; the registry expects {problem.number}"
+        )
+    return derivation
 
 
 def verify(problem: Problem, derivation) -> list:
