@@ -35,6 +35,7 @@ LAYER_SIZES = (2, 6, 3)
 FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
 FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
 FD_SEED = 0  # seed of the random networks of the finite-difference check
+RANDOM_BIAS_STD = 0.5  # standard deviation of the biases of random test networks
 SYMBOLIC_SIZES, SYMBOLIC_M = (2, 3, 2), 2  # the network of the exact checks: widths, examples
 JACOBIAN_SHOWN = {"activation": 3, "affine": (2, 3)}  # sizes of the two Jacobians printed in (i), (ii)
 # The epoch check of Algorithm 1: a random depth-2 network of the finite-difference check (seed),
@@ -316,7 +317,7 @@ def gradients(weights, biases, X, T, lam):
     return dW, db
 
 
-def sgd(weights, biases, X, T, lam, *, learning_rate, batch_size, epochs, seed=0):
+def sgd(weights, biases, X, T, lam, *, learning_rate, batch_size, epochs, seed):
     """Algorithm 1: minibatch SGD with :func:`gradients`; returns (weights, biases, history).
 
     ``weights``, ``biases`` are the initial parameters (line 1; not modified).  ``history``
@@ -344,7 +345,7 @@ def random_network(rng, sizes, m):
     """Random weights, biases, inputs and one-hot targets for layer widths ``sizes``."""
     L = len(sizes) - 1
     Ws = [rng.normal(size=(sizes[l + 1], sizes[l])) / np.sqrt(sizes[l]) for l in range(L)]
-    bs = [rng.normal(size=sizes[l + 1]) * 0.5 for l in range(L)]
+    bs = [rng.normal(scale=RANDOM_BIAS_STD, size=sizes[l + 1]) for l in range(L)]
     X = rng.normal(size=(m, sizes[0]))
     T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=m)]
     return Ws, bs, X, T
