@@ -36,6 +36,7 @@ FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
 FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
 FD_SEED = 0  # seed of the random networks of the finite-difference check
 RANDOM_BIAS_STD = 0.5  # standard deviation of the biases of random test networks
+KINK_MARGIN = 1e3 * FD_STEP  # random test networks keep every hidden |z| above this (clear of ReLU's kink)
 SYMBOLIC_SIZES, SYMBOLIC_M = (2, 3, 2), 2  # the network of the exact checks: widths, examples
 JACOBIAN_SHOWN = {"activation": 3, "affine": (2, 3)}  # sizes of the two Jacobians printed in (i), (ii)
 # The epoch check of Algorithm 1: a random depth-2 network of the finite-difference check (seed),
@@ -578,7 +579,7 @@ def _fd_networks(seed=FD_SEED, depths=FD_DEPTHS):
             Ws, bs, X, T = random_network(rng, sizes, m)
             lam = float(rng.uniform(0.05, 0.5))
             _, (*hidden, _), _ = _forward(Ws, bs, X)  # the output layer has no ReLU
-            if all(np.abs(z).min() > 1e3 * FD_STEP for z in hidden):
+            if all(np.abs(z).min() > KINK_MARGIN for z in hidden):
                 nets.append((sizes, m, lam, Ws, bs, X, T))
                 break
             redrawn += 1
