@@ -104,13 +104,16 @@ def sum_residual(statement, ids):
     """
     k, q = ids["k"], ids["q"]
     total = sp.expand(plain(statement.lhs - statement.rhs).xreplace(ids["terms"]))
-    summand, rest = sp.Integer(0), sp.Integer(0)
+    summand, rest, ranges = sp.Integer(0), sp.Integer(0), set()
     for term in sp.Add.make_args(total):
         coeff, inner = term.as_coeff_Mul()
         if isinstance(inner, sp.Sum) and inner.limits[0][0] == k:
             summand += coeff * inner.function
+            ranges.add(tuple(inner.limits[0]))
         else:
             rest += term
+    if len(ranges) > 1:  # sums over different ranges of k cannot be merged: no conclusion
+        return sp.Symbol("sums_over_different_ranges")
     per_q = sp.simplify(sp.expand(sp.expand_log(summand, force=True)) / q[k])
     if per_q.has(k):  # the summand is not q_k times a constant: no conclusion
         return sp.Symbol("not_a_constant")
