@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
 from derivations import gan
+from tests.conftest import with_statement as _with
 
 
 @pytest.fixture(scope="module")
@@ -175,13 +176,6 @@ def test_a_wrong_generator_gradient_is_caught(derivation, monkeypatch):
 
     monkeypatch.setattr(gan, "generator_gradients", wrong)
     assert "p8.gan_gradients" in _failed(derivation)
-
-
-def _with(derivation, claim_id, statement):
-    """The derivation with one printed statement replaced (as a fault in derive would)."""
-    import dataclasses
-
-    return dataclasses.replace(derivation, equations={**derivation.equations, claim_id: statement})
 
 
 @pytest.mark.parametrize("claim_id, wrong", [

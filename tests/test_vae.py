@@ -9,6 +9,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import integrate, stats
 
 from derivations import vae
+from tests.conftest import with_statement as _with
 
 
 @pytest.fixture(scope="module")
@@ -185,13 +186,6 @@ def test_a_wrong_reparameterized_gradient_in_the_estimator_is_caught(derivation,
 
     monkeypatch.setattr(vae, "vae_estimator_gradients", wrong)
     assert "p7.estimator" in _failed(derivation)
-
-
-def _with(derivation, claim_id, statement):
-    """The derivation with one printed statement replaced (as a fault in derive would)."""
-    import dataclasses
-
-    return dataclasses.replace(derivation, equations={**derivation.equations, claim_id: statement})
 
 
 @pytest.mark.parametrize("claim_id, wrong", [
