@@ -135,8 +135,24 @@ class TrigramLM:
         return self._smooth(self.tri.get((u, v), np.zeros(self.V)), p_bi)
 
     def distributions(self, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """p(. | w_{t-1}, w_t) for each position t of ``ids``, shape (len(positions), V)."""
-        return np.stack([self.distribution(int(ids[t - 1]), int(ids[t])) for t in positions])
+        """p(. | w_{t-1}, w_t) for each position t of ``ids``, shape (len(positions), V).
+
+        Row by row the same arithmetic as :meth:`distribution`, done for all positions at once.
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        u, v = np.asarray(ids)[positions - 1], np.asarray(ids)[positions]
+        unseen = np.zeros(self.V)
+        p_bi = self._smooth_rows(self.bi[v], self.unigram()[None, :])
+        tri = np.array([self.tri.get(c, unseen) for c in zip(u.tolist(), v.tolist())]).reshape(len(positions), self.V)
+        return self._smooth_rows(tri, p_bi)
+
+    def _smooth_rows(self, counts: np.ndarray, lower: np.ndarray) -> np.ndarray:
+        """:meth:`_smooth` of every row of ``counts`` (rows never seen keep ``lower``)."""
+        total = counts.sum(axis=1, keepdims=True)
+        seen = np.count_nonzero(counts, axis=1)[:, None]
+        safe = np.where(total == 0, 1.0, total)
+        smoothed = np.maximum(counts - self.D, 0.0) / safe + self.D * seen / safe * lower
+        return np.where(total == 0, lower, smoothed)
 
 
 def context_keys(ids: np.ndarray, positions: np.ndarray, vocab_size: int, dim: int, window: int,
