@@ -29,18 +29,28 @@ def _printed_eq2(statement):
     """The printed Eq. 2 as a function (distances, targets, V) -> p over word ids 0..V-1.
 
     The indicator becomes a Piecewise and the sums Python loops (SymPy's lambdify), evaluated in
-    40-digit mpmath; the IndexedBases ``d`` and ``v`` are read 1-based, as printed.
+    40-digit mpmath; the IndexedBases ``d`` and ``v`` are read 1-based, as printed.  The loops
+    evaluate the same exponentials for every word y; each distinct argument is computed once
+    (per call) and reused.
     """
     import mpmath
 
     rhs = statement.rhs.replace(lambda e: getattr(e, "func", None) == INDICATOR,
                                 lambda e: sp.Piecewise((1, e.args[0]), (0, True)))
     d, v = sp.IndexedBase("d"), sp.IndexedBase("v")
-    f = sp.lambdify((_y, _k, d, v), rhs, modules="mpmath")
+    known = {}  # argument -> mpmath.exp(argument), at the working precision of one call
+
+    def exp(x):
+        if x not in known:
+            known[x] = mpmath.exp(x)
+        return known[x]
+
+    f = sp.lambdify((_y, _k, d, v), rhs, modules=[{"exp": exp}, "mpmath"])
 
     def p(distances, targets, vocab_size):
         dist = [None] + [mpmath.mpf(float(x)) for x in distances]
         vals = [None] + [int(t) for t in targets]
+        known.clear()
         with mpmath.workdps(40):
             return np.array([float(f(y, len(distances), dist, vals)) for y in range(vocab_size)])
 
@@ -73,10 +83,13 @@ def _check_knn_loop(distances, targets, vocab_size, digits: int = 40):
     with mpmath.workdps(digits):
         weights = [mpmath.exp(-mpmath.mpf(float(x))) for x in distances]
         total = mpmath.fsum(weights)
-        p = [mpmath.mpf(0)] * vocab_size
+        mass = {}  # word -> summed weight; a word no neighbour carries has probability 0
         for w, v in zip(weights, targets):
-            p[int(v)] += w
-        return np.array([float(x / total) for x in p])
+            mass[int(v)] = mass.get(int(v), mpmath.mpf(0)) + w
+        p = np.zeros(vocab_size)
+        for v, w in mass.items():
+            p[v] = float(w / total)
+        return p
 
 
 def _check_random_cases(seed: int = 0, cases: int = 200):
@@ -88,15 +101,35 @@ def _check_random_cases(seed: int = 0, cases: int = 200):
         yield rng.uniform(0, 1, k) * rng.choice([0.1, 5.0, 60.0]), rng.integers(0, V, k), V
 
 
-def _check_brute_force(keys, queries, k, chunk: int = 512):
-    """The k-th smallest squared L2 distance per query: NumPy float64 over all pairs."""
+def _check_brute_force(keys, queries, k, chunk: int = 64):
+    """The k-th smallest squared L2 distance per query: NumPy float64 over all pairs.
+
+    |q|^2 + |k|^2 - 2 q.k, a block of ``chunk`` queries at a time in two reused buffers, with
+    NumPy's BLAS on one thread (the build runs problems in parallel, one per core).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _brute_force_kth(keys, queries, k, chunk)
+
+
+def _brute_force_kth(keys, queries, k, chunk):
     keys = keys.astype(np.float64)
     key_norms = (keys**2).sum(axis=1)
+    keys_t = np.ascontiguousarray(keys.T)
+    queries = queries.astype(np.float64)
+    query_norms = (queries**2).sum(axis=1)
     kth = np.empty(len(queries))
+    cross, dist = np.empty((2, min(chunk, len(queries)), len(keys)))
     for start in range(0, len(queries), chunk):
-        q = queries[start : start + chunk].astype(np.float64)
-        dist = (q**2).sum(axis=1)[:, None] + key_norms[None, :] - 2.0 * q @ keys.T
-        kth[start : start + chunk] = np.partition(dist, k - 1, axis=1)[:, k - 1]
+        q = queries[start : start + chunk]
+        n = len(q)
+        two_qk = np.matmul(q, keys_t, out=cross[:n])
+        two_qk *= 2.0
+        block = np.add.outer(query_norms[start : start + n], key_norms, out=dist[:n])
+        block -= two_qk
+        block.partition(k - 1, axis=1)
+        kth[start : start + n] = block[:, k - 1]
     return kth
 
 
@@ -184,24 +217,32 @@ def _check_datastore(statement, store, settings) -> tuple[float, bool]:
     index = {w: i for i, w in enumerate(store.vocab)}
     window, dim = settings["window"], settings["dim"]
     tables = np.random.default_rng(KEY_SEED).standard_normal((window, len(store.vocab), dim)) / np.sqrt(dim)
-    worst = 0.0
+    ids = np.zeros(0, dtype=np.int64)  # the word ids of the text being checked
+
+    def row(j, t):
+        """R_j[w_{t-j}] for every position t (an array): zero before the start of the text."""
+        if np.ndim(j) != 0 or not 0 <= j < window:  # a table the representation does not have
+            return np.full((len(t), dim), np.nan)
+        back = np.asarray(t) - j
+        out = tables[j, ids[np.maximum(back, 0)]]
+        out[back < 0] = 0.0
+        return out
+
+    # one function for all texts; each position's key is computed with the same float operations
+    # as a position-by-position evaluation (the sum runs over j, element-wise over t)
+    f = sp.lambdify((_t, _scale, _gamma, _J), statement.rhs, modules=[{"KeyTable": row}, "numpy"])
+    worst, values_ok = 0.0, False
     for split, keys in (("train", store.keys), ("valid", store.queries["valid"]), ("test", store.queries["test"])):
-        ids = [index[w] for w in store.streams[split]]
-
-        def row(j, t):
-            if not 0 <= j < window:  # a table the representation does not have
-                return np.full(dim, np.nan)
-            return tables[j, ids[t - j]] if t - j >= 0 else np.zeros(dim)
-
-        f = sp.lambdify((_t, _scale, _gamma, _J), statement.rhs, modules=[{"KeyTable": row}, "numpy"])
-        positions = range(1, len(ids) - 1)
+        words = [index[w] for w in store.streams[split]]
+        ids = np.array(words, dtype=np.int64)
+        positions = np.arange(1, len(ids) - 1)
         if len(keys) != len(positions):
             return np.inf, False
-        want = np.array([f(t, settings["scale"], settings["decay"], window) for t in positions])
+        want = np.broadcast_to(f(positions, settings["scale"], settings["decay"], window), keys.shape)
         # one float32 rounding of each entry, plus the float64 error of a J-term sum (both routes)
         bound = np.finfo(np.float32).eps / 2 * np.abs(want) + 2 * window * np.finfo(float).eps * np.abs(want).max()
         err = float(np.max(np.abs(keys - want) / bound))
         worst = max(worst, err) if np.isfinite(err) else np.inf
         if split == "train":
-            values_ok = store.values.tolist() == ids[2:]
+            values_ok = store.values.tolist() == words[2:]
     return worst, values_ok
