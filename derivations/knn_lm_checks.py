@@ -20,7 +20,7 @@ from derivations.knn_lm import (
 )
 from derivations.knn_lm_corpus import KEY_SEED, WORLD
 
-__all__ = ["_check_knn_loop", "_check_random_cases", "_check_brute_force", "_check_scan_counts",
+__all__ = ["_check_knn_loop", "_check_random_cases", "_check_brute_force",
            "_check_sum_linearity", "_check_text_numbers", "_check_fact_words", "_printed_eq2", "_printed_eq3", "_printed_vocab_sum", "_check_datastore",
            "_check_probed_sizes"]
 
@@ -133,22 +133,12 @@ def _brute_force_kth(keys, queries, k, chunk):
     return kth
 
 
-def _check_scan_counts(index, queries, nprobe):
-    """Codes an IVF search must scan: the sizes of the nprobe lists nearest to each query."""
-    import faiss
-
-    index.nprobe = nprobe
-    faiss.cvar.indexIVF_stats.reset()
-    index.search(queries, 1)
-    measured = faiss.cvar.indexIVF_stats.ndis
-    return _check_probed_sizes(index, queries, nprobe), int(measured)
-
-
-def _check_probed_sizes(index, queries, nprobe) -> int:
-    """The summed sizes of the nprobe inverted lists nearest to each query (the coarse quantizer's)."""
-    _, lists = index.quantizer.search(queries, nprobe)
+def _check_probed_sizes(index, queries, nprobes) -> list:
+    """For each nprobe, the summed sizes of the nprobe inverted lists nearest to each query: the
+    first nprobe lists of the coarse quantizer's ranking of all lists."""
+    _, ranked = index.quantizer.search(queries, index.nlist)
     sizes = np.array([index.invlists.list_size(l) for l in range(index.nlist)])
-    return int(sizes[lists[lists >= 0]].sum())
+    return [int(sizes[ranked[:, :nprobe]].sum()) for nprobe in nprobes]
 
 
 def _check_sum_linearity(eqs: dict):

@@ -14,6 +14,10 @@ Recipe (one function per stage, each stage's output the next one's input):
 FAISS runs on one thread and every random choice is seeded, so the numbers reproduce exactly.
 Wall-clock times are not part of the result: the cost is reported by counting distance
 evaluations, which is deterministic.
+
+What :func:`run` returns is kept small (it is cached with the derivation): the p_kNN arrays are
+recomputed from the stored neighbours by :func:`knn_probs`, and a :class:`Datastore` drops its
+keys, queries and LM distributions when pickled and rebuilds them from its text on first use.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ import numpy as np
 from derivations.knn_lm_corpus import ATTRIBUTES, WORLD, TrigramLM, context_keys, make_corpus
 
 __all__ = ["SETTINGS", "Datastore", "build_datastore", "exact_neighbours", "train_ivfpq", "probe_sweep",
-           "tie_aware_recall", "knn_target_probs", "perplexity_sweep", "run", "where_it_helps"]
+           "tie_aware_recall", "knn_target_probs", "perplexity_sweep", "run", "where_it_helps",
+           "held_out_queries", "knn_variants", "knn_probs"]
 
 SETTINGS = {
     "seed": 0,
@@ -60,9 +65,18 @@ TIE_SLACK_FLOOR = 1.0  # squared distance below which the slack stops shrinking 
 EXAMPLE_WORDS = 6  # words of context shown for the text's example
 
 
+_ENCODING = ("dim", "window", "decay", "scale")  # the settings of the keys f(c_t)
+_FROM_TEXT = ("keys", "queries", "p_lm")  # Datastore fields rebuilt from the text after unpickling
+
+
 @dataclass
 class Datastore:
-    """Keys (N, d) float32 and values (N,) of the training text; queries of the held-out text."""
+    """Keys (N, d) float32 and values (N,) of the training text; queries of the held-out text.
+
+    ``keys``, ``queries`` and ``p_lm`` are functions of ``streams``, ``vocab`` and ``encoding``
+    (:func:`_text_arrays`); a pickled Datastore leaves them out (they are most of its size) and
+    rebuilds them, by the same function, the first time one of them is read.
+    """
 
     keys: np.ndarray
     values: np.ndarray
@@ -71,27 +85,53 @@ class Datastore:
     targets: dict = field(default_factory=dict)  # split -> (Q,) next-word ids
     p_lm: dict = field(default_factory=dict)  # split -> (Q, V) trigram distributions
     streams: dict = field(default_factory=dict)  # split -> word tokens (for the independent check)
+    encoding: dict = field(default_factory=dict)  # the settings of context_keys: dim, window, decay, scale
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in _FROM_TEXT}
+
+    def __getattr__(self, name):  # only reached when the attribute is missing: after unpickling
+        if name in _FROM_TEXT and "streams" in self.__dict__ and "encoding" in self.__dict__:
+            keys, queries, p_lm = _text_arrays(self.streams, self.vocab, self.encoding)
+            self.__dict__.update(keys=keys, queries=queries, p_lm=p_lm)
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def _text_arrays(streams: dict, vocab: tuple, encoding: dict):
+    """The keys of the training text, and the queries and LM distributions of the held-out texts."""
+    index = {w: i for i, w in enumerate(vocab)}
+    V = len(vocab)
+    train = np.array([index[w] for w in streams["train"]], dtype=np.int64)
+    lm = TrigramLM(train, V)
+    keys = context_keys(train, np.arange(1, len(train) - 1), V, **encoding)
+    queries, p_lm = {}, {}
+    for split in ("valid", "test"):
+        ids = np.array([index[w] for w in streams[split]], dtype=np.int64)
+        pos = np.arange(1, len(ids) - 1)
+        queries[split] = context_keys(ids, pos, V, **encoding)
+        p_lm[split] = lm.distributions(ids, pos)
+    return keys, queries, p_lm
 
 
 def build_datastore(settings=SETTINGS) -> Datastore:
     """Stage 1: keys f(c_t) and values w_{t+1} for t = 1..T-2 of the training stream."""
     corpus = make_corpus(seed=settings["seed"])
-    V = len(corpus.vocab)
-    enc = {k: settings[k] for k in ("dim", "window", "decay", "scale")}
+    streams = {split: getattr(corpus, split) for split in ("train", "valid", "test")}
+    encoding = {k: settings[k] for k in _ENCODING}
+    keys, queries, p_lm = _text_arrays(streams, corpus.vocab, encoding)
     train = corpus.ids(corpus.train)
-    lm = TrigramLM(train, V)
     positions = np.arange(1, len(train) - 1)
-    store = Datastore(context_keys(train, positions, V, **enc), train[positions + 1], corpus.vocab)
-    store.streams["train"] = corpus.train
+    store = Datastore(keys, train[positions + 1], corpus.vocab, queries, p_lm=p_lm, streams=streams, encoding=encoding)
     for split in ("valid", "test"):
-        tokens = getattr(corpus, split)
-        ids = corpus.ids(tokens)
-        pos = np.arange(1, len(ids) - 1)
-        store.queries[split] = context_keys(ids, pos, V, **enc)
-        store.targets[split] = ids[pos + 1]
-        store.p_lm[split] = lm.distributions(ids, pos)
-        store.streams[split] = tokens
+        ids = corpus.ids(streams[split])
+        store.targets[split] = ids[np.arange(1, len(ids) - 1) + 1]
     return store
+
+
+def held_out_queries(store: Datastore) -> np.ndarray:
+    """The validation queries followed by the test queries (the rows of the searches)."""
+    return np.concatenate([store.queries["valid"], store.queries["test"]])
 
 
 def exact_neighbours(keys: np.ndarray, queries: np.ndarray, k: int):
@@ -147,16 +187,18 @@ def tie_aware_recall(keys, queries, ids, kth_exact) -> float:
 
 
 def probe_sweep(index, keys, queries, exact_ids, k, nprobes):
-    """Stage 4: recall@k and codes scanned per query for each nprobe (FAISS's own counter)."""
+    """Stage 4: recall@k and codes scanned per query for each nprobe (FAISS's own counter), and
+    the ids each search returned, (len(nprobes), Q, k) in the smallest integer type that holds them."""
     kth = exact_sq_distances(keys, queries, exact_ids[:, -1:])[:, 0]
-    recall, scanned = [], []
+    recall, scanned, found = [], [], []
     for nprobe in nprobes:
         index.nprobe = int(nprobe)
         faiss.cvar.indexIVF_stats.reset()
         _, ids = index.search(queries, k)
         scanned.append(faiss.cvar.indexIVF_stats.ndis / len(queries))
         recall.append(tie_aware_recall(keys, queries, ids, kth))
-    return recall, scanned
+        found.append(ids)
+    return recall, scanned, np.array(found, dtype=np.min_scalar_type(-len(keys)))  # ids -1..N-1
 
 
 def knn_target_probs(distances, ids, values, vocab_size):
@@ -179,20 +221,26 @@ def perplexity_sweep(p_knn, p_lm, targets, lambdas):
 
 
 def run(settings=SETTINGS) -> dict:
-    """The whole experiment; returns plain numbers and arrays (picklable)."""
+    """The whole experiment; returns plain numbers and arrays (picklable).
+
+    The three searches of the perplexity sweep are kept as neighbours (``exact``, ``approx``);
+    :func:`knn_variants` and :func:`knn_probs` turn them into distances and p_kNN again.  The ids
+    each search of the probe sweep returned are kept too, for the checks to re-measure recall.
+    """
     faiss.omp_set_num_threads(FAISS_THREADS)
     s = settings
     store = build_datastore(s)
     V, k = len(store.vocab), s["k"]
     N, d = store.keys.shape
-    queries = np.concatenate([store.queries["valid"], store.queries["test"]])
+    queries = held_out_queries(store)
     exact_d, exact_i = exact_neighbours(store.keys, queries, k)
 
     sample = np.sort(np.random.default_rng(s["seed"]).choice(len(queries), s["sweep_queries"], replace=False))
-    sweeps, indexes = {}, {}
+    sweeps, sweep_ids, indexes = {}, {}, {}
     for m in s["code_bytes"]:
         index = train_ivfpq(store.keys, s["nlist"], m, s["nbits"], s["pq_train_points"], s["pq_iterations"], s["seed"])
-        recall, scanned = probe_sweep(index, store.keys, queries[sample], exact_i[sample], k, s["nprobes"])
+        recall, scanned, sweep_ids[m] = probe_sweep(index, store.keys, queries[sample], exact_i[sample], k,
+                                                    s["nprobes"])
         sweeps[m] = {"recall": recall, "scanned": scanned}
         indexes[m] = index
 
@@ -200,31 +248,46 @@ def run(settings=SETTINGS) -> dict:
     split_rows = {"valid": slice(0, nv), "test": slice(nv, None)}
     index = indexes[s["ppl_code_bytes"]]
     index.nprobe = s["ppl_nprobe"]
-    approx_d, approx_i = index.search(queries, k)
-    recomputed_d = exact_sq_distances(store.keys, queries, approx_i)
-    variants = {"exact": (exact_d, exact_i), "ivfpq": (approx_d, approx_i), "ivfpq_rerank": (recomputed_d, approx_i)}
-    ppl, p_knn_all = {}, {}
-    for name, (dist, ids) in variants.items():
-        p_knn = knn_target_probs(dist, ids, store.values, V)
-        p_knn_all[name] = p_knn
-        for split, rows in split_rows.items():
-            ppl[(name, split)] = perplexity_sweep(p_knn[rows], store.p_lm[split], store.targets[split], s["lambdas"])
-
-    return {
+    res = {
         "settings": dict(settings),
         "store": store,
         "N": N,
         "d": d,
         "V": V,
-        "queries": queries,
         "exact": (exact_d, exact_i),
+        "approx": index.search(queries, k),
         "sweeps": sweeps,
         "sweep_sample": sample,
+        "sweep_ids": sweep_ids,  # code size -> the ids of each search of the sweep (for the checks)
         "index_bytes": {m: faiss.serialize_index(ix) for m, ix in indexes.items()},
-        "ppl": ppl,
-        "p_knn": p_knn_all,
         "split_rows": split_rows,
     }
+    ppl = {}
+    for name, p_knn in knn_probs(res, queries).items():
+        for split, rows in split_rows.items():
+            ppl[(name, split)] = perplexity_sweep(p_knn[rows], store.p_lm[split], store.targets[split], s["lambdas"])
+    res["ppl"] = ppl
+    return res
+
+
+def knn_variants(res: dict, queries=None) -> dict:
+    """The neighbours of every held-out query in the three searches, as (distances, ids): exact
+    search, IVF-PQ (its approximate distances), and IVF-PQ with exact distances recomputed."""
+    store = res["store"]
+    queries = held_out_queries(store) if queries is None else queries
+    approx_d, approx_i = res["approx"]
+    return {
+        "exact": res["exact"],
+        "ivfpq": (approx_d, approx_i),
+        "ivfpq_rerank": (exact_sq_distances(store.keys, queries, approx_i), approx_i),
+    }
+
+
+def knn_probs(res: dict, queries=None) -> dict:
+    """p_kNN(. | x) of every held-out query (rows: validation, then test) for each search."""
+    store = res["store"]
+    return {name: knn_target_probs(dist, ids, store.values, res["V"])
+            for name, (dist, ids) in knn_variants(res, queries).items()}
 
 
 def where_it_helps(res: dict, lam: float):
@@ -239,7 +302,7 @@ def where_it_helps(res: dict, lam: float):
     targets = store.targets["test"]
     rows = np.arange(len(targets))
     p_lm = store.p_lm["test"][rows, targets]
-    p_knn = res["p_knn"]["exact"][res["split_rows"]["test"]]
+    p_knn = knn_target_probs(*res["exact"], store.values, len(vocab))[res["split_rows"]["test"]]
     p_mix = interpolate(p_knn, store.p_lm["test"], lam)[rows, targets]
     is_attr = np.array([vocab[t] in attribute_words for t in targets])
     breakdown = {}
