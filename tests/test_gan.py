@@ -92,6 +92,42 @@ def test_training_is_seeded_and_ends_near_the_data(derivation):
     assert a["snapshots"][-1]["D"] == b["snapshots"][-1]["D"]
 
 
+def test_runs_side_by_side_equal_runs_alone():
+    # the seed study trains its runs stacked; each must be bit for bit the run train_gan makes alone
+    cfgs = [gan.GanConfig(seed=seed, iterations=60, snapshots=snaps) for seed, snaps in ((0, (0, 59)), (3, (59,)))]
+    together = gan._train_runs(cfgs)
+    for cfg, run in zip(cfgs, together):
+        alone = gan.train_gan(cfg)
+        assert run["snapshots"] == alone["snapshots"]
+        for k in gan.D_KEYS + gan.G_KEYS:
+            assert np.array_equal(run["params"][k], alone["params"][k])
+    with pytest.raises(ValueError, match="differ only in seed"):
+        gan._train_runs([gan.GanConfig(), gan.GanConfig(m=64)])
+
+
+def test_one_step_by_hand_matches_the_batched_step():
+    # Algorithm 1's first iteration written with the single-run gradients and the printed Adam rule
+    cfg = gan.GanConfig(iterations=1, snapshots=())
+    rng = np.random.default_rng(cfg.seed)
+    P = gan.init_gan(rng, cfg)
+    z, x = rng.standard_normal(cfg.m), rng.normal(cfg.data_mean, cfg.data_std, cfg.m)
+    gd = np.concatenate([v for v in gan.discriminator_gradients(P, x, z).values()])
+    gan._Adam(P["theta_d"].size, cfg.lr_d).step(P["theta_d"], gd, ascend=True)
+    gg = np.concatenate([v for v in gan.generator_gradients(P, rng.standard_normal(cfg.m)).values()])
+    gan._Adam(P["theta_g"].size, cfg.lr_g).step(P["theta_g"], gg, ascend=False)
+    params = gan.train_gan(cfg)["params"]
+    for k in gan.D_KEYS + gan.G_KEYS:
+        assert np.array_equal(params[k], P[k])
+
+
+def test_plain_normal_density_matches_scipy():
+    from scipy import stats
+
+    pdf = gan._normal_pdf(-1.0, 0.5)
+    for x in (-7.0, -1.3, -1.0, 0.2, 4.0):
+        assert pdf(x) == pytest.approx(stats.norm(-1.0, 0.5).pdf(x), rel=1e-13)
+
+
 def test_every_claim_passes(derivation):
     failed = [(c.id, c.error, c.tolerance) for c in gan.verify(derivation) if not c.passed]
     assert not failed
