@@ -121,8 +121,15 @@ def criterion_residual(statement, ct):
     c_b; since both distributions sum to one it adds up to c_a + c_b.  Returns (that plus the
     terms outside the sums, the merged summand): the first is 0 when the theorem holds for every K.
     """
-    k, a, b = ct["k"], ct["a"], ct["b"]
-    total = sp.expand(plain(statement.lhs - statement.rhs).xreplace(ct["terms"]))
+    return _criterion_residual(statement, tuple(ct["terms"].items()), ct["k"], ct["a"], ct["b"])
+
+
+@functools.lru_cache(maxsize=16)
+def _criterion_residual(statement, terms, k, a, b):
+    """:func:`criterion_residual` on hashable arguments: derive (for the summand it prints) and
+    verify (for the residual it checks) ask about the same statement, and SymPy's simplification
+    is the cost; a changed statement is a different key."""
+    total = sp.expand(plain(statement.lhs - statement.rhs).xreplace(dict(terms)))
     summand, rest = sp.Integer(0), sp.Integer(0)
     for term in sp.Add.make_args(total):
         coeff, inner = term.as_coeff_Mul()
@@ -353,15 +360,16 @@ def _unflatten(grad, keys, P):
     return dict(zip(keys, np.split(grad, np.cumsum([P[k].size for k in keys])[:-1])))
 
 
-def _scratch(work, name, shape):
-    """An array to write into: reused from ``work`` (a dict kept across training steps), or new.
-    Reuse matters: the stacked runs' largest temporaries are 128 KiB, which malloc maps and
-    unmaps afresh at every step."""
-    if work is None:
-        return np.empty(shape)
+def _scratch(work, name, shape, fill=None):
+    """An array to write into: reused from ``work`` (a dict kept across training steps), or new
+    (filled with ``fill`` when made).  Reuse matters: the stacked runs' largest temporaries are
+    128 KiB, which malloc maps and unmaps afresh at every step."""
     key = (name, shape)
-    if key not in work:
-        work[key] = np.empty(shape)
+    if work is None or key not in work:
+        made = np.empty(shape) if fill is None else np.full(shape, fill)
+        if work is None:
+            return made
+        work[key] = made
     return work[key]
 
 
@@ -369,9 +377,8 @@ def _tanh_layer(x, wb, out, work=None):
     """tanh(x w + b) for every point of x (S, n) and unit of the layer, wb = [[w], [b]] (S, 2, H):
     shape (S, n, H).  The pre-activations are [x, 1] @ wb, one matrix product per run instead of two
     broadcasting passes; each is x * w rounded, plus b rounded, as x * w + b would be."""
-    x1 = _scratch(work, "x1", x.shape + (2,))
+    x1 = _scratch(work, "x1", x.shape + (2,), fill=1.0)  # the ones stay, x is written over
     x1[..., 0] = x
-    x1[..., 1] = 1.0
     return np.tanh(np.matmul(x1, wb, out=out), out=out)
 
 
@@ -696,6 +703,11 @@ def check_adam(rule, settings, steps=6, seed=3):
     with the sign of the direction); worst relative error."""
     rng = np.random.default_rng(seed)
     sym, lr = ADAM_SYMBOLS, 1e-2
+    lines = []  # each printed line as a NumPy function of the symbols it uses, made once (not at every step)
+    for eq in rule:
+        rhs = plain(eq.rhs)
+        args = sorted(rhs.free_symbols, key=str)
+        lines.append((eq, args, sp.lambdify(args, rhs, "numpy")))
     opt = _Adam(5, lr)
     theta = rng.normal(size=5)
     state = {"theta": theta.copy(), "m": np.zeros(5), "v": np.zeros(5)}
@@ -705,8 +717,8 @@ def check_adam(rule, settings, steps=6, seed=3):
         vals = {sym["theta_prev"]: state["theta"], sym["m_prev"]: state["m"], sym["v_prev"]: state["v"], sym["g"]: g,
                 sym["alpha"]: lr, sym["beta1"]: settings["beta1"], sym["beta2"]: settings["beta2"], sym["eps"]: settings["eps"],
                 ADAM_T: t}
-        for eq in rule:  # each line uses the values of the lines above it
-            vals[eq.lhs] = np.asarray(evaluate(eq.rhs, vals), dtype=float) * np.ones(5)
+        for eq, args, f in lines:  # each line uses the values of the lines above it
+            vals[eq.lhs] = np.asarray(f(*(vals[a] for a in args)), dtype=float) * np.ones(5)
         state = {"theta": vals[sym["theta"]], "m": vals[sym["m"]], "v": vals[sym["v"]]}
         opt.step(theta, g, ascend=False)
         worst = max(worst, relative_error(theta, state["theta"]))
