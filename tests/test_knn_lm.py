@@ -268,3 +268,45 @@ def test_a_datastore_whose_values_are_the_current_word_is_caught(derivation):
     res["store"] = store
     wrong = Derivation(problem=11, equations=derivation.equations, context={**derivation.context, "_run": res})
     assert not claims_by_id(wrong)["p11.context_key"].passed
+
+
+# --------------------------------------------------------------------------- what is kept, and how it is trained
+
+
+def test_a_pickled_datastore_rebuilds_the_same_arrays(derivation):
+    import pickle
+
+    store = derivation.context["_run"]["store"]
+    blob = pickle.dumps(store, protocol=pickle.HIGHEST_PROTOCOL)
+    again = pickle.loads(blob)
+    assert len(blob) < store.keys.nbytes  # keys, queries and LM distributions are left out
+    np.testing.assert_array_equal(again.keys, store.keys)
+    for split in ("valid", "test"):
+        np.testing.assert_array_equal(again.queries[split], store.queries[split])
+        np.testing.assert_array_equal(again.p_lm[split], store.p_lm[split])
+    np.testing.assert_array_equal(again.values, store.values)
+
+
+def test_codebooks_trained_by_blas_are_the_ones_trained_directly(derivation, monkeypatch):
+    import faiss
+
+    import derivations.knn_lm_experiment as experiment
+
+    keys, s = derivation.context["_run"]["store"].keys, experiment.SETTINGS
+    m = min(s["code_bytes"])
+    args = (keys, s["nlist"], m, s["nbits"], s["pq_train_points"], s["pq_iterations"], s["seed"])
+    by_blas = faiss.serialize_index(experiment.train_ivfpq(*args))
+    monkeypatch.setattr(experiment, "TRAIN_BLAS_THRESHOLD", faiss.cvar.distance_compute_blas_threshold)
+    np.testing.assert_array_equal(faiss.serialize_index(experiment.train_ivfpq(*args)), by_blas)
+
+
+def test_a_sweep_that_misreports_recall_or_codes_scanned_is_caught(derivation):
+    import copy
+
+    for key, claim_ids in (("recall", ("p11.flat_exact",)), ("scanned", ("p11.flat_exact", "p11.ivf_scan"))):
+        res = dict(derivation.context["_run"])
+        res["sweeps"] = copy.deepcopy(res["sweeps"])
+        res["sweeps"][8][key][-1] *= 1.01  # nprobe = n_list, a value the text does not quote
+        wrong = Derivation(problem=11, equations=derivation.equations, context={**derivation.context, "_run": res})
+        claims = claims_by_id(wrong)
+        assert not any(claims[c].passed for c in claim_ids), key
