@@ -352,7 +352,8 @@ def _stacked_runs(theta_d, theta_g, sizes_d, sizes_g):
     Q = {**_views(theta_d, D_KEYS, sizes_d), **_views(theta_g, G_KEYS, sizes_g)}
     for name, theta, H in (("Wb", theta_d, sizes_d[0]), ("w1b1", theta_g, sizes_g[0])):
         Q[name] = theta[:, :2 * H].reshape(len(theta), 2, H)
-        assert np.shares_memory(Q[name], theta)
+        if not np.shares_memory(Q[name], theta):
+            raise ValueError(f"{name} must be a view of the stacked parameters")
     return Q
 
 
@@ -376,7 +377,7 @@ def _scratch(work, name, shape, fill=None):
 def _tanh_layer(x, wb, out, work=None):
     """tanh(x w + b) for every point of x (S, n) and unit of the layer, wb = [[w], [b]] (S, 2, H):
     shape (S, n, H).  The pre-activations are [x, 1] @ wb, one matrix product per run instead of two
-    broadcasting passes; each is x * w rounded, plus b rounded, as x * w + b would be."""
+    broadcasting passes (NumPy's OpenBLAS rounds x * w, then adds b: bit for bit x * w + b)."""
     x1 = _scratch(work, "x1", x.shape + (2,), fill=1.0)  # the ones stay, x is written over
     x1[..., 0] = x
     return np.tanh(np.matmul(x1, wb, out=out), out=out)
