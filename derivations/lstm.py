@@ -18,21 +18,24 @@ What the module does, top to bottom: the numeric API (:func:`forward`, :func:`lo
 the SymPy object built here; the checks (:func:`verify`):
 
 * every BPTT statement is evaluated, leaf by leaf, on a tiny unrolled LSTM with symbolic
-  entries, and must equal exactly what SymPy gets by differentiating J directly (the deltas
-  by differentiating J after perturbing that one intermediate quantity);
+  entries, and must equal exactly what SymEngine (a second computer-algebra system) gets by
+  differentiating J directly (the deltas by differentiating J after perturbing that one
+  intermediate quantity);
 * the implemented gradients agree with central finite differences of the implemented loss on
   random sizes (relative error <= 1e-6, float64);
 * the parameter count formula agrees with counting the implementation's arrays;
-* the cell-state Jacobians are checked against SymPy's Jacobian of one unrolled step.
+* the cell-state Jacobians are checked against SymEngine's Jacobian of one unrolled step.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import symengine as se
 import sympy as sp
 
 from sympy.printing.precedence import PRECEDENCE
 
+from derivations import exact
 from derivations.numerics import central_differences as _central_differences
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
 
@@ -125,7 +128,7 @@ def parameter_count(params: dict) -> int:
 
 
 # --------------------------------------------------------------------------- forward pass
-# The core works on float arrays and on object arrays of SymPy expressions alike: the numeric
+# The core works on float arrays and on object arrays of symbolic (SymEngine) expressions alike: the numeric
 # API and the tiny symbolic LSTM of the checks run the very same lines.
 
 
@@ -485,7 +488,7 @@ def statements() -> dict:
     return eq
 
 
-# --------------------------------------------------------------------------- SymPy model
+# --------------------------------------------------------------------------- symbolic model (SymEngine)
 
 
 class _Sigmoid(sp.Function):
@@ -499,31 +502,24 @@ class _Sigmoid(sp.Function):
         return s if exp is None else r"%s^{%s}" % (s, exp)
 
 
-class _LogSumExp(sp.Function):
-    """ln sum_k e^{a_k}; its partial derivatives are the softmax entries (Problem 1 (iv))."""
-
-    def fdiff(self, argindex=1):
-        return _SoftmaxEntry(sp.Integer(argindex - 1), *self.args)
-
-
-class _SoftmaxEntry(sp.Function):
-    """softmax(a)_k as an opaque function of (k, a_1, ..., a_K)."""
+def _engine_sigmoid(z):
+    """sigma(x) = (1 + tanh(x/2)) / 2, an exact identity: SymEngine then differentiates it as
+    (1 - tanh(x/2)^2) / 4 = sigma (1 - sigma), a polynomial in the same atom tanh(x/2)."""
+    return np.array([(1 + se.tanh(e / 2)) / 2 for e in z], dtype=object)
 
 
-def _sym_sigmoid(z):
-    return np.array([_Sigmoid(e) for e in z], dtype=object)
+def _engine_tanh(z):
+    return np.array([se.tanh(e) for e in z], dtype=object)
 
 
-def _sym_tanh(z):
-    return np.array([sp.tanh(e) for e in z], dtype=object)
+def _engine_softmax(a):
+    total = sum(se.exp(e) for e in a)
+    return np.array([se.exp(e) / total for e in a], dtype=object)
 
 
-def _sym_softmax(a):
-    return np.array([_SoftmaxEntry(sp.Integer(k), *a) for k in range(len(a))], dtype=object)
-
-
-def _sym_vector(name, n):
-    return np.array(sp.symbols(f"{name}_0:{n}"), dtype=object)
+def _engine_array(A):
+    """An array of SymPy symbols as the same-named SymEngine symbols."""
+    return np.vectorize(exact.engine, otypes=[object])(A)
 
 
 def tiny_model(*, D: int, H: int, K: int, tau: int):
@@ -539,33 +535,37 @@ def tiny_model(*, D: int, H: int, K: int, tau: int):
     return P, X, T
 
 
-def _sym_forward(P, X, perturb=None):
-    return _forward_core(P, X, _sym_sigmoid, _sym_tanh, _sym_softmax, perturb)
+def _engine_forward(P, X, perturb=None):
+    """The forward pass on SymEngine symbols (sigma, tanh and softmax written out)."""
+    return _forward_core(P, X, _engine_sigmoid, _engine_tanh, _engine_softmax, perturb)
 
 
-def _sym_loss(P, X, T, rec):
-    """J = -sum_t sum_k t_k (a_k - ln sum_j e^{a_j}), a = the logits: SymPy differentiates this."""
-    J = sp.Integer(0)
-    for t in range(1, len(X) + 1):
+def _engine_loss(T, rec):
+    """J = -sum_t sum_k t_k (a_k - ln sum_j e^{a_j}), a = the logits: SymEngine differentiates this."""
+    J = se.Integer(0)
+    for t in range(1, len(T) + 1):
         a = rec["logits"][t]
-        lse = _LogSumExp(*a)
+        lse = se.log(sum(se.exp(e) for e in a))
         J -= sum(int(T[t - 1, k]) * (a[k] - lse) for k in range(len(a)))
     return J
 
 
-def _direct_delta(P, X, T, quantity, t, n):
-    """dJ/d(quantity at step t) by SymPy: perturb it by eps, differentiate J, set eps = 0."""
-    eps = _sym_vector("eps", n)
-    J = _sym_loss(P, X, T, _sym_forward(P, X, {(quantity, t): eps}))
-    zero = {e: sp.Integer(0) for e in eps}
-    return sp.Matrix([sp.diff(J, e).xreplace(zero) for e in eps])
+def _engine_vector(name, n):
+    return np.array(se.symbols(f"{name}_0:{n}"), dtype=object)
+
+
+def _direct_delta(P, X, T, quantity, t, n) -> se.DenseMatrix:
+    """dJ/d(quantity at step t) by SymEngine: perturb it by eps, differentiate J, set eps = 0."""
+    eps = _engine_vector("eps", n)
+    J = _engine_loss(T, _engine_forward(P, X, {(quantity, t): eps}))
+    return se.DenseMatrix(n, 1, exact.derivatives(J, eps, eps))
 
 
 TINY_SIZES = {"D": 2, "H": 2, "K": 2, "tau": 2}  # sizes of the symbolic LSTM the statements are evaluated on
 
 
 class _Truth:
-    """True values of every leaf in the tiny symbolic LSTM, computed lazily by SymPy."""
+    """True values of every leaf in the tiny symbolic LSTM (SymEngine matrices), computed lazily."""
 
     SIZES = TINY_SIZES
 
@@ -574,9 +574,11 @@ class _Truth:
         self.tau = sizes.pop("tau")
         self.sizes = sizes  # D, H, K
         self.dims = {D_: sizes["D"], H_: sizes["H"], K_: sizes["K"]}
-        self.P, self.X, self.T = tiny_model(**sizes, tau=self.tau)
-        self.rec = _sym_forward(self.P, self.X)
-        self.J = _sym_loss(self.P, self.X, self.T, self.rec)
+        P, X, self.T = tiny_model(**sizes, tau=self.tau)
+        self.P = {k: _engine_array(v) for k, v in P.items()}
+        self.X = _engine_array(X)
+        self.rec = _engine_forward(self.P, self.X)
+        self.J = _engine_loss(self.T, self.rec)
         self._cache = {}
         self.extra = {}  # further named values at a time step, (name, t) -> matrix (the Jacobians of part (iii))
 
@@ -584,7 +586,7 @@ class _Truth:
         """dJ/d(quantity)^(t); zero past the last step."""
         n = self.sizes["K"] if which == r"\mathrm{out}" else self.sizes["H"]
         if t > self.tau:
-            return sp.zeros(n, 1)
+            return se.zeros(n, 1)
         key = (which, t)
         if key not in self._cache:
             quantity = {r"\mathrm{out}": "logits", "h": "h", "c": "c"}.get(which, f"z_{which}")
@@ -597,25 +599,30 @@ class _Truth:
         name = name.replace(STAR, gate)
         H = self.sizes["H"]
         if kind == "one":
-            return sp.ones(H, 1)
+            return se.ones(H, 1)
         if kind == "param":
-            return sp.Matrix(np.atleast_2d(self.P[name].T).T)
-        if kind == "grad":  # dJ/d(parameter) by SymPy, entry by entry
             A = np.atleast_2d(self.P[name].T).T
-            return sp.Matrix(A.shape[0], A.shape[1], [sp.diff(self.J, e) for e in A.ravel()])
+            return se.DenseMatrix(A.shape[0], A.shape[1], list(A.ravel()))
+        if kind == "grad":  # dJ/d(parameter) by SymEngine, entry by entry
+            A = np.atleast_2d(self.P[name].T).T
+            return se.DenseMatrix(A.shape[0], A.shape[1], exact.derivatives(self.J, A.ravel()))
         if kind == "delta":
             return self.delta(name, t)
         if kind == "input":
-            return sp.Matrix(list((self.X if name == "x" else self.T)[t - 1]))
+            return _column((self.X if name == "x" else self.T)[t - 1])
         if kind == "sq":
             return self.value(f"fw:{name}", t, gate).applyfunc(lambda e: e**2)
         if kind == "fw":
             if t > self.tau:  # past the last step: only ever multiplies a zero delta
-                return sp.zeros(H, 1)
-            return sp.Matrix(list(self.rec[name][t]))
+                return se.zeros(H, 1)
+            return _column(self.rec[name][t])
         if (quantity, t) in self.extra:
             return self.extra[(quantity, t)]
         raise KeyError(f"no value for leaf quantity {quantity!r}")
+
+
+def _column(values) -> se.DenseMatrix:
+    return se.DenseMatrix(len(values), 1, [exact.engine(int(v) if isinstance(v, np.integer) else v) for v in values])
 
 
 def _evaluate(expr, truth: _Truth, t: int, gate: str):
@@ -648,7 +655,7 @@ def _evaluate_node(expr, truth: _Truth, t: int, gate: str):
             out = out + _evaluate(expr.args[0], truth, t, other)
         return out
     if isinstance(expr, _Diag):
-        return sp.diag(*_evaluate(expr.args[0], truth, t, gate))
+        return se.diag(*_evaluate(expr.args[0], truth, t, gate).ravel())
     if isinstance(expr, sp.MatrixSymbol):
         quantity, shift = _LEAVES[expr.name]
         return truth.value(quantity, t + (shift or 0), gate)
@@ -667,7 +674,7 @@ def _evaluate_node(expr, truth: _Truth, t: int, gate: str):
                 out = v if out is None else out * v
             else:
                 scalar *= a
-        return scalar * out
+        return exact.engine(scalar) * out
     if isinstance(expr, sp.HadamardProduct):
         out = _evaluate(expr.args[0], truth, t, gate)
         for a in expr.args[1:]:
@@ -676,31 +683,14 @@ def _evaluate_node(expr, truth: _Truth, t: int, gate: str):
     raise TypeError(f"cannot evaluate {type(expr).__name__} in a statement: {expr}")
 
 
-def _canonical(expr):
-    """The residual as a polynomial in the atoms sigma(.), tanh(.), softmax(.) and the symbols.
-
-    Every derivative rule SymPy uses here is polynomial in those atoms (sigma' = sigma (1 - sigma),
-    tanh' = 1 - tanh^2, d lse/da_k = softmax_k), so both sides are polynomials in them.  Each
-    atom becomes a plain symbol (the same atom, the same symbol) and the result is expanded: a
-    polynomial that expands to 0 in independent symbols is 0 for any values of the atoms.
-    """
-    atoms = expr.atoms(sp.Function)
-    names = {a: sp.Symbol(f"_atom{n}") for n, a in enumerate(atoms)}
-    poly = expr.xreplace(names)
-    gens = sorted(poly.free_symbols, key=str)
-    if not gens:
-        return sp.nsimplify(poly)
-    ring, *_ = sp.ring(gens, sp.QQ)
-    return ring.from_expr(poly).as_expr()
-
-
 def _statement_residual(statement, truth: _Truth, times, gates) -> sp.Matrix:
-    """lhs - rhs of an equation, evaluated at every time and gate: all entries, canonical, in one column."""
+    """lhs - rhs of an equation, evaluated at every time and gate and expanded by SymEngine (see
+    :mod:`derivations.exact`): all entries in one column, exactly 0 when the statement holds."""
     entries = []
     for gate in gates:
         for t in times:
-            diff = _evaluate(statement.lhs, truth, t, gate) - _evaluate(statement.rhs, truth, t, gate)
-            entries += [_canonical(entry) for entry in diff]
+            entries += list(exact.residual(_evaluate(statement.lhs, truth, t, gate),
+                                           _evaluate(statement.rhs, truth, t, gate)))
     return sp.Matrix(entries)
 
 
@@ -931,9 +921,9 @@ def _check_parameter_count(eq, table):
 
 
 def _check_bptt_statements(eq, truth: _Truth):
-    """Part (ii): each statement, evaluated on the tiny LSTM, against SymPy's derivative of J."""
+    """Part (ii): each statement, evaluated on the tiny LSTM, against SymEngine's derivative of J."""
     all_t = list(range(1, truth.tau + 1))
-    checks = {  # claim id: (what SymPy differentiates, times, gates to check)
+    checks = {  # claim id: (what SymEngine differentiates, times, gates to check)
         "p4.delta_out": ("dJ/d(logits)", all_t, ("f",)),
         "p4.grad_output": ("dJ/dV, dJ/dc", [1], ("f",)),  # sums over t: t is not free
         "p4.delta_h": ("dJ/dh(t)", all_t, ("f",)),
@@ -951,22 +941,21 @@ def _check_bptt_statements(eq, truth: _Truth):
                 break
         claims.append(symbolic_claim(
             cid, statement, residual,
-            method=f"exact: equals SymPy's {what} on the {TINY}",
+            method=f"exact: equals SymEngine's {what} on the {TINY}",
             reproduce=f"derivations.lstm._Truth() with sizes {_Truth.SIZES}, t = 1..{truth.tau}",
         ))
     return claims
 
 
 def _check_cell_jacobians(eq, truth: _Truth):
-    """Part (iii): the cell-to-cell Jacobians against SymPy's Jacobian of step 2 of the tiny LSTM."""
+    """Part (iii): the cell-to-cell Jacobians against SymEngine's Jacobian of step 2 of the tiny LSTM."""
     P, X = truth.P, truth.X
     H, t = truth.sizes["H"], 2
-    eps = _sym_vector("eps", H)
-    zero = {e: sp.Integer(0) for e in eps}
+    eps = _engine_vector("eps", H)
 
     def jacobian(perturb):
-        c_t = _sym_forward(P, X, {perturb: eps})["c"][t]
-        return sp.Matrix(H, H, lambda r, q: sp.diff(c_t[r], eps[q]).xreplace(zero))
+        c_t = _engine_forward(P, X, {perturb: eps})["c"][t]
+        return se.DenseMatrix(H, H, [d for r in range(H) for d in exact.derivatives(c_t[r], eps, eps)])
 
     # c^(t-1) perturbed: h^(t-1) = o^(t-1) tanh(c^(t-1)) follows it; "carry": only the f * c^(t-1) term
     truth.extra[("jac_c_full", t)] = jacobian(("c", t - 1))
@@ -979,7 +968,7 @@ def _check_cell_jacobians(eq, truth: _Truth):
         result = eq[cid][0] if isinstance(eq[cid], tuple) else eq[cid]  # row 0; the rest define abbreviations
         claims.append(symbolic_claim(
             cid, eq[cid], _statement_residual(result, truth, [t], ("f",)),
-            method=f"exact: SymPy Jacobian of one step of the {TINY}",
+            method=f"exact: SymEngine Jacobian of one step of the {TINY}",
             reproduce="derivations.lstm._Truth(), t = 2",
         ))
     return claims

@@ -7,7 +7,7 @@ The network (assignment Eq. 4), one sequence x^(1..tau) with one-hot targets t^(
 
 and the loss (Eq. 5) J = -sum_t t^(t)T ln y^(t).  W multiplies the input and U the previous
 state (the Deep Learning book swaps the two names).  The gradients are derived with Problem 1's
-general rules and checked twice: exactly, against SymPy differentiating J of a tiny unrolled RNN
+general rules and checked twice: exactly, against SymEngine differentiating J of a tiny unrolled RNN
 with symbolic entries, and numerically, against central finite differences on random sizes.
 
 Public numeric API (NumPy, float64): :func:`forward`, :func:`loss`, :func:`gradients`,
@@ -187,6 +187,7 @@ def hidden_jacobians(params: dict, X) -> list:
 
 import sympy as sp  # noqa: E402
 
+from derivations import exact  # noqa: E402
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim  # noqa: E402
 from derivations.numerics import central_differences  # noqa: E402
 from derivations.seqnotation import Env, Had, Plus, Step, const, evaluate  # noqa: E402
@@ -322,33 +323,15 @@ def unrolled_rnn(D: int, H: int, K: int, steps: int, perturb: bool = True):
     return sum(losses), params, xs, ts, hs, ys, eps
 
 
-def _atoms_to_symbols(exprs):
-    """Replace every tanh(.), exp(.) and reciprocal (.)^-1 by a fresh symbol, outermost first.
-
-    Both sides of a check are polynomials in these atoms and the symbolic entries, so an
-    expanded difference of 0 proves that the two sides are the same function (the converse
-    need not hold, so a wrong formula can never pass this way).
-    """
-    atoms = set()
-    for e in exprs:
-        atoms |= e.atoms(sp.tanh, sp.exp)
-        atoms |= {p for p in e.atoms(sp.Pow) if p.exp == -1}
-    mapping = {a: sp.Dummy(f"a{i}") for i, a in enumerate(sorted(atoms, key=sp.default_sort_key))}
-    return [e.xreplace(mapping) for e in exprs]
-
-
-def _exact_residual(derived, direct) -> sp.Matrix:
-    """derived - direct as a matrix of expanded polynomials in the atoms (exactly 0 when equal)."""
-    derived, direct = sp.Matrix(derived), sp.Matrix(direct)
-    a, b = _atoms_to_symbols([derived, direct])
-    return (a - b).applyfunc(sp.expand)
-
-
 def symbolic_check(eq: dict, D: int, H: int, K: int, steps: int) -> dict:
-    """Residuals (claim id -> matrix) of the derived statements against SymPy's own dJ/d(.)."""
+    """Residuals (claim id -> matrix) of the derived statements against SymEngine's own dJ/d(.).
+
+    The statements are evaluated (in SymPy) on the symbolic RNN; SymEngine differentiates the
+    scalar J by every entry of the parameters and perturbations and expands the differences
+    (see :mod:`derivations.exact` for why an expanded 0 proves the identity).
+    """
     J, params, xs, ts, hs, ys, eps = unrolled_rnn(D, H, K, steps)
     zero = {e: 0 for M in eps.values() for e in M}
-    at0 = lambda e: e.xreplace(zero)  # noqa: E731
     hs0 = {s: hs[s].xreplace(zero) for s in hs}
     ys0 = {s: ys[s].xreplace(zero) for s in ys}
     env = Env(
@@ -356,17 +339,18 @@ def symbolic_check(eq: dict, D: int, H: int, K: int, steps: int) -> dict:
         consts={U_T: params["U"].T, V_T: params["V"].T, ONES: sp.ones(H, 1)},
     )
     derived = bptt_from_statements(eq, env, steps)
+    J = exact.engine(J)
 
-    def direct(var):  # SymPy differentiates the scalar J, then sets the perturbations to 0
-        return var.applyfunc(lambda v: at0(sp.diff(J, v)))
+    def direct(var):  # SymEngine differentiates the scalar J, then sets the perturbations to 0
+        return exact.derivatives(J, var, zero)
 
     res = {}
     for key, name in (("delta_o", "o"), ("delta_h", "h"), ("delta_z", "z")):
         res[f"p2.{key}"] = sp.Matrix.vstack(
-            *[_exact_residual(env.seqs[key][s], direct(eps[(name, s)])) for s in range(1, steps + 1)]
+            *[exact.residual(env.seqs[key][s], direct(eps[(name, s)])) for s in range(1, steps + 1)]
         )
     for k in ("W", "U", "V", "b", "c"):
-        res[f"p2.grad_{k}"] = _exact_residual(derived[k], direct(params[k]))
+        res[f"p2.grad_{k}"] = exact.residual(derived[k], direct(params[k]))
     return res
 
 
@@ -400,7 +384,7 @@ def verify(derivation: Derivation):
     sizes = derivation.context["symbolic_sizes"]
     residuals = symbolic_check(eq, **sizes)
     shape = "D = {D}, H = {H}, K = {K}, tau = {steps}".format(**sizes)
-    method = "SymPy differentiates J of a symbolic RNN, D={D}, H={H}, K={K}, tau={steps}".format(**sizes)
+    method = "SymEngine differentiates J of a symbolic RNN, D={D}, H={H}, K={K}, tau={steps}".format(**sizes)
     claims = []
     for cid in ("p2.delta_o", "p2.delta_h", "p2.delta_z",
                 "p2.grad_W", "p2.grad_U", "p2.grad_b", "p2.grad_V", "p2.grad_c"):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derivations import rnn
+from derivations import exact, rnn
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
 from derivations.rnn import ONES, V_T, delta_h, delta_o, h, hT, t, tau
 from derivations.seqnotation import Diag, Env, Had, Jac, JacT, Norm2, Plus, const, evaluate
@@ -213,7 +213,7 @@ def _symbolic_jacobian_checks(eq: dict, H: int, steps: int) -> dict:
     for cid, scalars in (("p3.step_jacobian", {j: sp.Integer(1)}),
                          ("p3.jacobian_product", {t: sp.Integer(steps), k: sp.Integer(0)})):
         env.scalars = scalars
-        res[cid] = rnn._exact_residual(evaluate(eq[cid].rhs, env), evaluate(eq[cid].lhs, env))
+        res[cid] = exact.residual(evaluate(eq[cid].rhs, env), evaluate(eq[cid].lhs, env))
     return res
 
 

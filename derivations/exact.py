@@ -1,0 +1,85 @@
+"""Exact checks by a second computer-algebra system: SymEngine differentiates and expands.
+
+The statements of Problems 1-4 are SymPy objects.  Their exact checks evaluate a statement on a
+tiny network with symbolic entries and compare it with the derivative of the scalar loss J,
+taken by a computer-algebra system that knows nothing of the report's formulas.  That system is
+SymEngine (a C++ library, independent of SymPy's code): it differentiates J and expands the
+difference of the two sides tens of times faster than SymPy, which keeps these checks cheap
+enough to run on every build.
+
+Soundness.  ``expand`` only rewrites an expression by identities (distributing products,
+collecting like terms), treating tanh(.), exp(.) and log(.) applications and negative powers
+of sums as atoms.  When the expanded difference is the number 0, the two sides are therefore the
+same function of the symbols.  The converse need not hold (a true identity that needs, say,
+tanh^2 = 1 - sech^2 would not expand to 0), so the test can only ever fail a right formula,
+never pass a wrong one; the tests plant wrong formulas to show it fails them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import symengine as se
+import sympy as sp
+
+__all__ = ["engine", "engine_matrix", "derivatives", "residual"]
+
+
+def engine(expr):
+    """A SymPy expression (or a number) as a SymEngine one: symbols keep their names."""
+    if isinstance(expr, np.integer):
+        expr = int(expr)
+    return se.sympify(expr)
+
+
+def engine_matrix(M) -> se.DenseMatrix:
+    """A SymPy matrix, an array or a flat sequence (a column) as a SymEngine matrix.
+
+    SymEngine entries are taken as they are: a round trip through SymPy may rewrite them.
+    """
+    if isinstance(M, se.DenseMatrix):
+        return M
+    if isinstance(M, sp.MatrixBase):
+        return se.DenseMatrix(M.rows, M.cols, [engine(e) for e in M])
+    A = np.empty(len(M), dtype=object) if not isinstance(M, np.ndarray) else M
+    if not isinstance(M, np.ndarray):
+        A[:] = list(M)
+    A = A.reshape(-1, 1) if A.ndim == 1 else A
+    return se.DenseMatrix(A.shape[0], A.shape[1], [engine(e) for e in A.ravel()])
+
+
+def derivatives(J, variables, zero=()) -> list:
+    """SymEngine's dJ/dv for each symbol v, then every symbol in ``zero`` set to 0.
+
+    ``J`` and the symbols may be SymPy or SymEngine objects; the results are SymEngine.
+    Setting perturbation symbols to 0 after differentiating gives dJ/d(perturbed quantity).
+    """
+    J = engine(J)
+    at = {engine(z): se.Integer(0) for z in zero}
+    out = []
+    for v in variables:
+        d = se.diff(J, engine(v))
+        out.append(d.subs(at) if at else d)
+    return out
+
+
+def residual(derived, direct) -> sp.Matrix:
+    """``derived - direct`` entry by entry, expanded by SymEngine, as a SymPy matrix.
+
+    Both arguments are matrices (SymPy or SymEngine) or flat sequences of the same length; the
+    result has derived's shape and is exactly the zero matrix when the two sides are equal.
+    """
+    a = derived if isinstance(derived, se.DenseMatrix) else engine_matrix(derived)
+    b = list(direct.ravel()) if isinstance(direct, se.DenseMatrix) else [engine(e) for e in direct]
+    if len(b) != a.rows * a.cols:
+        raise ValueError(f"residual of a {a.rows}x{a.cols} matrix against {len(b)} entries")
+    entries = [se.expand(x - y) for x, y in zip(a.ravel(), b)]
+    return sp.Matrix(a.rows, a.cols, [0 if e == 0 else _polynomial(e) for e in entries])
+
+
+def _polynomial(expr) -> sp.Expr:
+    """A nonzero residual as a SymPy polynomial: every tanh(.), exp(.), log(.) and negative power
+    becomes a symbol ``_atom<n>``, so that printing it (or SymPy's simplify in the ledger) stays
+    cheap however large the expression is inside those atoms."""
+    atoms = expr.atoms(se.Function) | {a for a in expr.atoms(se.Pow) if a.args[0] == se.E or a.args[1].is_negative}
+    names = {a: se.Symbol(f"_atom{n}") for n, a in enumerate(sorted(atoms, key=str))}
+    return sp.sympify(se.expand(expr.subs(names)))
