@@ -134,7 +134,23 @@ def is_zero(expr) -> bool:
     expr = sympy.sympify(expr)
     if expr == 0:
         return True
+    if isinstance(expr, sympy.Expr) and expr.is_polynomial():  # expanded: 0 iff the zero polynomial
+        return sympy.expand(expr) == 0
     return sympy.simplify(expr) == 0
+
+
+def _shown(residual, limit: int = 400) -> str:
+    """A nonzero residual for a failure message: simplified unless it is a polynomial (whose
+    expanded form is already the plainest), and cut to ``limit`` characters."""
+    def plain(e):
+        e = sympy.sympify(e)
+        return sympy.expand(e) if isinstance(e, sympy.Expr) and e.is_polynomial() else sympy.simplify(e)
+
+    if isinstance(residual, (sympy.MatrixBase, sympy.NDimArray)):
+        text = str([plain(e) for e in residual if not is_zero(e)])
+    else:
+        text = str(plain(residual))
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def symbolic_claim(
@@ -156,7 +172,7 @@ def symbolic_claim(
         tolerance=0.0,
         where=where or _caller(),
         reproduce=reproduce,
-        detail="" if ok else f"residual does not simplify to 0: {sympy.simplify(residual)}",
+        detail="" if ok else f"residual does not simplify to 0: {_shown(residual)}",
     )
 
 
