@@ -464,7 +464,16 @@ def parse_args(argv):
     return args, ap
 
 
+# Linear algebra on one thread per process.  The problems run in parallel as processes (one per
+# core), so threads inside each would only compete for the same cores; OpenBLAS's idle threads also
+# spin, which cost some checks ten times their CPU; and one thread fixes the order of each
+# floating-point sum whatever the machine's core count.  Set before NumPy is first imported.
+SINGLE_THREADED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def main(argv=None) -> int:
+    for var in SINGLE_THREADED:
+        os.environ.setdefault(var, "1")
     args, ap = parse_args(argv)
     try:
         return check_reproducible(args) if args.check_reproducible else build(args)

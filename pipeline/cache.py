@@ -25,7 +25,18 @@ from pathlib import Path
 __all__ = ["Cache", "import_closure", "environment", "file_digest", "tree_fingerprint"]
 
 PROJECT_PACKAGES = ("derivations", "figures", "pipeline")
-LIBRARIES = ("sympy", "numpy", "scipy", "matplotlib", "jinja2", "scikit-learn", "faiss-cpu")
+
+
+def _libraries() -> tuple[str, ...]:
+    """The distribution names of pyproject.toml's run-time dependencies (version specifiers cut)."""
+    import re
+    import tomllib
+
+    deps = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]["dependencies"]
+    return tuple(sorted(re.match(r"[A-Za-z0-9_.-]+", d).group(0) for d in deps))
+
+
+LIBRARIES = _libraries()  # every run-time dependency: a cached result is only valid under the same versions
 FORMAT = 1  # bump when the layout of cached entries changes
 
 
