@@ -7,17 +7,18 @@ its close relative) at sizes legible when the figure is printed at its natural w
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from pathlib import Path
-
 import logging
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 # fontTools warns that the bundled Computer Modern fonts carry very old 'created' dates: harmless.
 logging.getLogger("fontTools").setLevel(logging.ERROR)
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_pdf import FigureCanvasPdf  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 __all__ = ["RC", "render_figure", "resolve"]
 
@@ -49,6 +50,53 @@ RC = {
 _METADATA = {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}
 
 
+# Parsed mathtext, shared by every figure this process draws.  Matplotlib keeps the last 50
+# parses per renderer, and a figure uses two (the layout's and the saved PDF's), so the tick
+# labels the figures share ($\mathdefault{10^{-3}}$, ...) were parsed by pyparsing again and
+# again: that parsing was half of the draw stage's CPU time.  The result of a parse is the one
+# matplotlib's own cache would return; the key adds the font and mathtext settings it depends on.
+_MATHTEXT: dict = {}
+
+
+_MATHTEXT_RC = sorted(k for k in matplotlib.rcParams if k.startswith(("mathtext.", "font.")))
+
+
+def _mathtext_state() -> tuple:
+    """The settings a parse depends on besides its arguments (fonts and mathtext rcParams)."""
+    rc = matplotlib.rcParams
+    return tuple((k, str(rc[k])) for k in _MATHTEXT_RC)
+
+
+@contextlib.contextmanager
+def _shared_mathtext():
+    """Within the block, equal mathtext parses (same text, dpi, font, output) are made once.
+
+    Swaps matplotlib's cached parse method for one keyed without the parser instance; not
+    thread-safe (the build draws in worker processes, one figure at a time).
+    """
+    from matplotlib.mathtext import MathTextParser
+
+    own = MathTextParser.__dict__.get("_parse_cached")
+    parse = getattr(own, "__wrapped__", None)  # the uncached parse under matplotlib's lru_cache
+    if parse is None:  # another matplotlib: keep its own cache
+        yield
+        return
+    state = _mathtext_state()
+
+    def parse_cached(self, s, dpi, prop, *flags):
+        key = (self._output_type, s, dpi, prop, flags, state)
+        hit = _MATHTEXT.get(key)
+        if hit is None:
+            hit = _MATHTEXT[key] = parse(self, s, dpi, prop, *flags)
+        return hit
+
+    MathTextParser._parse_cached = parse_cached
+    try:
+        yield
+    finally:
+        MathTextParser._parse_cached = own
+
+
 def resolve(dotted: str):
     """``"figures.mlp:training_loss"`` -> the function."""
     module, _, name = dotted.partition(":")
@@ -67,12 +115,16 @@ def render_figure(spec, out_dir: Path) -> Path:
     if spec.kind != "matplotlib":
         raise ValueError(f"figure {spec.name!r}: kind must be 'matplotlib' or 'tikz', not {spec.kind!r}")
     path = out_dir / f"{spec.name}.pdf"
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(spec.nrows, spec.ncols, figsize=(spec.width, spec.height), squeeze=True)
-        try:
-            func(spec.data, ax)
-            fig.tight_layout(pad=0.3)
-            fig.savefig(path, format="pdf", metadata=_METADATA)
-        finally:
-            plt.close(fig)
+    with matplotlib.rc_context(RC), _shared_mathtext():
+        # A figure on a PDF canvas (not pyplot's Agg one): tight_layout then measures the text
+        # with the very metrics the PDF is drawn with, and the parsed mathtext is reused when
+        # saving.  The engine is removed after the layout so that savefig does not lay out and
+        # draw the figure a second time.
+        fig = Figure(figsize=(spec.width, spec.height))
+        FigureCanvasPdf(fig)
+        ax = fig.subplots(spec.nrows, spec.ncols, squeeze=True)
+        func(spec.data, ax)
+        fig.tight_layout(pad=0.3)
+        fig.set_layout_engine(None)
+        fig.savefig(path, format="pdf", metadata=_METADATA)
     return path
