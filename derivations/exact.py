@@ -17,7 +17,6 @@ never pass a wrong one; the tests plant wrong formulas to show it fails them.
 
 from __future__ import annotations
 
-import numpy as np
 import symengine as se
 import sympy as sp
 
@@ -26,25 +25,17 @@ __all__ = ["engine", "engine_matrix", "derivatives", "residual"]
 
 def engine(expr):
     """A SymPy expression (or a number) as a SymEngine one: symbols keep their names."""
-    if isinstance(expr, np.integer):
-        expr = int(expr)
     return se.sympify(expr)
 
 
 def engine_matrix(M) -> se.DenseMatrix:
-    """A SymPy matrix, an array or a flat sequence (a column) as a SymEngine matrix.
-
-    SymEngine entries are taken as they are: a round trip through SymPy may rewrite them.
-    """
+    """A SymPy matrix as a SymEngine one of the same shape; a SymEngine matrix as it is (a round
+    trip through SymPy could rewrite its entries)."""
     if isinstance(M, se.DenseMatrix):
         return M
     if isinstance(M, sp.MatrixBase):
         return se.DenseMatrix(M.rows, M.cols, [engine(e) for e in M])
-    A = np.empty(len(M), dtype=object) if not isinstance(M, np.ndarray) else M
-    if not isinstance(M, np.ndarray):
-        A[:] = list(M)
-    A = A.reshape(-1, 1) if A.ndim == 1 else A
-    return se.DenseMatrix(A.shape[0], A.shape[1], [engine(e) for e in A.ravel()])
+    raise TypeError(f"expected a SymPy or SymEngine matrix, got {type(M).__name__}")
 
 
 def derivatives(J, variables, zero=()) -> list:
@@ -65,10 +56,11 @@ def derivatives(J, variables, zero=()) -> list:
 def residual(derived, direct) -> sp.Matrix:
     """``derived - direct`` entry by entry, expanded by SymEngine, as a SymPy matrix.
 
-    Both arguments are matrices (SymPy or SymEngine) or flat sequences of the same length; the
-    result has derived's shape and is exactly the zero matrix when the two sides are equal.
+    ``derived`` is a matrix (SymPy or SymEngine), ``direct`` a matrix or a sequence with as many
+    entries, in row-major order; the result has derived's shape and is exactly the zero matrix
+    when the two sides are equal.
     """
-    a = derived if isinstance(derived, se.DenseMatrix) else engine_matrix(derived)
+    a = engine_matrix(derived)
     b = list(direct.ravel()) if isinstance(direct, se.DenseMatrix) else [engine(e) for e in direct]
     if len(b) != a.rows * a.cols:
         raise ValueError(f"residual of a {a.rows}x{a.cols} matrix against {len(b)} entries")
