@@ -176,6 +176,19 @@ def test_a_wrong_score_is_caught(derivation, monkeypatch):
     assert "p7.score_estimator" in _failed(derivation)
 
 
+def test_a_wrong_normalising_constant_of_f_is_caught(derivation, monkeypatch):
+    """log N(x; w z, s^2) with 3 pi for 2 pi: the estimator's mean is unchanged and its variance
+    moves within the noise, but on the same noise it no longer equals the printed estimator."""
+    real = vae._f_and_grad
+
+    def wrong(z, x, w, s):
+        f, grad = real(z, x, w, s)
+        return f - 0.5 * np.log(1.5), grad
+
+    monkeypatch.setattr(vae, "_f_and_grad", wrong)
+    assert "p7.score_estimator" in _failed(derivation)
+
+
 def test_a_wrong_reparameterized_gradient_in_the_estimator_is_caught(derivation, monkeypatch):
     real = vae.vae_estimator_gradients
 
