@@ -122,23 +122,12 @@ class TrigramLM:
     def unigram(self) -> np.ndarray:
         return (self.uni + 1.0) / (self.uni.sum() + self.V)
 
-    def _smooth(self, counts: np.ndarray, lower: np.ndarray) -> np.ndarray:
-        total = counts.sum()
-        if total == 0:
-            return lower
-        seen = np.count_nonzero(counts)
-        return np.maximum(counts - self.D, 0.0) / total + self.D * seen / total * lower
-
     def distribution(self, u: int, v: int) -> np.ndarray:
-        """p(. | u, v) over the vocabulary, shape (V,)."""
-        p_bi = self._smooth(self.bi[v], self.unigram())
-        return self._smooth(self.tri.get((u, v), np.zeros(self.V)), p_bi)
+        """p(. | u, v) over the vocabulary, shape (V,): :meth:`distributions` for one context."""
+        return self.distributions(np.array([u, v]), np.array([1]))[0]
 
     def distributions(self, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """p(. | w_{t-1}, w_t) for each position t of ``ids``, shape (len(positions), V).
-
-        Row by row the same arithmetic as :meth:`distribution`, done for all positions at once.
-        """
+        """p(. | w_{t-1}, w_t) for each position t of ``ids``, shape (len(positions), V)."""
         positions = np.asarray(positions, dtype=np.int64)
         u, v = np.asarray(ids)[positions - 1], np.asarray(ids)[positions]
         unseen = np.zeros(self.V)
@@ -147,7 +136,8 @@ class TrigramLM:
         return self._smooth_rows(tri, p_bi)
 
     def _smooth_rows(self, counts: np.ndarray, lower: np.ndarray) -> np.ndarray:
-        """:meth:`_smooth` of every row of ``counts`` (rows never seen keep ``lower``)."""
+        """Each row of ``counts`` discounted and interpolated with ``lower`` (the class docstring's
+        formula); rows never seen keep ``lower``."""
         total = counts.sum(axis=1, keepdims=True)
         seen = np.count_nonzero(counts, axis=1)[:, None]
         safe = np.where(total == 0, 1.0, total)
