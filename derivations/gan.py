@@ -181,6 +181,7 @@ def derive() -> Derivation:
             sp.Eq(sp.Symbol("J_G"), Scaled(1, m, sp.Sum(LOG_1M_D_GZ, (i, 1, m)))),
         ),
         "p8.adam": adam_rule(),
+        "p8.training_end": sp.Le(TRAINING_END_GAP, sp.Symbol(f"{TRAINING_END_TOL:g}"), evaluate=False),
         "p8.saturation": (
             sp.Eq(sp.Symbol(r"\frac{\partial}{\partial a}\log\bigl(1-\sigma(a)\bigr)"), -SIGMA_A),
             sp.Eq(sp.Symbol(r"\frac{\partial}{\partial a}\log\sigma(a)"), InOrder(1, -SIGMA_A)),
@@ -200,7 +201,9 @@ def derive() -> Derivation:
         "sat": sat,
         "config": GanConfig().__dict__,
         "adam": {"beta1": ADAM_BETAS[0], "beta2": ADAM_BETAS[1], "eps": ADAM_EPS},
-        "run": {k: v for k, v in run.items() if k not in ("params",)},
+        "run": {k: v for k, v in run.items() if k not in ("params", "snapshot_params")},
+        # the G and D of the run's last snapshot, which the check of its end re-measures
+        "final_params": run["snapshot_params"][run["snapshots"][-1]["iteration"]],
         "seeds": seeds,
     }
     figures = (
@@ -298,6 +301,12 @@ GAN_SETTINGS = {  # the seeded training run
 INIT_SD = {"W": 1.0, "b": 1.0, "v": 0.1, "w1": 1.0, "b1": 0.5, "w2": 0.1}  # initial weights ~ N(0, sd^2); c, b2 = 0
 ADAM_BETAS, ADAM_EPS = (0.5, 0.999), 1e-8  # Adam's decay rates (beta1 = 0.5, as is common for GANs) and epsilon
 KDE_SAMPLES = 5000  # generator samples behind each snapshot's density estimate
+# "At the end p_g matches p_data in mean and spread and D is close to 1/2 on the data's bulk", as a
+# claim: the largest of |mean_g - mu| / sigma, |std_g / sigma - 1| and |D - 1/2| on the core interval.
+TRAINING_END_GAP = sp.Symbol(r"\max\bigl\{\lvert\bar{x}_g-\mu\rvert/\sigma,\ \lvert s_g/\sigma-1\rvert,\ "
+                             r"\max_{\mathrm{core}}\lvert D-\tfrac12\rvert\bigr\}")
+TRAINING_END_TOL = 0.1
+TRAINING_END_SAMPLES, TRAINING_END_SEED = 200_000, 99  # fresh noise for re-measuring the trained G
 GRAD_NORM_SAMPLES = 2000  # noise samples behind each snapshot's gradient norms
 CORE_POINTS = 401  # points of the interval [mean - 2 std, mean + 2 std] where D and D* are measured
 
@@ -604,12 +613,14 @@ def _train_runs(cfgs, summary=()):
     grid = np.linspace(cfg.data_mean - 4.5, cfg.data_mean + 2.5, 300)
     snap_rngs = [np.random.default_rng(c.seed + 1) for c in cfgs]
     snaps = [[] for _ in cfgs]
+    params_at = [{} for _ in cfgs]  # iteration -> the parameters each snapshot measured
 
     def snapshot(it):
         for r, c in enumerate(cfgs):
             if it in c.snapshots:
                 P = {k: Q[k][r] for k in Q}
                 snaps[r].append({"iteration": it, **_snapshot(P, c, snap_rngs[r], grid, summary=r in summary)})
+                params_at[r][it] = {k: Q[k][r].copy() for k in D_KEYS + G_KEYS}
 
     moments = set().union(*(c.snapshots for c in cfgs))
     work = {}  # scratch arrays of the steps
@@ -628,7 +639,8 @@ def _train_runs(cfgs, summary=()):
             opt_g.step(theta_g, _generator_gradients(Q, e[-1], cfg.loss, work), ascend=False)
     if cfg.iterations in moments:
         snapshot(cfg.iterations)
-    return [{"params": {k: Q[k][r].copy() for k in D_KEYS + G_KEYS}, "snapshots": snaps[r], "grid": grid.tolist(),
+    return [{"params": {k: Q[k][r].copy() for k in D_KEYS + G_KEYS}, "snapshots": snaps[r], "snapshot_params": params_at[r],
+             "grid": grid.tolist(),
              "data_mean": c.data_mean, "data_std": c.data_std} for r, c in enumerate(cfgs)]
 
 
@@ -696,6 +708,32 @@ def check_global_minimum(target, trials=20, seed=1):
         worst_val = max(worst_val, abs(res.fun - target))
         worst_arg = max(worst_arg, float(np.max(np.abs(special.softmax(res.x) - p))))
     return worst_val, worst_arg
+
+
+def _check_training_end(statement, ctx):
+    """The end of the run shown, re-measured from its trained parameters on fresh noise: p_g's mean
+    and spread against p_data's, D on the data's core interval against 1/2; and the numbers the text
+    prints for that moment (from 5000 samples) agree with these within 5 standard errors."""
+    cfg = GanConfig(**ctx["config"])
+    P = ctx["final_params"]
+    x = samples(P, np.random.default_rng(TRAINING_END_SEED).standard_normal(TRAINING_END_SAMPLES))
+    core = np.linspace(cfg.data_mean - 2 * cfg.data_std, cfg.data_mean + 2 * cfg.data_std, CORE_POINTS)
+    D_core = discriminator(P, core)
+    mean, std = float(x.mean()), float(x.std())
+    gap = max(abs(mean - cfg.data_mean) / cfg.data_std, abs(std / cfg.data_std - 1), float(np.max(np.abs(D_core - 0.5))))
+    last = ctx["run"]["snapshots"][-1]
+    se = std * np.sqrt(1 / KDE_SAMPLES + 1 / TRAINING_END_SAMPLES)  # of a mean; a std's is about half of it
+    printed_ok = (abs(last["g_mean"] - mean) <= 5 * se and abs(last["g_std"] - std) <= 5 * se
+                  and np.allclose(last["D_core"], [D_core.min(), D_core.max()], rtol=0, atol=1e-12))
+    return numeric_claim(
+        "p8.training_end", statement, gap if printed_ok else np.inf, TRAINING_END_TOL,
+        method=f"the trained G of seed {cfg.seed} on {TRAINING_END_SAMPLES} fresh noise samples (seed {TRAINING_END_SEED}) "
+               f"against p_data = N({cfg.data_mean:g}, {cfg.data_std:g}^2), its D on {CORE_POINTS} points of the core interval; "
+               "the text's numbers for iteration " + str(last["iteration"]) + " within 5 standard errors",
+        reproduce=f"train_gan(GanConfig()) then samples(params, z) and discriminator(params, core)",
+        detail="" if printed_ok else f"the text's final mean {last['g_mean']:.4f}, std {last['g_std']:.4f} or D range "
+               f"{last['D_core']} disagree with the re-measured {mean:.4f}, {std:.4f}, [{D_core.min():.4f}, {D_core.max():.4f}]",
+    )
 
 
 def check_adam(rule, settings, steps=6, seed=3):
@@ -867,6 +905,7 @@ def verify(derivation: Derivation):
         method="the printed rule with the printed settings against the optimiser on 6 random gradients; under a constant gradient every "
                "step of the optimiser is alpha g/(|g| + epsilon) (up and down)",
         reproduce="check_adam(rule, settings, steps=6, seed=3)"))
+    claims.append(_check_training_end(eqs["p8.training_end"], ctx))
     sat = ctx["sat"]
     D = sat["D"]
     st = eqs["p8.saturation"]

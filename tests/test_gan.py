@@ -233,3 +233,15 @@ def test_a_wrong_adam_step_is_caught(derivation, monkeypatch):
         setattr(self, "lr", lr), setattr(self, "b1", 0.5), setattr(self, "b2", 0.999), setattr(self, "eps", 1e-8),
         setattr(self, "t", 1), setattr(self, "m", np.zeros(size)), setattr(self, "v", np.zeros(size))) and None)
     assert "p8.adam" in _failed(derivation)  # the bias correction starts one step late
+
+
+def test_the_end_of_the_training_run_is_re_measured(derivation):
+    """'At the end p_g matches p_data and D is close to 1/2' holds for the trained networks; an
+    untrained generator fails it, and so does a printed final mean that the networks do not give."""
+    eq, ctx = derivation.equations["p8.training_end"], derivation.context
+    assert gan._check_training_end(eq, ctx).passed
+    untrained = gan.init_gan(np.random.default_rng(0), gan.GanConfig())
+    assert not gan._check_training_end(eq, {**ctx, "final_params": untrained}).passed
+    run = dict(ctx["run"])
+    run["snapshots"] = run["snapshots"][:-1] + [{**run["snapshots"][-1], "g_mean": run["snapshots"][-1]["g_mean"] + 0.05}]
+    assert not gan._check_training_end(eq, {**ctx, "run": run}).passed
