@@ -74,4 +74,5 @@ def _polynomial(expr) -> sp.Expr:
     cheap however large the expression is inside those atoms."""
     atoms = expr.atoms(se.Function) | {a for a in expr.atoms(se.Pow) if a.args[0] == se.E or a.args[1].is_negative}
     names = {a: se.Symbol(f"_atom{n}") for n, a in enumerate(sorted(atoms, key=str))}
-    return sp.sympify(se.expand(expr.subs(names)))
+    poly = se.expand(expr.subs(names))
+    return sp.sympify(poly if poly != 0 else expr)  # a nonzero residual must stay nonzero

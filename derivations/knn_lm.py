@@ -298,6 +298,7 @@ def verify(derivation: Derivation):
         _check_datastore,
         _check_knn_loop,
         _check_probed_sizes,
+        _check_recall,
         _check_random_cases,
         _check_fact_words,
         _check_sum_linearity,
@@ -307,7 +308,7 @@ def verify(derivation: Derivation):
         _printed_vocab_sum,
     )
     from derivations.knn_lm_corpus import CheckCounterLM
-    from derivations.knn_lm_experiment import EXAMPLE_WORDS, held_out_queries, knn_probs, tie_aware_recall
+    from derivations.knn_lm_experiment import EXAMPLE_WORDS, held_out_queries, knn_probs
 
     faiss.omp_set_num_threads(1)
     eq = derivation.equations
@@ -414,7 +415,7 @@ def verify(derivation: Derivation):
 
     # FAISS exact search against NumPy brute force (ties resolved by distance).
     kth = _check_brute_force(store.keys, queries, k)
-    recall = tie_aware_recall(store.keys, queries, exact_i, kth)
+    recall = _check_recall(store.keys, queries, exact_i, kth)
     # Each index, deserialised: the recall and codes scanned of the figure and the text (every
     # search of the sweep) re-measured from the ids it returned against this brute force, and from
     # the sizes of the lists the coarse quantizer ranks nearest; memory against the formulas; the
@@ -429,7 +430,7 @@ def verify(derivation: Derivation):
         expected = _check_probed_sizes(index, queries[sample], s["nprobes"])
         for j, ids in enumerate(res["sweep_ids"][m]):
             found = ids.shape == (len(sample), k)  # a search of k neighbours for every query
-            again = tie_aware_recall(store.keys, queries[sample], ids, kth[sample]) if found else np.inf
+            again = _check_recall(store.keys, queries[sample], ids, kth[sample]) if found else np.inf
             codes = abs(expected[j] / len(sample) - res["sweeps"][m]["scanned"][j])
             sweep_err = max(sweep_err, abs(again - res["sweeps"][m]["recall"][j]), codes)
             worst_scan = max(worst_scan, codes)

@@ -22,7 +22,7 @@ from derivations.knn_lm_corpus import KEY_SEED, WORLD
 
 __all__ = ["_check_knn_loop", "_check_random_cases", "_check_brute_force",
            "_check_sum_linearity", "_check_text_numbers", "_check_fact_words", "_printed_eq2", "_printed_eq3", "_printed_vocab_sum", "_check_datastore",
-           "_check_probed_sizes"]
+           "_check_probed_sizes", "_check_recall"]
 
 
 def _printed_eq2(statement):
@@ -131,6 +131,19 @@ def _brute_force_kth(keys, queries, k, chunk):
         block.partition(k - 1, axis=1)
         kth[start : start + n] = block[:, k - 1]
     return kth
+
+
+def _check_recall(keys, queries, ids, kth) -> float:
+    """Recall@k of returned ``ids`` (Q, k), recomputed apart from the experiment's code: a returned
+    key counts when its float64 squared distance exceeds the true k-th distance ``kth`` (from
+    :func:`_check_brute_force`) by no more than the stated tie slack; an id of -1 never counts."""
+    from derivations.knn_lm_experiment import TIE_SLACK, TIE_SLACK_FLOOR
+
+    ids = np.asarray(ids)
+    vectors = keys.astype(np.float64)[np.maximum(ids, 0)]  # (Q, k, d)
+    dist = np.square(vectors - queries.astype(np.float64)[:, None, :]).sum(axis=2)
+    excess = dist - kth[:, None]
+    return float(np.count_nonzero((ids >= 0) & (excess <= TIE_SLACK * (TIE_SLACK_FLOOR + kth[:, None]))) / ids.size)
 
 
 def _check_probed_sizes(index, queries, nprobes) -> list:
