@@ -728,7 +728,8 @@ def _check_training_end(statement, ctx):
     return numeric_claim(
         "p8.training_end", statement, gap if printed_ok else np.inf, TRAINING_END_TOL,
         method=f"the trained G of seed {cfg.seed} on {TRAINING_END_SAMPLES} fresh noise samples (seed {TRAINING_END_SEED}) "
-               f"against p_data = N({cfg.data_mean:g}, {cfg.data_std:g}^2), its D on {CORE_POINTS} points of the core interval; "
+               f"against p_data (mean {cfg.data_mean:g}, standard deviation {cfg.data_std:g}), its D on {CORE_POINTS} points "
+               "of the core interval; "
                "the text's numbers for iteration " + str(last["iteration"]) + " within 5 standard errors",
         reproduce=f"train_gan(GanConfig()) then samples(params, z) and discriminator(params, core)",
         detail="" if printed_ok else f"the text's final mean {last['g_mean']:.4f}, std {last['g_std']:.4f} or D range "
