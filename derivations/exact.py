@@ -64,15 +64,46 @@ def residual(derived, direct) -> sp.Matrix:
     b = list(direct.ravel()) if isinstance(direct, se.DenseMatrix) else [engine(e) for e in direct]
     if len(b) != a.rows * a.cols:
         raise ValueError(f"residual of a {a.rows}x{a.cols} matrix against {len(b)} entries")
-    entries = [se.expand(x - y) for x, y in zip(a.ravel(), b)]
+    diffs = [x - y for x, y in zip(a.ravel(), b)]
+    names = {atom: se.Symbol(f"_atom{n}") for n, atom in enumerate(_outer_atoms(diffs))}
+    entries = []
+    for d in diffs:
+        e = se.expand(d.subs(names))  # a polynomial in the symbols and the atoms
+        entries.append(e if e == 0 else se.expand(d))  # not 0 that way: SymEngine expands d as a whole
     return sp.Matrix(a.rows, a.cols, [0 if e == 0 else _polynomial(e) for e in entries])
+
+
+def _is_atom(e) -> bool:
+    """tanh(.), log(.), any function application; exp(.) (a power of E); a negative power."""
+    return isinstance(e, se.Function) or (isinstance(e, se.Pow) and (e.args[0] == se.E or e.args[1].is_negative))
+
+
+def _outer_atoms(exprs) -> set:
+    """The atoms of ``exprs`` not inside another atom, each shared subexpression visited once.
+
+    Replacing each by its own symbol (equal atoms, one symbol) turns a residual into a polynomial
+    whose expansion is cheap: the arguments of the atoms, large nested expressions of the unrolled
+    network, are never expanded.  A polynomial that expands to 0 in independent symbols is 0 for
+    any values of the atoms, so a 0 this way proves the identity; otherwise the residual is expanded
+    as a whole, as without this shortcut, and only that decides that it is not 0.
+    """
+    atoms, seen, stack = set(), set(), list(exprs)
+    while stack:
+        e = stack.pop()
+        if e in seen:
+            continue
+        seen.add(e)
+        if _is_atom(e):
+            atoms.add(e)
+        else:
+            stack.extend(e.args)
+    return atoms
 
 
 def _polynomial(expr) -> sp.Expr:
     """A nonzero residual as a SymPy polynomial: every tanh(.), exp(.), log(.) and negative power
     becomes a symbol ``_atom<n>``, so that printing it (or SymPy's simplify in the ledger) stays
     cheap however large the expression is inside those atoms."""
-    atoms = expr.atoms(se.Function) | {a for a in expr.atoms(se.Pow) if a.args[0] == se.E or a.args[1].is_negative}
-    names = {a: se.Symbol(f"_atom{n}") for n, a in enumerate(sorted(atoms, key=str))}
+    names = {a: se.Symbol(f"_atom{n}") for n, a in enumerate(sorted(_outer_atoms([expr]), key=str))}
     poly = se.expand(expr.subs(names))
     return sp.sympify(poly if poly != 0 else expr)  # a nonzero residual must stay nonzero
