@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.exceptions import NonInvertibleMatrixError, NonSquareMatrixError
 
 from derivations import shrinkage
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
@@ -75,9 +76,22 @@ def closed_form_710(H, w_star):
     return _done(ridge_expression(H, sp.ImmutableMatrix(sp.eye(H.shape[0])), sp.ImmutableMatrix(w_star)))
 
 
+def _inverse_adj(M):
+    """M^-1 = adj(M) / det(M), as ``M.inv(method="ADJ")`` computes it, but with the determinant tested
+    for being identically zero by ``cancel`` (exact for the rational entries here) instead of SymPy's
+    ``equals(0)``, which samples numerically and dominated the cost."""
+    M = sp.ImmutableMatrix(M)
+    if not M.is_square:
+        raise NonSquareMatrixError("A Matrix must be square to invert.")
+    d = M.det(method="berkowitz")
+    if sp.cancel(d) == 0:
+        raise NonInvertibleMatrixError("Matrix det == 0; not invertible.")
+    return M.adjugate() / d
+
+
 def _done(expr):
     """doit() on explicit matrices, inverting by adjugates (SymPy's default elimination is slow on symbols)."""
-    expr = expr.replace(lambda e: isinstance(e, sp.Inverse), lambda e: sp.ImmutableMatrix(e.arg.doit()).inv(method="ADJ"))
+    expr = expr.replace(lambda e: isinstance(e, sp.Inverse), lambda e: _inverse_adj(e.arg.doit()))
     out = expr.doit()
     return sp.Matrix(out) if getattr(out, "is_Matrix", False) else out
 
