@@ -10,8 +10,10 @@ minibatch-SGD algorithm, implemented below by :func:`gradients` and :func:`sgd`.
 
 Checks, each by a route that does not reuse the formula it checks:
 
-* exact: on a small network whose every entry is a SymPy symbol, SymPy differentiates the
-  scalar J entry by entry and the formulas (i)-(iii) equal those derivatives exactly;
+* exact: on a small network whose every entry is a SymPy symbol, a computer-algebra system
+  differentiates the scalar J entry by entry and the formulas (i)-(iii) equal those derivatives
+  exactly: SymEngine for a generic f (f'(v) kept as one symbol per point v), SymPy for ReLU
+  (whose derivative of Max(z, 0) is Heaviside(z)), both expanded by SymEngine;
 * numeric: the implementation :func:`gradients` against central finite differences of
   :func:`loss` on random networks with L = 1, ..., 5 layers.
 """
@@ -19,8 +21,10 @@ Checks, each by a route that does not reuse the formula it checks:
 from __future__ import annotations
 
 import numpy as np
+import symengine as se
 import sympy as sp
 
+from derivations.exact import residual
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
 from derivations.numerics import FD_STEP, central_differences
 from derivations.tex import tex, vec
@@ -246,7 +250,8 @@ def _as_network(weights, biases, X, T, lam):
             f"T has shape {T.shape}; expected (m, K) = ({X.shape[0]}, {width}): one row per example of X and "
             f"one column per output unit"
         )
-    if T.size and not np.allclose(T.sum(axis=1), 1.0):
+    # np.allclose(T.sum(axis=1), 1.0) (rtol 1e-5, atol 1e-8; NaN fails) written out: sgd checks every minibatch
+    if T.size and not (np.abs(T.sum(axis=1) - 1.0) <= 1e-5 + 1e-8).all():
         raise ValueError("each row of T must sum to 1 (one-hot targets); delta_z^(L) = y - t uses it")
     if not np.isfinite(lam):
         raise ValueError(f"lam must be a finite number; got {lam!r}")
@@ -484,7 +489,7 @@ def _check_delta_h(net, l, statement):
     return sp.Matrix.vstack(*residual)
 
 
-def _backprop_symbolic(net, eq, indicator=None):
+def _backprop_symbolic(net, eq, indicator=None, slope=None):
     """Algorithm 1 on the symbolic network, every step a printed statement (i)-(iv) evaluated."""
     s = _layer_symbols()
     h, z = net.forward()
@@ -501,7 +506,9 @@ def _backprop_symbolic(net, eq, indicator=None):
         db[l] = _evaluate(eq["p1.grad_b"].rhs, shared, examples)  # (iii)
         if l > 1:
             delta_h = [_evaluate(eq["p1.delta_h"].rhs, {**shared, s["dz"]: d}) for d in delta]  # (ii)
-            slopes = [zi.applyfunc(indicator) if indicator else _fprime(net.f, zi) for zi in z[l - 1]]
+            slopes = [
+                slope(zi) if slope else zi.applyfunc(indicator) if indicator else _fprime(net.f, zi) for zi in z[l - 1]
+            ]
             delta = [
                 _evaluate(rule_i.rhs, {s["dh"]: dh, s["fprime"]: g, s["relu_mask"]: g})  # (i)
                 for dh, g in zip(delta_h, slopes)
@@ -551,6 +558,165 @@ def _numerators(residual):
     numerators = residual.applyfunc(lambda r: sp.expand(sp.fraction(sp.together(r))[0]))
     # A failed check reports (and lets the ledger simplify) only its first non-zero entry.
     return next((n for n in numerators if not n.is_zero), sp.zeros(*numerators.shape))
+
+
+# --------------------------------------------------------------------------- exact check, generic f, by SymEngine
+#
+# With a generic f, SymEngine writes f'(v) as Derivative(f(v), v) when v is a symbol and as
+# Subs(Derivative(f(_xi_1), _xi_1), (_xi_1), (v)) when the chain rule meets f(v) with v an
+# expression (and as Derivative(f(v), v) after substituting an expression for a symbol).  The
+# checks below name every such f'(v) by one fresh symbol per point v, on the derivative side
+# (:meth:`_Slopes.rename`) and on the statement side (:meth:`_Slopes.at`) alike: f stays an
+# unknown function, and an expanded 0 is a proof for every f.  A point written two ways would
+# get two symbols and could only fail a right formula, never pass a wrong one.
+
+
+class _Slopes:
+    """One symbol ``_fprime<n>`` per point v at which f' is taken (v a SymEngine expression)."""
+
+    def __init__(self, f):
+        self.f, self.names = se.Function(str(f)), {}
+
+    def at(self, v):
+        v = se.sympify(v)
+        if v not in self.names:
+            self.names[v] = f"_fprime{len(self.names)}"
+        return sp.Symbol(self.names[v])
+
+    def matrix(self, values):
+        return values.applyfunc(self.at)
+
+    def _point(self, atom):
+        if isinstance(atom, se.Subs) and len(atom.args) == 3:  # (Derivative(f(xi), xi), xi, v)
+            xi = atom.args[1]
+            return atom.args[2] if atom.args[0] == se.diff(self.f(xi), xi) else None
+        if isinstance(atom, se.Derivative) and len(atom.args) == 2 and atom.args[0] == self.f(atom.args[1]):
+            return atom.args[1]
+        return None
+
+    def rename(self, expr):
+        """``expr`` with every f'(v) SymEngine wrote replaced by the symbol of v."""
+        atoms = expr.atoms(se.Subs, se.Derivative)
+        names = {a: se.sympify(self.at(p)) for a in atoms if (p := self._point(a)) is not None}
+        return expr.subs(names) if names else expr
+
+
+def _expanded(expr):
+    """``expr`` as a Laurent polynomial, expanded by SymEngine: 0 only when ``expr`` is 0.
+
+    Every sum raised to a negative power (the softmax normalisers sum_k exp(z_k)) becomes one
+    symbol ``_sigma<n>`` first, wherever it stands, so that 1/S^2 and S stay powers of one atom
+    instead of expand multiplying S^2 out; then every exponent of exp is expanded too, until
+    nothing changes (substituting z = W h + b leaves exponents such as 2*(w h + b)).  A Laurent
+    polynomial in independent atoms that expands to 0 is 0 for every value of the atoms, so a 0
+    is still a proof; a true identity could at worst stay nonzero (a failed right formula).
+    """
+    bases = {a.args[0] for a in expr.atoms(se.Pow) if isinstance(a.args[0], se.Add) and a.args[1].is_negative}
+    if bases:
+        expr = expr.subs({b: se.Symbol(f"_sigma{n}") for n, b in enumerate(sorted(bases, key=str))})
+    expr = se.expand(expr)
+    for _ in range(5):
+        powers = {a for a in expr.atoms(se.Pow) if a.args[0] == se.E}
+        names = {a: se.exp(se.expand(a.args[1])) for a in powers}
+        names = {a: v for a, v in names.items() if v != a}
+        if not names:
+            return expr
+        expr = se.expand(expr.subs(names))
+    return expr
+
+
+def _engine_residual(derived, direct=None):
+    """:func:`derivations.exact.residual` with :func:`_expanded`: derived - direct entry by
+    entry (direct 0 when omitted), a SymPy matrix that is exactly 0 when the sides are equal."""
+    derived = list(derived)
+    direct = [0] * len(derived) if direct is None else list(direct)
+    entries = [_expanded(se.sympify(a) - se.sympify(b)) for a, b in zip(derived, direct, strict=True)]
+    return residual(se.DenseMatrix(len(entries), 1, entries), [0] * len(entries))
+
+
+def _first_nonzero(*residuals):
+    """The first nonzero entry of the residual matrices, else a zero (a failed check reports,
+    and lets the ledger simplify, only that entry, as :func:`_numerators` does)."""
+    entries = (e for r in residuals for e in (r if isinstance(r, sp.MatrixBase) else [r]))
+    return next((e for e in entries if e != 0), sp.zeros(1, 1))
+
+
+def _engine_numerators(residual):
+    """:func:`_numerators` for a SymPy residual holding Max(., 0) and Heaviside(.) (the ReLU
+    network: SymPy differentiated J, and knows d Max(z, 0)/dz = Heaviside(z)), expanded by
+    SymEngine instead: each distinct Max(...) or Heaviside(...) becomes one fresh symbol (the
+    same application, the same symbol, on both sides), then :func:`_expanded`.  Renaming
+    applications consistently keeps a nonzero difference nonzero, so a 0 is still a proof."""
+    atoms = sorted(residual.atoms(sp.Max, sp.Heaviside), key=sp.default_sort_key)
+    names = {a: sp.Symbol(f"_relu{n}") for n, a in enumerate(atoms)}
+    return _first_nonzero(_engine_residual(residual.xreplace(names)))
+
+
+def _engine_grad(J, vectors, slopes):
+    """SymEngine's dJ/dv for each per-example column vector v (SymPy symbols), f' renamed."""
+    J = se.sympify(J)
+    return [[slopes.rename(se.diff(J, se.sympify(v))) for v in vector] for vector in vectors]
+
+
+def _placeholders(name, rows, cols):
+    return sp.Matrix(rows, cols, lambda r, c: sp.Symbol(f"_{name}_{r}_{c}"))
+
+
+def _engine_statement(statement, values, truth):
+    """lhs - rhs of ``statement`` evaluated on placeholder matrices, the placeholders then
+    replaced (in SymEngine) by ``truth``: placeholder SymPy symbol -> SymEngine expression."""
+    diff = _evaluate(statement.lhs, values) - _evaluate(statement.rhs, values)
+    at = {se.sympify(k): v for k, v in truth.items()}
+    return [se.sympify(e).subs(at) for e in diff]
+
+
+def _engine_check_delta_z(net, l, statement):
+    """:func:`_check_delta_z` for a generic f, differentiated and expanded by SymEngine."""
+    s = _layer_symbols()
+    slopes = _Slopes(net.f)
+    Z, H = net.free("zeta", l), net.free("eta", l)
+    dz = _engine_grad(net.J_from_z(l, Z), Z, slopes)
+    dh = _engine_grad(net.J_from_h(l, H), H, slopes)
+    at_h = {se.sympify(h): se.sympify(v) for i in range(net.m) for h, v in zip(H[i], Z[i].applyfunc(net.f))}
+    n = net.sizes[l]
+    derived = []
+    for i in range(net.m):
+        P = {k: _placeholders(k, n, 1) for k in ("dz", "dh")}
+        slope = slopes.matrix(Z[i])
+        values = {s["dz"]: P["dz"], s["dh"]: P["dh"], s["fprime"]: slope, s["relu_mask"]: slope}
+        truth = {**dict(zip(P["dz"], dz[i])), **{p: e.subs(at_h) for p, e in zip(P["dh"], dh[i])}}
+        derived += _engine_statement(statement, values, truth)
+    return _engine_residual(derived)
+
+
+def _engine_check_delta_h(net, l, statement):
+    """:func:`_check_delta_h` for a generic f, differentiated and expanded by SymEngine."""
+    s = _layer_symbols()
+    slopes = _Slopes(net.f)
+    H, Z = net.free("eta", l - 1), net.free("zeta", l)
+    dh = _engine_grad(net.J_from_h(l - 1, H), H, slopes)
+    Jz = se.sympify(net.J_from_z(l, Z))
+    at_h = {se.sympify(z): se.sympify(v) for i in range(net.m) for z, v in zip(Z[i], net.W[l] * H[i] + net.b[l])}
+    dz = [[slopes.rename(se.diff(Jz, se.sympify(z)).subs(at_h)) for z in Zi] for Zi in Z]  # at z^(l) = W h + b
+    derived = []
+    for i in range(net.m):
+        P = {"dh": _placeholders("dh", net.sizes[l - 1], 1), "dz": _placeholders("dz", net.sizes[l], 1)}
+        values = {s["dh_prev"]: P["dh"], s["W"]: net.W[l], s["dz"]: P["dz"]}
+        derived += _engine_statement(statement, values, {**dict(zip(P["dh"], dh[i])), **dict(zip(P["dz"], dz[i]))})
+    return _engine_residual(derived)
+
+
+def _engine_check_parameter_gradients(net, eq):
+    """:func:`_check_parameter_gradients` for a generic f: Algorithm 1 (the printed statements)
+    in SymPy with f' as symbols, dJ/dW and dJ/db by SymEngine; the expanded residuals."""
+    slopes = _Slopes(net.f)
+    J = se.sympify(net.J())
+    dW, db = _backprop_symbolic(net, eq, slope=slopes.matrix)
+    res = {}
+    for name, derived, params in (("W", dW, net.W), ("b", db, net.b)):
+        direct = {l: [slopes.rename(se.diff(J, se.sympify(p))) for p in params[l]] for l in derived}
+        res[name] = [_engine_residual(derived[l], direct[l]) for l in derived]
+    return res["W"], res["b"]
 
 
 # --------------------------------------------------------------------------- numeric check
@@ -679,9 +845,9 @@ def verify(derivation: Derivation):
         symbolic_claim(
             "p1.delta_z",
             eq["p1.delta_z"],
-            _numerators(_check_delta_z(smooth, 1, eq["p1.delta_z"])),
-            where="derivations.mlp:_check_delta_z",
-            method="exact: SymPy dJ/dz and dJ/dh entry by entry, generic f",
+            _first_nonzero(_engine_check_delta_z(smooth, 1, eq["p1.delta_z"])),
+            where="derivations.mlp:_engine_check_delta_z",
+            method="exact: SymEngine dJ/dz and dJ/dh entry by entry, generic f",
             reproduce=small,
         )
     )
@@ -689,7 +855,7 @@ def verify(derivation: Derivation):
         symbolic_claim(
             "p1.delta_z_relu",
             eq["p1.delta_z_relu"],
-            _numerators(_check_delta_z(relu, 1, eq["p1.delta_z_relu"], _relu_indicator)),
+            _engine_numerators(_check_delta_z(relu, 1, eq["p1.delta_z_relu"], _relu_indicator)),
             where="derivations.mlp:_check_delta_z",
             method="exact: SymPy dJ/dz and dJ/dh entry by entry, f = max(z, 0)",
             reproduce=small,
@@ -699,21 +865,21 @@ def verify(derivation: Derivation):
         symbolic_claim(
             "p1.delta_h",
             eq["p1.delta_h"],
-            _numerators(sp.Matrix.vstack(*[_check_delta_h(smooth, l, eq["p1.delta_h"]) for l in (2, 1)])),
-            where="derivations.mlp:_check_delta_h",
-            method="exact: SymPy dJ/dh(l-1) and dJ/dz(l) entry by entry, l = 1, 2",
+            _first_nonzero(*[_engine_check_delta_h(smooth, l, eq["p1.delta_h"]) for l in (2, 1)]),
+            where="derivations.mlp:_engine_check_delta_h",
+            method="exact: SymEngine dJ/dh(l-1) and dJ/dz(l) entry by entry, l = 1, 2",
             reproduce=small,
         )
     )
-    res_W, res_b = _check_parameter_gradients(smooth, eq)
+    res_W, res_b = _engine_check_parameter_gradients(smooth, eq)
     relu_W, relu_b = _check_parameter_gradients(relu, eq, _relu_indicator)
     claims.append(
         symbolic_claim(
             "p1.grad_W",
             eq["p1.grad_W"],
-            _numerators(_flat(res_W + relu_W)),
+            _first_nonzero(*res_W, _engine_numerators(_flat(relu_W))),
             where="derivations.mlp:_check_parameter_gradients",
-            method="exact: Algorithm 1 vs SymPy dJ/dW entry by entry (generic f and ReLU)",
+            method="exact: Algorithm 1 vs dJ/dW entry by entry, SymEngine for generic f, SymPy for ReLU",
             reproduce=small,
         )
     )
@@ -721,9 +887,9 @@ def verify(derivation: Derivation):
         symbolic_claim(
             "p1.grad_b",
             eq["p1.grad_b"],
-            _numerators(_flat(res_b + relu_b)),
+            _first_nonzero(*res_b, _engine_numerators(_flat(relu_b))),
             where="derivations.mlp:_check_parameter_gradients",
-            method="exact: Algorithm 1 vs SymPy dJ/db entry by entry (generic f and ReLU)",
+            method="exact: Algorithm 1 vs dJ/db entry by entry, SymEngine for generic f, SymPy for ReLU",
             reproduce=small,
         )
     )

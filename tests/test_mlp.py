@@ -35,22 +35,48 @@ def test_output_delta_is_y_minus_t_for_symbolic_K():
 @pytest.mark.parametrize("activation", ["smooth", "relu"])
 def test_delta_z_equals_delta_h_times_slope_exactly(activation, derivation):
     if activation == "smooth":
-        net, indicator, cid = mlp._SymbolicNet(sp.Function("f")), None, "p1.delta_z"
+        net = mlp._SymbolicNet(sp.Function("f"))
+        assert is_zero(mlp._engine_check_delta_z(net, 1, derivation.equations["p1.delta_z"]))
+        assert is_zero(mlp._numerators(mlp._check_delta_z(net, 1, derivation.equations["p1.delta_z"])))  # SymPy alone
     else:
-        net, indicator, cid = mlp._SymbolicNet(mlp._relu), mlp._relu_indicator, "p1.delta_z_relu"
-    assert is_zero(mlp._numerators(mlp._check_delta_z(net, 1, derivation.equations[cid], indicator)))
+        net = mlp._SymbolicNet(mlp._relu)
+        residual = mlp._check_delta_z(net, 1, derivation.equations["p1.delta_z_relu"], mlp._relu_indicator)
+        assert is_zero(mlp._engine_numerators(residual))
+        assert is_zero(mlp._numerators(residual))  # SymPy's together + expand agrees
 
 
 @pytest.mark.parametrize("layer", [1, 2])
 def test_delta_h_is_W_transpose_delta_z_exactly(layer, derivation):
     net = mlp._SymbolicNet(sp.Function("f"))
+    assert is_zero(mlp._engine_check_delta_h(net, layer, derivation.equations["p1.delta_h"]))
     assert is_zero(mlp._numerators(mlp._check_delta_h(net, layer, derivation.equations["p1.delta_h"])))
 
 
 def test_parameter_gradients_equal_entrywise_derivatives_exactly(derivation):
     net = mlp._SymbolicNet(sp.Function("f"))
+    res_W, res_b = mlp._engine_check_parameter_gradients(net, derivation.equations)
+    assert all(is_zero(r) for r in res_W + res_b)
     res_W, res_b = mlp._check_parameter_gradients(net, derivation.equations)
     assert is_zero(mlp._numerators(mlp._flat(res_W + res_b)))
+
+
+def test_symengine_checks_fail_a_wrong_statement_or_slope(derivation, monkeypatch):
+    """Renaming f'(v), Max and Heaviside applications to symbols cannot make a wrong formula pass."""
+    s = mlp._layer_symbols()
+    smooth, relu = mlp._SymbolicNet(sp.Function("f")), mlp._SymbolicNet(mlp._relu)
+    no_slope = sp.Eq(s["dz"], s["dh"], evaluate=False)
+    assert not is_zero(mlp._engine_check_delta_z(smooth, 1, no_slope))
+    assert not is_zero(mlp._engine_numerators(mlp._check_delta_z(relu, 1, no_slope, mlp._relu_indicator)))
+    no_transpose_twice = sp.Eq(s["dh_prev"], 2 * s["W"].T * s["dz"], evaluate=False)
+    assert not is_zero(mlp._engine_check_delta_h(smooth, 1, no_transpose_twice))
+    flipped = lambda v: sp.Heaviside(-v)  # noqa: E731
+    res_W, res_b = mlp._check_parameter_gradients(relu, derivation.equations, flipped)
+    assert not is_zero(mlp._engine_numerators(mlp._flat(res_W + res_b)))
+    # f' taken at the wrong point (z of the other example) is caught by the generic-f check
+    right = mlp._Slopes.matrix
+    monkeypatch.setattr(mlp._Slopes, "matrix", lambda self, values: right(self, values[::-1, :]))
+    res_W, res_b = mlp._engine_check_parameter_gradients(smooth, derivation.equations)
+    assert not all(is_zero(r) for r in res_W + res_b)
 
 
 def test_evaluating_a_statement_gives_explicit_matrices():
