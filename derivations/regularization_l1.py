@@ -254,8 +254,11 @@ def _decide(cond):
         return bool(cond)
     if isinstance(cond, sp.And):
         return all(_decide(a) for a in cond.args)
-    d = sp.simplify(cond.lhs - cond.rhs)
+    d = sp.cancel(cond.lhs - cond.rhs)  # rational in the symbols: one fraction, whose sign the assumptions decide
     value = type(cond)(d, 0)
+    if value not in (sp.true, sp.false):
+        d = sp.simplify(d)
+        value = type(cond)(d, 0)
     if value not in (sp.true, sp.false):
         raise ValueError(f"cannot decide {cond} (lhs - rhs = {d})")
     return bool(value)
