@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 from sympy.matrices.exceptions import NonInvertibleMatrixError, NonSquareMatrixError
+from sympy.polys.fields import sfield
 
 from derivations import shrinkage
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
@@ -94,6 +95,13 @@ def _done(expr):
     expr = expr.replace(lambda e: isinstance(e, sp.Inverse), lambda e: _inverse_adj(e.arg.doit()))
     out = expr.doit()
     return sp.Matrix(out) if getattr(out, "is_Matrix", False) else out
+
+
+def _cancelled(expr):
+    """``expr`` as one reduced fraction p/q, exactly (0 iff ``expr`` is identically 0 as a rational
+    function): SymPy's sparse rational-function field, several times faster than ``sp.cancel`` on
+    the large residuals of the closed forms."""
+    return sfield(expr)[1].as_expr()
 
 
 def evaluate(expr, n: int, values: dict):
@@ -284,7 +292,7 @@ def verify_l2(derivation: Derivation):
     residual = []
     for n, (solution, (_, ws_n, H_n)) in derivation.context["solutions"].items():
         stated = evaluate(eq["p5.ridge"].rhs, n, {"H": H_n, r"\mathbf{w}^{*}": ws_n, "I": sp.eye(n)})
-        residual.extend(list((solution - stated).applyfunc(sp.cancel)))
+        residual.extend(list((solution - stated).applyfunc(_cancelled)))
     claims.append(
         symbolic_claim(
             "p5.ridge",
@@ -327,14 +335,14 @@ def verify_l2(derivation: Derivation):
         symbolic_claim(
             "p5.eigen",
             eq["p5.eigen"],
-            (stated - w_t).applyfunc(sp.cancel),
+            (stated - w_t).applyfunc(_cancelled),
             method="Eq. 7.13 vs Eq. 7.10 for a 2x2 H with symbolic eigenvalues, rotated by a symbolic angle",
         )
     )
     # the factor per eigen-direction: both sides of the printed statement, for each eigenvector
     factor = eq["p5.factor"]
     factor_residual = [
-        sp.cancel(evaluate(factor.lhs - factor.rhs, 2, {r"\mathbf{q}_i": Q[:, i], r"\tilde{\mathbf{w}}": w_t,
+        _cancelled(evaluate(factor.lhs - factor.rhs, 2, {r"\mathbf{q}_i": Q[:, i], r"\tilde{\mathbf{w}}": w_t,
                                                        r"\mathbf{w}^{*}": s, r"\lambda_i": lam})[0, 0])
         for i, lam in enumerate((l1, l2))
     ]
