@@ -9,6 +9,8 @@ check exercises the very object the report shows.  A candidate for derivations/t
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -85,13 +87,27 @@ def evaluate(expr, values=None, samples=None):
     3.0
     """
     values, samples = dict(values or {}), dict(samples or {})
-    scalars = {s: v for s, v in values.items() if np.ndim(v) == 0}
-    args, feed = [], []
+    expr = plain(expr)
+    bound = {b for total in expr.atoms(sp.Sum) for b in sp.Tuple(*total.limits[0][1:]).free_symbols}
+    limits = tuple((b, np.asarray(values[b]).item()) for b in sorted(bound, key=str) if b in values and np.ndim(values[b]) == 0)
+    f, leaves = _compiled(expr, tuple(values), tuple(samples), limits)
+    feed = [np.asarray(samples[key], dtype=float)[..., pos] for key, pos in leaves]
+    return f(*feed, *values.values())
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(expr, names, sample_keys, limits):
+    """:func:`evaluate`'s function of a plain ``expr``: every finite sum written out (its limits from
+    ``limits``, pairs symbol -> number), each per-sample term a fresh argument, then lambdified with
+    the arguments (one per leaf, in order) followed by ``names``.  Returns the function and, for
+    each leaf, the key of ``samples`` and the position along its last axis that feeds it.  Cached:
+    the checks evaluate the same formula on many draws of the same sizes."""
+    scalars, samples, args, leaves = dict(limits), set(sample_keys), [], []
 
     def leaf(key, pos):
         d = sp.Dummy()
         args.append(d)
-        feed.append(np.asarray(samples[key], dtype=float)[..., pos])
+        leaves.append((key, pos))
         return d
 
     def expand_sum(s):
@@ -102,11 +118,9 @@ def evaluate(expr, values=None, samples=None):
             t = body.subs(idx, k)
             t = t.replace(lambda e: isinstance(e, sp.Indexed) and e.base in samples,
                           lambda e: leaf(e.base, int(e.indices[0]) - lo))
-            t = t.xreplace({sym: leaf(sym, pos) for sym in samples if isinstance(sym, sp.Symbol) and t.has(sym)})
+            t = t.xreplace({sym: leaf(sym, pos) for sym in sample_keys if isinstance(sym, sp.Symbol) and t.has(sym)})
             terms.append(t)
         return sp.Add(*terms)
 
-    expr = plain(expr).replace(lambda e: isinstance(e, sp.Sum), expand_sum)
-    names = list(values)
-    f = sp.lambdify(args + names, expr, "numpy")
-    return f(*feed, *(values[n] for n in names))
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum), expand_sum)
+    return sp.lambdify(args + list(names), expr, "numpy"), tuple(leaves)
