@@ -182,7 +182,8 @@ def negative_kl_per_dimension(g):
     log_q = sp.expand(sp.expand_log(sp.log(q), force=True))
     cross = E(log_prior)  # integral q log p(z)
     neg_entropy = E(log_q)  # integral q log q
-    return sp.simplify(cross - neg_entropy), cross, neg_entropy, (mu, sigma)
+    # both are expanded polynomials in mu, sigma and log sigma: expand collects their difference exactly
+    return sp.expand(cross - neg_entropy), cross, neg_entropy, (mu, sigma)
 
 
 def derive() -> Derivation:
