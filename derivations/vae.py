@@ -303,7 +303,9 @@ def gaussian_kl(mu, log_var):
     mu, log_var = np.broadcast_arrays(mu, log_var)
     if mu.ndim == 0:
         raise ValueError("gaussian_kl: mu and log_var need a last axis (the latent dimension)")
-    return -0.5 * np.sum(1.0 + log_var - mu**2 - np.exp(log_var), axis=-1)
+    # The same sum as 1/2 sum_j (mu_j^2 + (e^v - 1 - v)) with e^v - 1 by expm1: near the prior
+    # (v -> 0) 1 + v - e^v loses every digit, and a KL of 1e-16 came out as -0.
+    return 0.5 * np.sum(mu**2 + (np.expm1(log_var) - log_var), axis=-1)
 
 
 def discrete_model_terms(prior, lik, q):
