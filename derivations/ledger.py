@@ -202,9 +202,15 @@ def numeric_claim(
 
 
 def relative_error(a, b, floor: float = 1e-300) -> float:
-    """max |a - b| / max(max |a|, max |b|): a scale-free error between two arrays."""
+    """max |a - b| / max(max |a|, max |b|): a scale-free error between two arrays.
+
+    A NaN or infinity in either array gives an infinite error: Python's ``max(worst, nan)`` keeps
+    ``worst``, so a NaN error would otherwise vanish from a running maximum and pass the check.
+    """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return math.inf
     scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)), floor)
     return float(np.max(np.abs(a - b), initial=0.0)) / scale
 

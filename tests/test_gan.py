@@ -245,3 +245,16 @@ def test_the_end_of_the_training_run_is_re_measured(derivation):
     run = dict(ctx["run"])
     run["snapshots"] = run["snapshots"][:-1] + [{**run["snapshots"][-1], "g_mean": run["snapshots"][-1]["g_mean"] + 0.05}]
     assert not gan._check_training_end(eq, {**ctx, "run": run}).passed
+
+
+def test_a_printed_adam_rule_that_divides_by_zero_fails(derivation):
+    """1 - beta1 t for 1 - beta1^t: with beta1 = 1/2 the step t = 2 divides by 0 and the parameters
+    become NaN; the check must fail, not drop the NaN from its running maximum."""
+    rule = derivation.equations["p8.adam"]
+    m_hat = rule[2]
+    t = gan.ADAM_T
+    beta1 = gan.ADAM_SYMBOLS["beta1"]
+    wrong = sp.Eq(m_hat.lhs, m_hat.rhs.xreplace({beta1**t: beta1 * t}), evaluate=False)
+    assert wrong != m_hat
+    settings_ = dict(derivation.context["adam"], beta1=0.5)
+    assert not gan.check_adam(rule[:2] + (wrong,) + rule[3:], settings_) <= 1e-12

@@ -45,3 +45,18 @@ def test_claim_printed_from_sympy_and_only_once():
         printer("p1.sq")
     with pytest.raises(RenderError, match="no verify"):
         printer("p1.other")
+
+
+def test_relative_error_of_a_nan_or_infinity_is_infinite():
+    """A NaN error would vanish from a running max(worst, err); it must fail instead."""
+    import math
+
+    import numpy as np
+
+    from derivations.ledger import relative_error
+
+    assert relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    for bad in (np.nan, np.inf):
+        assert relative_error([1.0, bad], [1.0, 2.0]) == math.inf
+        assert relative_error([1.0, 2.0], [bad, 2.0]) == math.inf
+        assert max(0.0, relative_error([bad], [1.0])) == math.inf
