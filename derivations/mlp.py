@@ -474,21 +474,6 @@ def _check_delta_z(net, l, statement, indicator=None):
     return sp.Matrix.vstack(*residual)
 
 
-def _check_delta_h(net, l, statement):
-    """delta_h^(l-1) by direct differentiation minus the statement's W^(l)T delta_z^(l)."""
-    s = _layer_symbols()
-    H = net.free("eta", l - 1)
-    Z = net.free("zeta", l)
-    dh = _grad(net.J_from_h(l - 1, H), H)
-    dz = _grad(net.J_from_z(l, Z), Z)
-    at_h = {z: v for i in range(net.m) for z, v in zip(Z[i], net.W[l] * H[i] + net.b[l])}
-    residual = []
-    for i in range(net.m):
-        values = {s["dh_prev"]: dh[i], s["W"]: net.W[l], s["dz"]: dz[i].subs(at_h)}
-        residual.append(_evaluate(statement.lhs, values) - _evaluate(statement.rhs, values))
-    return sp.Matrix.vstack(*residual)
-
-
 def _backprop_symbolic(net, eq, indicator=None, slope=None):
     """Algorithm 1 on the symbolic network, every step a printed statement (i)-(iv) evaluated."""
     s = _layer_symbols()
@@ -546,18 +531,6 @@ def _relu_indicator(s):
 
 def _flat(mats):
     return sp.Matrix.vstack(*[M.reshape(len(M), 1) for M in mats])
-
-
-def _numerators(residual):
-    """The residual's entries r as expanded numerators n of r = n / d: zero, or the first n != 0.
-
-    The denominators are products of the softmax normalisers sum_k exp(z_k), never zero, so
-    r = 0 exactly when n expands to 0.  (This is SymPy's together + expand; a general simplify
-    reaches the same zeros some twenty times more slowly.)
-    """
-    numerators = residual.applyfunc(lambda r: sp.expand(sp.fraction(sp.together(r))[0]))
-    # A failed check reports (and lets the ledger simplify) only its first non-zero entry.
-    return next((n for n in numerators if not n.is_zero), sp.zeros(*numerators.shape))
 
 
 # --------------------------------------------------------------------------- exact check, generic f, by SymEngine
@@ -636,13 +609,13 @@ def _engine_residual(derived, direct=None):
 
 def _first_nonzero(*residuals):
     """The first nonzero entry of the residual matrices, else a zero (a failed check reports,
-    and lets the ledger simplify, only that entry, as :func:`_numerators` does)."""
+    and lets the ledger simplify, only that entry)."""
     entries = (e for r in residuals for e in (r if isinstance(r, sp.MatrixBase) else [r]))
     return next((e for e in entries if e != 0), sp.zeros(1, 1))
 
 
 def _engine_numerators(residual):
-    """:func:`_numerators` for a SymPy residual holding Max(., 0) and Heaviside(.) (the ReLU
+    """The first nonzero entry of a SymPy residual holding Max(., 0) and Heaviside(.) (the ReLU
     network: SymPy differentiated J, and knows d Max(z, 0)/dz = Heaviside(z)), expanded by
     SymEngine instead: each distinct Max(...) or Heaviside(...) becomes one fresh symbol (the
     same application, the same symbol, on both sides), then :func:`_expanded`.  Renaming
@@ -690,7 +663,8 @@ def _engine_check_delta_z(net, l, statement):
 
 
 def _engine_check_delta_h(net, l, statement):
-    """:func:`_check_delta_h` for a generic f, differentiated and expanded by SymEngine."""
+    """delta_h^(l-1) by SymEngine's differentiation of J minus the statement's W^(l)T delta_z^(l),
+    for a generic f (f' one symbol per point)."""
     s = _layer_symbols()
     slopes = _Slopes(net.f)
     H, Z = net.free("eta", l - 1), net.free("zeta", l)
