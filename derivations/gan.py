@@ -23,12 +23,8 @@ import sympy as sp
 from scipy import integrate, optimize, special, stats
 from scipy.spatial.distance import jensenshannon
 
-try:  # a dependency of scikit-learn, which the project requires
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
-
 from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
+from derivations.numerics import one_blas_thread
 from derivations.tex import tex
 from derivations.vae_display import InOrder, Paren, Scaled, evaluate, plain
 
@@ -59,22 +55,6 @@ SIGMA_A = sp.Symbol(r"\sigma(a)")  # D as the sigmoid of its logit a
 
 
 # --------------------------------------------------------------------------- derivation
-
-
-def _one_blas_thread(stage):
-    """Run ``stage`` with BLAS on one thread.  OpenBLAS parallelises even the tiny LAPACK calls here
-    (L-BFGS-B's Cholesky factors, gaussian_kde's triangular solves), and its threads then spin: on a
-    busy machine that cost up to seconds of CPU for a check that takes 0.02 s on one thread.  The
-    arrays here are far too small to gain from threads; the previous limits are restored after."""
-
-    @functools.wraps(stage)
-    def wrapper(*args, **kwargs):
-        if threadpool_limits is None:
-            return stage(*args, **kwargs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return stage(*args, **kwargs)
-
-    return wrapper
 
 
 def pointwise_maximum():
@@ -159,7 +139,7 @@ def optimal_discriminator_statement():
     return sp.Eq(D_STAR, P_DATA / (P_DATA + P_G))
 
 
-@_one_blas_thread
+@one_blas_thread()  # OpenBLAS spinning in L-BFGS-B and gaussian_kde's tiny solves
 def derive() -> Derivation:
     pm = pointwise_maximum()
     ct = criterion_terms()
@@ -799,7 +779,7 @@ def _fd(f, params, keys, eps=1e-6):
     return out
 
 
-@_one_blas_thread
+@one_blas_thread()  # OpenBLAS spinning in L-BFGS-B and gaussian_kde's tiny solves
 def verify(derivation: Derivation):
     eqs, ctx = derivation.equations, derivation.context
     pm = ctx["pm"]

@@ -19,6 +19,7 @@ from derivations.knn_lm import (
     COST_SYMBOLS, INDICATOR, P_KNN, P_LM, P_MIX, _J, _V, _gamma, _int_tex, _k, _lam, _scale, _t, _y,
 )
 from derivations.knn_lm_corpus import KEY_SEED, WORLD
+from derivations.numerics import one_blas_thread
 
 __all__ = ["_check_knn_loop", "_check_random_cases", "_check_brute_force",
            "_check_sum_linearity", "_check_text_numbers", "_check_fact_words", "_printed_eq2", "_printed_eq3", "_printed_vocab_sum", "_check_datastore",
@@ -107,9 +108,7 @@ def _check_brute_force(keys, queries, k, chunk: int = 64):
     |q|^2 + |k|^2 - 2 q.k, a block of ``chunk`` queries at a time in two reused buffers, with
     NumPy's BLAS on one thread (the build runs problems in parallel, one per core).
     """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _brute_force_kth(keys, queries, k, chunk)
 
 

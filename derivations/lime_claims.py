@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.ledger import Derivation, Figure, is_zero, numeric_claim, relative_error
+from derivations.numerics import one_blas_thread
 from derivations.tex import tex
 
 __all__ = ["derive", "verify", "statements", "paper_kernel"]
@@ -89,17 +90,8 @@ def statements():
 # --------------------------------------------------------------------------- derive
 
 
-def _one_blas_thread():
-    """NumPy's and SciPy's BLAS on one thread for this problem's small least-squares problems and
-    networks: the build runs problems in parallel, one per core, and OpenBLAS threads that wait
-    for work spend ten times the CPU time of these solves (the results are the same)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def derive() -> Derivation:
-    with _one_blas_thread():
+    with one_blas_thread():  # many small least-squares solves
         return _derive()
 
 
@@ -435,7 +427,7 @@ def _check_deletion(statement, digits, classifier):
 
 
 def verify(derivation: Derivation):
-    with _one_blas_thread():
+    with one_blas_thread():  # many small least-squares solves
         return _verify(derivation)
 
 

@@ -5,13 +5,17 @@
 for every entry k of every array, perturbed in place and restored.  Truncation error is
 O(h^2) and round-off O(eps |f| / h); h = 1e-6 keeps both near 1e-10 relative in float64
 (Problem 1 draws this trade-off).
+
+Also :func:`one_blas_thread`, which the checks with many small linear-algebra calls run under.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
-__all__ = ["central_differences", "FD_STEP"]
+__all__ = ["central_differences", "FD_STEP", "one_blas_thread"]
 
 FD_STEP = 1e-6
 
@@ -38,3 +42,18 @@ def central_differences(f, arrays, step: float = FD_STEP):
     if isinstance(arrays, dict):
         return {key: _one(f, A, step) for key, A in arrays.items()}
     return [_one(f, A, step) for A in arrays]
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """NumPy's and SciPy's BLAS on one thread inside the block (or the decorated function).
+
+    ``build.py`` already starts its workers with one BLAS thread; this keeps the problems that make
+    many small solves (L-BFGS-B, least squares, blocked distances) from oversubscribing the cores
+    when they run elsewhere, e.g. under pytest: OpenBLAS threads waiting for work spin, and cost
+    small solves up to ten times their CPU.  The results are the same; the limits are restored.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
