@@ -517,19 +517,13 @@ def _engine_softmax(a):
     return np.array([se.exp(e) / total for e in a], dtype=object)
 
 
-def _engine_array(A):
-    """An array of SymPy symbols as the same-named SymEngine symbols."""
-    return np.vectorize(exact.engine, otypes=[object])(A)
-
-
 def tiny_model(*, D: int, H: int, K: int, tau: int):
-    """An unrolled LSTM with symbolic parameters and inputs (object arrays); targets one-hot."""
+    """An unrolled LSTM with SymEngine symbols for parameters and inputs (object arrays); targets one-hot."""
     P = {}
     for k, shape in PARAM_SHAPES.items():
         size = tuple({"D": D, "H": H, "K": K}[s] for s in shape)
-        flat = sp.symbols(f"{k}_0:{int(np.prod(size))}")
-        P[k] = np.array(flat, dtype=object).reshape(size)
-    X = np.array(sp.symbols(f"x_0:{tau * D}"), dtype=object).reshape(tau, D)
+        P[k] = _engine_vector(k, int(np.prod(size))).reshape(size)
+    X = _engine_vector("x", tau * D).reshape(tau, D)
     T = np.zeros((tau, K), dtype=int)
     T[np.arange(tau), np.arange(tau) % K] = 1
     return P, X, T
@@ -574,9 +568,7 @@ class _Truth:
         self.tau = sizes.pop("tau")
         self.sizes = sizes  # D, H, K
         self.dims = {D_: sizes["D"], H_: sizes["H"], K_: sizes["K"]}
-        P, X, self.T = tiny_model(**sizes, tau=self.tau)
-        self.P = {k: _engine_array(v) for k, v in P.items()}
-        self.X = _engine_array(X)
+        self.P, self.X, self.T = tiny_model(**sizes, tau=self.tau)
         self.rec = _engine_forward(self.P, self.X)
         self.J = _engine_loss(self.T, self.rec)
         self._cache = {}
