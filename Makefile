@@ -16,13 +16,15 @@ test: setup-test tex
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions from requirements.lock (it also pins the test packages), then the project itself.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	scripts/ensure-venv.sh
-	$(PIP) install -q -e .
+	$(PIP) install -q -r requirements.lock
+	$(PIP) install -q --no-deps -e .
 	touch $@
 
+# The lock already holds pytest, Hypothesis and lime: nothing more to install.
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -q -e '.[test]'
 	touch $@
 
 # TeX Live from Debian's packages when missing; without it the build still writes the LaTeX source.
