@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -38,7 +39,8 @@ EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_LATEX, EXIT_NOTEX = 0, 1, 2, 3, 4
 EPILOG = """exit codes:
   0  success
   1  a check failed (the message names the claim, the code, the error and the tolerance)
-  2  usage error (unknown problem number, malformed list, unknown flag)
+  2  usage error (unknown problem number, malformed list, unknown flag, an --out folder
+     that cannot be created or written)
   3  LaTeX failed (the message names the generated file and line and its template)
   4  no TeX installation (the LaTeX source is still written; install TeX Live as told)
 """
@@ -322,11 +324,31 @@ def source_date_epoch() -> int:
 INPUTS = ("build.py", "derivations", "figures", "pipeline", "templates", "data")
 
 
+def prepare_output(out: Path, staging: Path) -> None:
+    """Create the output folder and its staging folder and check they can be written, before any
+    derivation runs, so a bad --out is a usage error in one paragraph rather than a crash later."""
+    hint = "Give --out a folder that can be created and written."
+    if out.exists() and not out.is_dir():
+        raise BuildError(EXIT_USAGE, f"the output folder {out} (--out) is an existing file, not a folder. {hint}")
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=staging):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        culprit = f" (at {exc.filename})" if exc.filename and Path(exc.filename) != out else ""
+        raise BuildError(
+            EXIT_USAGE, f"the output folder {out} (--out) cannot be created or written: {reason}{culprit}. {hint}"
+        ) from None
+
+
 def build(args) -> int:
     progress = Progress(args.quiet)
     problems = parse_selection(args.problems)
     out = Path(args.out).resolve()
     staging = out / ".build"
+    if not args.verify_only:
+        prepare_output(out, staging)
     epoch = source_date_epoch()
     cache = Cache(Path(args.cache_dir).resolve(), ROOT, enabled=not args.no_cache)
 
@@ -483,8 +505,8 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     except BuildError as exc:
         print(f"build.py: {exc}", file=sys.stderr)
-        if exc.code == EXIT_OK:
-            return EXIT_OK
+        if exc.code in (EXIT_OK, EXIT_USAGE):
+            return exc.code
         print("build.py: the previous report/main.pdf, if any, was left as it was.", file=sys.stderr)
         return exc.code
 

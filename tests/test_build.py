@@ -37,6 +37,26 @@ def test_usage_errors_exit_2_without_traceback(args, needle):
     assert "Traceback" not in r.stderr
 
 
+def test_out_folder_that_cannot_be_created_exits_2_in_one_paragraph():
+    r = run("--no-pdf", "--out", "/proc/no-such-dir", timeout=60)
+    assert r.returncode == build.EXIT_USAGE
+    assert "Traceback" not in r.stderr
+    assert "/proc/no-such-dir" in r.stderr and "No such file or directory" in r.stderr
+    assert "\n" not in r.stderr.strip()  # one paragraph
+    assert "derive" not in r.stdout  # refused before any derivation ran
+
+
+def test_out_that_is_a_file_exits_2(tmp_path):
+    existing = tmp_path / "report.pdf"
+    existing.write_text("not a folder")
+    r = run("--no-pdf", "--out", str(existing), timeout=60)
+    assert r.returncode == build.EXIT_USAGE
+    assert "Traceback" not in r.stderr
+    assert str(existing) in r.stderr and "not a folder" in r.stderr
+    assert "\n" not in r.stderr.strip()
+    assert existing.read_text() == "not a folder"
+
+
 def test_help_documents_exit_codes():
     r = run("--help")
     assert r.returncode == 0
