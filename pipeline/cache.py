@@ -2,8 +2,12 @@
 
 * A problem's derive/verify/draw result is stored with the list of files it depended on
   (its module and the project modules it imports, transitively; the figure modules its figures
-  name; the shipped data) and their content hashes, plus the environment (Python and library
-  versions).  It is reused only while every one of those hashes is unchanged.
+  name; the shipped data) and their content hashes, plus the environment: the Python and
+  library versions, the processor (``platform.machine()`` and a hash of the CPU flags in
+  ``/proc/cpuinfo``) and the environment variables that select BLAS or FAISS kernels and thread
+  counts (``KERNEL_VARIABLES``).  Given the pinned library versions those decide which numerical
+  kernels run, so a result cached on one processor or kernel is not reused under another.  It is
+  reused only while every one of those hashes and values is unchanged.
 * The whole build has a fingerprint over every input file; when it equals the last successful
   build's and the outputs are in place, nothing is done at all.  This path imports nothing
   heavy, so a no-op build costs little more than Python's start-up.
@@ -18,6 +22,7 @@ import hashlib
 import json
 import os
 import pickle
+import platform
 import shutil
 import sys
 from pathlib import Path
@@ -37,18 +42,52 @@ def _libraries() -> tuple[str, ...]:
 
 
 LIBRARIES = _libraries()  # every run-time dependency: a cached result is only valid under the same versions
-FORMAT = 1  # bump when the layout of cached entries changes
+FORMAT = 2  # bump when the layout of cached entries or of the environment key changes
+
+# Environment variables that choose the BLAS or FAISS kernel (instruction set, cache sizes,
+# reproducibility mode) or the thread count, and with it the order of floating-point sums.
+KERNEL_VARIABLES = (
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "MKL_CBWR",
+    "FAISS_SIMD_LEVEL",
+    "FAISS_OPT_LEVEL",
+)
 
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _cpu_flags() -> str:
+    """The first ``flags`` (x86) or ``Features`` (ARM) line of /proc/cpuinfo, or "" without one."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return ""
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("flags", "Features"):
+            return " ".join(value.split())
+    return ""
+
+
 def environment() -> dict:
-    """Python and library versions: a cached result is only valid under the same ones."""
+    """Python and library versions, the processor and the kernel-selecting environment variables:
+    a cached result is only valid under the same ones.  Imports nothing heavy (no NumPy, no FAISS):
+    the no-op build calls it."""
     from importlib import metadata
 
-    env = {"python": sys.version.split()[0], "format": str(FORMAT)}
+    env = {
+        "python": sys.version.split()[0],
+        "format": str(FORMAT),
+        "machine": platform.machine(),
+        "cpu_flags": hashlib.sha256(_cpu_flags().encode()).hexdigest()[:16],
+    }
+    env.update({var: os.environ.get(var, "") for var in KERNEL_VARIABLES})
     for name in LIBRARIES:
         try:
             env[name] = metadata.version(name)

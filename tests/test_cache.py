@@ -57,6 +57,32 @@ def test_other_environment_or_disabled_cache_misses(tree):
     assert Cache(tree / ".cache", tree, enabled=False).load(a.problem, None, env) is None
 
 
+@pytest.mark.parametrize("variable, value", [("OPENBLAS_CORETYPE", "Prescott"), ("FAISS_SIMD_LEVEL", "NONE")])
+def test_other_kernel_selection_misses(tree, monkeypatch, variable, value):
+    cache = Cache(tree / ".cache", tree)
+    a = _outcome("derivations.a")
+    env = environment()
+    cache.store(a, env)
+    assert cache.load(a.problem, None, environment()) is not None
+    monkeypatch.setenv(variable, value + "-other" if env[variable] == value else value)
+    other = environment()
+    assert other != env and other[variable] != env[variable]
+    assert cache.load(a.problem, None, other) is None
+
+
+def test_environment_names_the_processor_without_heavy_imports():
+    probe = textwrap.dedent("""
+        import sys
+        from pipeline.cache import environment
+        env = environment()
+        assert env["machine"] and len(env["cpu_flags"]) == 16, env
+        assert not {"numpy", "faiss", "sympy"} & set(sys.modules), "heavy import in environment()"
+        print("ok")
+    """)
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.strip() == "ok", r.stderr
+
+
 def test_failed_outcomes_are_not_stored(tree):
     from derivations.ledger import numeric_claim
 
