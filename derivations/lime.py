@@ -227,7 +227,8 @@ def submodular_pick(W: np.ndarray, budget: int):
     """Algorithm 2 (SP-LIME): greedily add the instance with the largest coverage gain.
 
     ``W`` is the (n, d') explanation matrix; the global importance is I_j = sqrt(sum_i |W_ij|).
-    Returns ``(picked indices, importance)``.
+    Candidates with equal coverage (they cover the same words, so their sums are the same
+    computation) are broken by the smaller index.  Returns ``(picked indices, importance)``.
     """
     W = np.asarray(W, dtype=float)
     importance = np.sqrt(np.abs(W).sum(axis=0))

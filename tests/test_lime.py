@@ -229,3 +229,27 @@ def test_wrong_printed_numbers_are_caught(derivation):
     text_fit = derivation.context["text_fit"]
     worse = dataclasses.replace(text_fit, score=text_fit.score - 0.01)
     assert not _claim(_with(derivation, context={"text_fit": worse}), "p12.wls").passed
+
+
+def test_the_digit_prose_follows_the_classifier(derivation):
+    """The text's description of each explained digit ("a zero that it misclassifies as a six") is
+    re-derived from the classifier's ranking; another description fails the deletion claim."""
+    assert lime_claims.digit_phrase(0, [6, 0]) == "a zero that it misclassifies as a six"
+    assert lime_claims.digit_phrase(3, [3, 8]) == "a three that the network hesitates to call an eight"
+    digits = derivation.context["digits"]
+    for wrong in (digits["phrases"][::-1], [digits["phrases"][0], "a zero that it misclassifies as a nine"]):
+        changed = _with(derivation, context={"digits": digits | {"phrases": wrong}})
+        assert not _claim(changed, "p12.deletion").passed
+
+
+def test_sp_coverage_compares_the_printed_ratio_with_a_tolerance_not_exactly(derivation):
+    """The printed ratio goes through SymPy Floats (two roundings) and greedy/best is one division:
+    they may differ in the last bit on another processor, which must not fail the claim, while a
+    wrong printed ratio must."""
+    claim = _claim(derivation, "p12.sp_coverage")
+    assert claim.passed and claim.tolerance == 1.0 and claim.error < 1.0
+    lhs = derivation.equations["p12.sp_coverage"].lhs
+    off_by_ulps = sp.Ge(lhs * (1 + 2 * np.finfo(float).eps), derivation.equations["p12.sp_coverage"].rhs, evaluate=False)
+    assert _claim(_with(derivation, {"p12.sp_coverage": off_by_ulps}), "p12.sp_coverage").passed
+    off_by_much = sp.Ge(lhs * sp.Rational(999, 1000), derivation.equations["p12.sp_coverage"].rhs, evaluate=False)
+    assert not _claim(_with(derivation, {"p12.sp_coverage": off_by_much}), "p12.sp_coverage").passed
