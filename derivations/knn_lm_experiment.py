@@ -32,6 +32,7 @@ import numpy as np
 from derivations.knn_lm_corpus import ATTRIBUTES, WORLD, TrigramLM, context_keys, make_corpus
 
 __all__ = ["SETTINGS", "Datastore", "build_datastore", "exact_neighbours", "train_ivfpq", "probe_sweep",
+           "sort_by_distance_then_id", "search_ties_by_id", "exact_sq_distances",
            "tie_aware_recall", "knn_target_probs", "perplexity_sweep", "run", "where_it_helps",
            "held_out_queries", "knn_variants", "knn_probs"]
 
@@ -58,11 +59,13 @@ PQ_MIN_POINTS_PER_CENTROID = 1  # FAISS only warns below this many training poin
 # FAISS computes k-means assignments directly (one float32 loop per pair) for fewer than
 # distance_compute_blas_threshold points (128000 in FAISS 1.15), by BLAS (||x||^2 + ||c||^2 - 2 x.c)
 # from this many on.  Training on the 4096-point sample by BLAS is ten times cheaper, and it gives
-# byte-for-byte the same indexes here; searches keep FAISS's default.
+# the same assignments wherever two centroids are farther apart than float32 rounding (a test
+# holds it); searches keep FAISS's default.
 TRAIN_BLAS_THRESHOLD = 20
 TIE_SLACK = 1e-5  # relative slack of a tie with the k-th distance (FAISS rounds distances to float32)
 TIE_SLACK_FLOOR = 1.0  # squared distance below which the slack stops shrinking (TIE_SLACK * this)
 EXAMPLE_WORDS = 6  # words of context shown for the text's example
+EXACT_CANDIDATES = 4  # FAISS proposes this many times k candidates for the exact k nearest
 
 
 _ENCODING = ("dim", "window", "decay", "scale")  # the settings of the keys f(c_t)
@@ -135,10 +138,63 @@ def held_out_queries(store: Datastore) -> np.ndarray:
 
 
 def exact_neighbours(keys: np.ndarray, queries: np.ndarray, k: int):
-    """Stage 2: exact k nearest keys by squared L2 (``faiss.IndexFlatL2``); (distances, ids)."""
+    """Stage 2: the exact k nearest keys by squared L2, ties broken by the smaller id; (distances, ids).
+
+    Keys repeat (a context can occur twice), so many queries have several keys at exactly the k-th
+    distance, and FAISS's float32 distances and its order among equal ones depend on its SIMD level
+    and the BLAS kernel.  So ``faiss.IndexFlatL2`` only proposes candidates (more than k); their
+    distances are recomputed by :func:`exact_sq_distances` (the same bits on every processor) and
+    sorted by (distance, id).  No key that belongs among the k may have been left out: the last
+    candidate must lie farther than the k-th distance by more than twice the float32 error of
+    FAISS's distances (``_float32_distance_error``); queries where it does not are searched again
+    with twice as many candidates.  Distances are float64 (Q, k), ids int64 (Q, k).
+    """
     index = faiss.IndexFlatL2(keys.shape[1])
     index.add(keys)
-    return index.search(queries, k)
+    out_d = np.empty((len(queries), k))
+    out_i = np.empty((len(queries), k), dtype=np.int64)
+    todo, width = np.arange(len(queries)), min(len(keys), EXACT_CANDIDATES * k)
+    while len(todo):
+        _, ids = index.search(queries[todo], width)
+        dist, ids = sort_by_distance_then_id(exact_sq_distances(keys, queries[todo], ids), ids)
+        complete = (dist[:, -1] - dist[:, k - 1] > 2 * _float32_distance_error(keys, queries[todo])) | (width == len(keys))
+        out_d[todo[complete]], out_i[todo[complete]] = dist[complete, :k], ids[complete, :k]
+        todo, width = todo[~complete], min(len(keys), 2 * width)
+    return out_d, out_i
+
+
+def sort_by_distance_then_id(dist: np.ndarray, ids: np.ndarray):
+    """Each row's (distance, id) pairs in increasing order: equal distances by the smaller id
+    (the documented tie rule of this experiment; -1, FAISS's "no result", goes last)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    key_ids = np.where(ids >= 0, ids, np.iinfo(np.int64).max)
+    order = np.lexsort((key_ids, dist), axis=-1)
+    return np.take_along_axis(dist, order, axis=-1), np.take_along_axis(ids, order, axis=-1)
+
+
+def _float32_distance_error(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """A bound on |FAISS's float32 squared distance - the exact one| per query: FAISS forms
+    |q|^2 + |k|^2 - 2 q.k in float32, d-term sums each off by at most d eps32 of their magnitude."""
+    eps32 = float(np.finfo(np.float32).eps)
+    q2 = np.square(queries.astype(np.float64)).sum(axis=1)
+    k2 = float(np.square(keys.astype(np.float64)).sum(axis=1).max())
+    return 4 * keys.shape[1] * eps32 * (q2 + k2 + 2 * np.sqrt(q2 * k2))
+
+
+def search_ties_by_id(index, queries: np.ndarray, k: int):
+    """``index.search`` for k neighbours with exact ties at the k-th distance broken by the smaller
+    id, instead of by FAISS's scan order: search more than k, sort by (distance, id), keep k.  A
+    query whose wider search still ends on the k-th distance is searched wider again."""
+    out_d = np.empty((len(queries), k), dtype=np.float32)
+    out_i = np.empty((len(queries), k), dtype=np.int64)
+    todo, width = np.arange(len(queries)), 2 * k
+    while len(todo):
+        dist, ids = index.search(queries[todo], width)
+        dist, ids = sort_by_distance_then_id(dist, ids)
+        complete = (dist[:, -1] > dist[:, k - 1]) | (ids[:, -1] < 0) | (width >= index.ntotal)
+        out_d[todo[complete]], out_i[todo[complete]] = dist[complete, :k], ids[complete, :k]
+        todo, width = todo[~complete], 2 * width
+    return out_d, out_i
 
 
 def train_ivfpq(keys: np.ndarray, nlist: int, code_bytes: int, nbits: int, train_points: int,
@@ -169,10 +225,19 @@ def _blas_threshold(points: int):
 
 
 def exact_sq_distances(keys: np.ndarray, queries: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """||q - k_id||^2 in float64 for the given ids (-1 -> inf)."""
+    """||q - k_id||^2 in float64 for the given ids (-1 -> inf), the same bits on every processor.
+
+    The differences of float32 coordinates and their squares are single IEEE operations; the d
+    squares are added one coordinate at a time, in a fixed order (a library reduction may sum in
+    an order that depends on the processor's SIMD width).
+    """
     safe = np.where(ids >= 0, ids, 0)
     diff = keys[safe].astype(np.float64) - queries[:, None, :].astype(np.float64)
-    return np.where(ids >= 0, np.einsum("qkd,qkd->qk", diff, diff), np.inf)
+    sq = diff * diff
+    total = sq[..., 0].copy()
+    for j in range(1, sq.shape[-1]):
+        total += sq[..., j]
+    return np.where(ids >= 0, total, np.inf)
 
 
 def tie_aware_recall(keys, queries, ids, kth_exact) -> float:
@@ -194,8 +259,9 @@ def probe_sweep(index, keys, queries, exact_ids, k, nprobes):
     for nprobe in nprobes:
         index.nprobe = int(nprobe)
         faiss.cvar.indexIVF_stats.reset()
-        _, ids = index.search(queries, k)
+        index.search(queries, k)  # one plain pass, for FAISS's count of the codes it scans
         scanned.append(faiss.cvar.indexIVF_stats.ndis / len(queries))
+        _, ids = search_ties_by_id(index, queries, k)
         recall.append(tie_aware_recall(keys, queries, ids, kth))
         found.append(ids)
     return recall, scanned, np.array(found, dtype=np.min_scalar_type(-len(keys)))  # ids -1..N-1
@@ -255,7 +321,7 @@ def run(settings=SETTINGS) -> dict:
         "d": d,
         "V": V,
         "exact": (exact_d, exact_i),
-        "approx": index.search(queries, k),
+        "approx": search_ties_by_id(index, queries, k),
         "sweeps": sweeps,
         "sweep_sample": sample,
         "sweep_ids": sweep_ids,  # code size -> the ids of each search of the sweep (for the checks)
