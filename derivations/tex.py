@@ -16,7 +16,7 @@ import re
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-__all__ = ["tex", "bold", "vec", "mat", "TexPrinter"]
+__all__ = ["tex", "bold", "vec", "mat", "TexPrinter", "common_decade", "power_of_ten_above", "PrintDecisionError"]
 
 _RAW = re.compile(r"[\\{}]")
 
@@ -96,3 +96,43 @@ def mat(name: str, rows, cols, sup: str = "", sub: str = "") -> sympy.MatrixSymb
     if sup:
         s += "^{%s}" % sup
     return sympy.MatrixSymbol(s, rows, cols)
+
+
+# --------------------------------------------------------------------------- printing decisions
+# A number printed as an order of magnitude is a decision on a float: it must not flip between
+# processors.  These helpers make it with a margin and refuse when the margin is not there.
+
+
+class PrintDecisionError(ValueError):
+    """A printed order of magnitude or bound would depend on the last bits of a computation."""
+
+
+def common_decade(values, margin: float = 0.1) -> int:
+    """The power of ten n with every value within a half decade of 10^n, each at least ``margin``
+    decades inside that half decade; else :class:`PrintDecisionError`.
+
+    Pass every value that the decision could go to (for an argmin over round-off-dominated
+    errors: every point whose error is within a small factor of the smallest).
+    """
+    import math
+
+    logs = [math.log10(float(v)) for v in values]
+    decades = {round(x) for x in logs}
+    if len(decades) != 1 or any(abs(abs(x - round(x)) - 0.5) < margin for x in logs):
+        raise PrintDecisionError(
+            f"the values {[float(v) for v in values]} do not share one decade with a margin of {margin} "
+            "decades, so the printed order of magnitude could differ between processors; print a range "
+            "or choose other settings"
+        )
+    return decades.pop()
+
+
+def power_of_ten_above(value, factor: float = 2.0) -> int:
+    """The smallest n with 10^n >= factor * value: a bound that stays true while round-off moves
+    ``value`` by less than ``factor``."""
+    import math
+
+    value = float(value)
+    if not (value > 0 and math.isfinite(value)):
+        raise PrintDecisionError(f"a bound needs a positive finite value, not {value!r}")
+    return math.ceil(math.log10(factor * value))

@@ -12,6 +12,7 @@ linked to its row in the Verification appendix.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def make_env(template_dir: Path | str) -> jinja2.Environment:
     env.filters["e"] = escape_tex
     env.filters["escape_tex"] = escape_tex
     env.filters["num"] = format_number
+    env.filters["measured"] = format_measured
     env.filters["code"] = escape_code
     return env
 
@@ -78,8 +80,36 @@ def escape_code(value) -> str:
     return text
 
 
-def format_number(value, digits: int = 3) -> str:
-    r"""A measured number for the text: ``1.2\times10^{-7}`` style for small or large values."""
+# A printed number is a decision: its last digit must not depend on the processor.  Round-off
+# moves a directly computed value by ~1e-13 relative between BLAS kernels, and a seeded training
+# run by more (its steps amplify it; measured up to ~1e-9 here), so a value printed to N digits
+# must sit at least this far (relative) from the point where its N-th digit would change.
+ROUNDING_MARGIN = 1e-7
+
+
+def format_number(value, digits: int = 3, exact: bool = False) -> str:
+    r"""A measured number for the text: ``1.2\times10^{-7}`` style for small or large values.
+
+    Raises :class:`RenderError` when the value lies within :data:`ROUNDING_MARGIN` (relative) of a
+    rounding boundary at ``digits`` significant digits: the printed digits would then depend on
+    the last bits of the computation.  Print it with another number of digits, or as a bound.
+    ``exact=True`` skips that check for a value computed exactly up to one correctly rounded
+    operation, the same on every processor (a count divided by a count, such as a recall): its
+    rounding is a fixed function of the integers, even on a decimal tie.
+    """
+    text = _format_number(value, digits)
+    if not exact:
+        _check_clear_of_rounding(float(value), digits)
+    return text
+
+
+def format_measured(value, digits: int = 3) -> str:
+    """:func:`format_number` without the rounding check: for the appendix's measured errors, which
+    are round-off-sized and may differ in their digits from one processor to another."""
+    return _format_number(value, digits)
+
+
+def _format_number(value, digits: int) -> str:
     value = float(value)
     if value == 0:
         return "0"
@@ -87,6 +117,28 @@ def format_number(value, digits: int = 3) -> str:
         return f"{value:.{digits}g}"
     mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
     return r"%s\times10^{%d}" % (mantissa, int(exponent))
+
+
+def _check_clear_of_rounding(value: float, digits: int) -> None:
+    """The distance from ``value`` to the nearest point where its ``digits``-digit rounding changes,
+    in exact decimal arithmetic, must be at least ROUNDING_MARGIN * |value|."""
+    from decimal import Decimal
+
+    if value == 0 or not math.isfinite(value):
+        return
+    exact = Decimal(value)  # the binary value, exactly
+    shown = Decimal(f"{value:.{max(digits - 1, 0)}e}")
+    quantum = Decimal(1).scaleb(shown.adjusted() - max(digits - 1, 0))
+    if shown == exact:  # the value is exactly its printed digits (an input such as 0.05 or 1e-6)
+        return
+    clearance = quantum / 2 - abs(exact - shown)
+    if clearance < Decimal(ROUNDING_MARGIN) * abs(exact):
+        raise RenderError(
+            f"the number {value!r} printed to {digits} significant digits lies within a relative "
+            f"{float(clearance / abs(exact)):.1e} of a rounding boundary (the margin asked is {ROUNDING_MARGIN:g}), "
+            "so its last printed digit could differ on another processor; print it with fewer digits "
+            "(|num(2)) or as a bound"
+        )
 
 
 def _split_eq(statement):
