@@ -365,7 +365,7 @@ def verify(derivation: Derivation):
     err_jac = _jacobian_fd_error(runs)
     claims.append(numeric_claim(
         "p3.jacobian_fd",
-        sp.Le(sp.Symbol(r"\varepsilon_{\mathrm{rel}} = %s" % rnn._sci(err_jac)), sp.Symbol(r"10^{-6}"), evaluate=False),
+        sp.Le(sp.Symbol(r"\varepsilon_{\mathrm{rel}}"), sp.Symbol(r"10^{-6}"), evaluate=False),  # measured: appendix
         err_jac, 1e-6,
         method="product of step Jacobians vs central differences of the forward pass, distances {}".format(JAC_FD["distances"]),
         where="derivations.vanishing:_jacobian_fd_error", reproduce="NORM_RUN, JAC_FD = {}".format(JAC_FD),
