@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent
 TEMPLATES = ROOT / "templates"
 sys.path.insert(0, str(ROOT))
 
-from derivations.registry import PROBLEMS, Problem, SelectionError, parse_selection  # noqa: E402
+from derivations.registry import PROBLEMS, Problem, SelectionError, describe, owner_of_label, parse_selection  # noqa: E402
 from pipeline.cache import Cache, environment, tree_fingerprint  # noqa: E402
 from pipeline.outcome import Outcome  # noqa: E402
 
@@ -228,6 +228,7 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
             raise BuildError(
                 EXIT_CHECK, f"Rendering templates/{p.template}{at} for Problem {p.number} failed: {exc}"
             ) from None
+        _check_references(body, p, {o.problem.number for o in outcomes})
         rel = f"problems/{p.tag}.tex"
         header = GENERATED.format(source=f"templates/{p.template}")
         header += f"\n% Derivation: {p.module}:{p.derive} (Problem {p.number})"
@@ -261,12 +262,30 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
     date = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).strftime("%-d %B %Y")
     for name, ctx in (
         ("appendix.tex.j2", {"rows": rows}),
-        ("main.tex.j2", {"sections": sections, "date": date, "n_claims": len(claims)}),
+        ("main.tex.j2", {"sections": sections, "date": date, "n_claims": len(claims),
+                         "problem_list": describe(o.problem.number for o in outcomes)}),
     ):
         text = env.get_template(name).render(**ctx)
         (staging / name[:-3]).write_text(GENERATED.format(source=f"templates/{name}") + "\n" + text)
     bib = "\n".join(p.read_text() for p in sorted((TEMPLATES / "bib").glob("*.bib")))
     (staging / "references.bib").write_text(bib)
+
+
+def _check_references(body: str, problem: Problem, built: set) -> None:
+    """A reference to another problem's equation, figure, table or section needs that problem in
+    the build: LaTeX would print "??" for it (and the build would fail on the undefined reference)."""
+    import re
+
+    for label in re.findall(r"\\(?:eq|c|C|page)?ref\{([^}]*)\}", body):
+        for one in label.split(","):
+            owner = owner_of_label(one.strip())
+            if owner is not None and owner not in built:
+                raise BuildError(
+                    EXIT_USAGE,
+                    f"Problem {problem.number} (templates/{problem.template}) refers to {one.strip()} of Problem "
+                    f"{owner}, which this build leaves out, so the reference would print as '??'. Build both: "
+                    f"--problems {','.join(str(n) for n in sorted(built | {owner}))}.",
+                )
 
 
 def compile_stage(staging: Path, epoch: int) -> Path:

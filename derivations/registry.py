@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem", "PROBLEMS", "by_number", "parse_selection", "SelectionError"]
+__all__ = ["Problem", "PROBLEMS", "by_number", "parse_selection", "SelectionError", "describe", "owner_of_label"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,36 @@ def parse_selection(text: str | None) -> tuple[Problem, ...]:
             )
         numbers.add(by_number(int(part)).number)
     return tuple(p for p in PROBLEMS if p.number in numbers)
+
+
+def describe(numbers) -> str:
+    """Problem numbers as the text names them: runs of three or more joined by an en dash.
+
+    >>> describe([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14])
+    '1--12 and 14'
+    >>> describe([5, 6])
+    '5 and 6'
+    """
+    numbers = sorted(set(numbers))
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{run[0]}--{run[-1]}")
+        else:
+            parts.extend(str(n) for n in run)
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def owner_of_label(label: str) -> int | None:
+    """The problem a LaTeX label belongs to, from the report's label scheme: ``eq:p5.x`` (claims),
+    ``sec:p5``, ``fig:p05-x``, ``tab:p06-x``; None for a label of no problem."""
+    import re
+
+    m = re.match(r"(?:eq|sec|fig|tab):p(\d+)(?:[.-]|$)", label)
+    return int(m.group(1)) if m else None

@@ -14,6 +14,10 @@ from tests.conftest import ROOT, needs_tex
 FAKE = "tests.fake.problems"
 
 
+# A number the registry does not list (the assignment has no Problem 13; found, not assumed).
+UNKNOWN = next(n for n in range(1, 1000) if n not in {p.number for p in build.PROBLEMS})
+
+
 def run(*args, timeout=600):
     return subprocess.run(
         [sys.executable, str(ROOT / "build.py"), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
@@ -23,7 +27,7 @@ def run(*args, timeout=600):
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (["--problems", "13"], "there is no Problem 13"),
+        (["--problems", str(UNKNOWN)], f"there is no Problem {UNKNOWN}"),
         (["--problems", "1,x"], "is not a number"),
         (["--problems", ""], "is not a number"),
         (["--bogus"], "unrecognized arguments"),
@@ -134,3 +138,29 @@ def test_statements_are_printed_before_pickling(monkeypatch):
     assert outcome.crash is None and outcome.claims[0].passed
     shown = ClaimPrinter(outcome.claims)("p1.fragile")
     assert "x + x = 2 x" in shown and "True" not in shown
+
+
+def test_a_reference_to_a_problem_left_out_of_a_partial_build_is_refused(tmp_path):
+    """Problem 6 refers to Problem 5's equations: building 6 alone would print '??', so the render
+    stage refuses and says which problems to build; building both works."""
+    r = run("--problems", "6", "--no-pdf", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"))
+    assert r.returncode == build.EXIT_USAGE
+    assert "refers to eq:p5." in r.stderr and "--problems 5,6" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_the_abstract_and_the_readme_name_the_registry_s_problems():
+    from derivations.registry import describe
+
+    numbers = [p.number for p in build.PROBLEMS]
+    assert describe(numbers) == "1--12 and 14"
+    assert describe([5, 6]) == "5 and 6" and describe([1, 3, 4, 5]) == "1 and 3--5"
+    main = (ROOT / "templates" / "main.tex.j2").read_text()
+    assert "\\VAR{problem_list}" in main and "Problems 1--12" not in main
+    readme = (ROOT / "README.md").read_text()
+    words = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+             "thirteen", "fourteen", "fifteen"]
+    assert f"{words[len(numbers) - 1]} problems" in readme
+    table = readme.split("| problem | what it asks |", 1)[1].split("\n\n", 1)[0]
+    rows = [int(line.split("|")[1]) for line in table.splitlines() if line.split("|")[1:2] and line.split("|")[1].strip().isdigit()]
+    assert rows == numbers  # the README's table of problems is the registry's, in order
