@@ -288,6 +288,13 @@ TRAINING_END_GAP = sp.Symbol(r"\max\bigl\{\lvert\bar{x}_g-\mu\rvert/\sigma,\ \lv
 TRAINING_END_TOL = 0.1
 TRAINING_END_SAMPLES, TRAINING_END_SEED = 200_000, 99  # fresh noise for re-measuring the trained G
 GRAD_NORM_SAMPLES = 2000  # noise samples behind each snapshot's gradient norms
+# The text prints the runs' measurements (means, spreads, D ranges, gradient norms) with |num, to
+# PRINTED_DIGITS significant digits.  Another BLAS kernel moves them by ~1e-14 relative (measured:
+# the trained weights by 2e-13 after 5000 steps, the printed values by 3e-15; a 1e-13 relative change
+# of the initial weights moves them by 3e-14), so each must sit at least PRINTED_MARGIN (relative)
+# from the point where its last printed digit would change: four orders above that, and below the
+# 9e-6 of the closest one.
+PRINTED_DIGITS, PRINTED_MARGIN = 3, 1e-9
 CORE_POINTS = 401  # points of the interval [mean - 2 std, mean + 2 std] where D and D* are measured
 
 
@@ -690,6 +697,33 @@ def check_global_minimum(target, trials=20, seed=1):
     return worst_val, worst_arg
 
 
+def rounding_clearance(value, digits=PRINTED_DIGITS):
+    """How far (relative to |value|) ``value`` lies from the nearest point where its rounding to
+    ``digits`` significant digits changes, in exact decimal arithmetic; inf for 0 or a value that
+    is exactly its printed digits."""
+    from decimal import Decimal
+
+    value = float(value)
+    exact = Decimal(value)
+    shown = Decimal(f"{value:.{digits - 1}e}")
+    if value == 0 or shown == exact:
+        return math.inf
+    half_quantum = Decimal(1).scaleb(shown.adjusted() - (digits - 1)) / 2
+    return float((half_quantum - abs(exact - shown)) / abs(exact))
+
+
+def printed_run_numbers(ctx):
+    """Every measurement of the training runs the text can print: (name, value)."""
+    out = []
+    for s in ctx["run"]["snapshots"]:
+        it = s["iteration"]
+        out += [(f"iteration {it} {k}", s[k]) for k in ("g_mean", "g_std", "D_fake_mean")]
+        out += [(f"iteration {it} {k}[{j}]", s[k][j]) for k in ("D_core", "Dstar_core") for j in (0, 1)]
+        out += [(f"iteration {it} grad_norm {k}", v) for k, v in s["grad_norm"].items()]
+    out += [(f"seed {s['seed']} D_core[{j}]", s["D_core"][j]) for s in ctx["seeds"] for j in (0, 1)]
+    return out
+
+
 def _check_training_end(statement, ctx):
     """The end of the run shown, re-measured from its trained parameters on fresh noise: p_g's mean
     and spread against p_data's, D on the data's core interval against 1/2; and the numbers the text
@@ -703,17 +737,29 @@ def _check_training_end(statement, ctx):
     gap = max(abs(mean - cfg.data_mean) / cfg.data_std, abs(std / cfg.data_std - 1), float(np.max(np.abs(D_core - 0.5))))
     last = ctx["run"]["snapshots"][-1]
     se = std * np.sqrt(1 / KDE_SAMPLES + 1 / TRAINING_END_SAMPLES)  # of a mean; a std's is about half of it
+    # The D range is the same formula on the same weights (copied out of the stacked run): D =
+    # sigmoid(v . tanh(W x + b) + c) over 16 units rounds to ~20 eps x sum |v_h| (< 1e-14); 1e-12 is
+    # a hundred times that, and the text's range is printed to 3 digits.
     printed_ok = (abs(last["g_mean"] - mean) <= 5 * se and abs(last["g_std"] - std) <= 5 * se
                   and np.allclose(last["D_core"], [D_core.min(), D_core.max()], rtol=0, atol=1e-12))
+    detail = "" if printed_ok else (
+        f"the text's final mean {last['g_mean']:.4f}, std {last['g_std']:.4f} or D range {last['D_core']} "
+        f"disagree with the re-measured {mean:.4f}, {std:.4f}, [{D_core.min():.4f}, {D_core.max():.4f}]")
+    # Every printed number of the runs clear of its rounding boundary (PRINTED_MARGIN).
+    clearance = min((rounding_clearance(v), name) for name, v in printed_run_numbers(ctx))
+    if not clearance[0] >= PRINTED_MARGIN:
+        printed_ok = False
+        detail = (f"{clearance[1]} lies within a relative {clearance[0]:.1e} of a rounding boundary at "
+                  f"{PRINTED_DIGITS} digits (needed {PRINTED_MARGIN:g}): its printed digits could depend on the processor")
     return numeric_claim(
         "p8.training_end", statement, gap if printed_ok else np.inf, TRAINING_END_TOL,
         method=f"the trained G of seed {cfg.seed} on {TRAINING_END_SAMPLES} fresh noise samples (seed {TRAINING_END_SEED}) "
                f"against p_data (mean {cfg.data_mean:g}, standard deviation {cfg.data_std:g}), its D on {CORE_POINTS} points "
                "of the core interval; "
-               "the text's numbers for iteration " + str(last["iteration"]) + " within 5 standard errors",
+               "the text's numbers for iteration " + str(last["iteration"]) + " within 5 standard errors; every printed "
+               f"number of the runs at least {PRINTED_MARGIN:g} (relative) from its rounding boundary at {PRINTED_DIGITS} digits",
         reproduce=f"train_gan(GanConfig()) then samples(params, z) and discriminator(params, core)",
-        detail="" if printed_ok else f"the text's final mean {last['g_mean']:.4f}, std {last['g_std']:.4f} or D range "
-               f"{last['D_core']} disagree with the re-measured {mean:.4f}, {std:.4f}, [{D_core.min():.4f}, {D_core.max():.4f}]",
+        detail=detail,
     )
 
 
@@ -824,6 +870,10 @@ def verify(derivation: Derivation):
         j_ours.append(jensen_shannon(p, q))
     worst = max(float(np.max(np.abs(np.array(c_ours) - printed_c(eqs["p8.criterion_discrete"], j_scipy)))),
                 float(np.max(np.abs(np.array(j_ours) - np.array(j_scipy)))))
+    # Round-off bound: C and JSD are sums of n <= 19 terms p log(p/m) of magnitude <= p (log 2 +
+    # |log p|), summing to <= log 2 + log n < 4 each; with scipy's normalisation, square root and our
+    # square, each side rounds to < (n + 6) eps (log 4 + 3 x 4) ~ 8e-14. 1e-12 is above that, and a
+    # wrong factor or constant in the theorem is off by more than 1e-2.
     claims.append(numeric_claim(
         "p8.criterion_discrete", eqs["p8.criterion_discrete"], worst if with_zeros >= 100 else np.inf, 1e-12,
         method=f"SciPy's Jensen-Shannon distance, squared, in the printed formula and against jensen_shannon; "
@@ -846,6 +896,8 @@ def verify(derivation: Derivation):
         c_quad.append(integrate.quad(v_at_dstar, lo, hi, epsabs=1e-12, epsrel=1e-12, limit=200)[0])
         j_quad.append(integrate.quad(jsd_integrand, lo, hi, epsabs=1e-12, epsrel=1e-12, limit=200)[0])
     worst = float(np.max(np.abs(np.array(c_quad) - printed_c(eqs["p8.criterion_gaussian"], j_quad))))
+    # quad is asked for 1e-12 (absolute and relative) on integrals of size < 2; 1e-9 is a thousand
+    # times that, and a wrong constant (log 2 for log 4) is off by 0.7.
     claims.append(numeric_claim(
         "p8.criterion_gaussian", eqs["p8.criterion_gaussian"], worst, 1e-9,
         method="SciPy quadrature of V at the optimal D and of the JSD's definition in the printed formula, "
@@ -853,6 +905,8 @@ def verify(derivation: Derivation):
         reproduce="(0,1) vs (1,1), (0,1) vs (0,2), (-1,.5) vs (2,1.5), equal"))
     st = eqs["p8.global_minimum"]
     worst_val, worst_arg = check_global_minimum(float(evaluate(st.rhs, {LOG4: np.log(4)})))
+    # BFGS stops at a gradient below 1e-10, where C is within ~gtol^2 / (smallest curvature) of its
+    # minimum, plus C's round-off (n <= 9 terms: < 1e-14); 1e-9 is far above both, far below 0.7.
     claims.append(numeric_claim(
         "p8.global_minimum", st, worst_val, 1e-9,
         method=f"BFGS minimisation of C over the generator's distribution (softmax, exact gradient), 20 random data "
@@ -881,6 +935,10 @@ def verify(derivation: Derivation):
         method="the printed objectives (per-sample terms log D and log(1 - D) from D = sigmoid) against gan_losses; central "
                "finite differences of both minibatch objectives (both generator losses) against the gradients",
         reproduce="seed 4, m = 7 data, 6 noise samples; m = 5 for the printed objectives"))
+    # Relative round-off over 6 steps of ~10 elementwise operations is ~60 eps, except that the bias
+    # correction 1 - beta2^t cancels: relative eps / (1 - beta2) = 1000 eps in v-hat, 500 eps (1.1e-13)
+    # in the step after the square root. 1e-12 is above that; a wrong beta, bias correction or sign
+    # changes the steps by more than 1e-3 relative.
     claims.append(numeric_claim(
         "p8.adam", eqs["p8.adam"], check_adam(eqs["p8.adam"], ctx["adam"]), 1e-12,
         method="the printed rule with the printed settings against the optimiser on 6 random gradients; under a constant gradient every "
