@@ -841,9 +841,28 @@ def finite_difference_error(seed=FD_SEED, trials=FD_TRIALS):
 # Complex step: f'(x) = Im f(x + i h) / h for a real-analytic f, with no difference taken, so neither
 # truncation (O(h^2)) nor cancellation limits it: it resolves gradients of size 1e-14 as well as 1.
 CS_STEP = 1e-20  # the imaginary step of the complex-step derivative
-REACH_TOL = 1e-10  # float64 rounding of two exact routes over tau = 60 steps (measured ~1e-13)
+# Two exact routes (BPTT, complex step), each tau = 60 steps of H = 16-term inner products: without
+# cancellation they round to ~2 tau H eps = 4e-13 relative apart; 1e-10 allows cancellation by a
+# factor 250 in the matrix-vector products (measured 6e-15 to 9e-15 across BLAS kernels), and a
+# misprinted or wrongly computed number is off by 1e-3 (relative) or more.
+REACH_TOL = 1e-10
 REACH_CHECK_DISTANCES = (0, REACH["report_distance"], REACH["tau"] - 1)  # where the curves are recomputed
 REACH_INIT_Z = 5.0  # standard errors allowed for a weight matrix's sample variance x fan-in against 1
+# The text prints the experiment's numbers to 3 significant digits (|num); they move by ~1e-13
+# (relative) from one BLAS kernel to another, so each must sit this far (relative) from the point
+# where its last printed digit changes (the closest is 2e-4 away).
+PRINTED_DIGITS, PRINTED_MARGIN = 3, 1e-9
+
+
+def _rounding_clearance(value, digits=PRINTED_DIGITS):
+    """Distance (relative to |value|) from ``value`` to the nearest point where its rounding to
+    ``digits`` significant digits changes, in exact decimal arithmetic (inf for 0 or exact digits)."""
+    from decimal import Decimal
+
+    exact, shown = Decimal(float(value)), Decimal(f"{float(value):.{digits - 1}e}")
+    if value == 0 or shown == exact:
+        return np.inf
+    return float((Decimal(1).scaleb(shown.adjusted() - (digits - 1)) / 2 - abs(exact - shown)) / abs(exact))
 
 
 def _identity(a):
@@ -863,7 +882,7 @@ def _complex_step_columns(X, rows):
 def _last_step_loss(logits, target):
     """l = -ln softmax(logits)_k = ln sum_j e^{a_j} - a_k, columnwise, k the target class; complex-safe.
     No max-shift: the logits V h + c are bounded (|h| <= 1), and a real shift would not touch Im l."""
-    return np.log(np.exp(logits).sum(axis=0)) - logits[int(np.argmax(target))]
+    return np.log(np.exp(logits).sum(axis=0)) - logits[int(np.argmax(target))]  # target one-hot: exact 0/1
 
 
 def _complex_step_norms_lstm(params, X, T, distances):
@@ -905,7 +924,7 @@ def _check_parameter_count(eq, table):
                 # the table's rows, as printed (number of arrays times entries per array), added up
                 n_table = sum(int(n * per_array.subs(sizes)) for n, per_array in (r["entries"] for r in table))
                 worst = max(worst, abs(formula - parameter_count(p)), abs(formula - n_grads), abs(formula - n_table))
-    return numeric_claim(
+    return numeric_claim(  # tolerance 0: every count is a Python int
         "p4.param_count", eq["p4.param_count"], worst, 0,
         method="counting the implementation's arrays and the table's rows, D, H, K = 1..4",
         reproduce="init_params(D, H, K), gradients(...) for D, H, K in 1..4",
@@ -990,6 +1009,7 @@ def _check_gradient_reach(derivation: Derivation, config=REACH):
         for name, params in [("rnn", rnn)] + [(b, lstm_params[b]) for b in biases]:
             for k, v in params.items():
                 if k[0] in fan:
+                    # exact comparisons: the same drawn weights, and biases set by assignment
                     setup_ok &= name == "rnn" or bool(np.array_equal(v, lstm_params[biases[0]][k]))
                     if name in ("rnn", biases[0]):  # the LSTMs share their weights: count them once
                         s2, n = moments.get((name, k), (0.0, 0))
@@ -1014,17 +1034,25 @@ def _check_gradient_reach(derivation: Derivation, config=REACH):
         mean_f = float(np.mean(fs[b]))
         pairs += [(curves["lstm"][b][dist], med), (row["ratio"], med[1] / med[0]), (row["mean_f"], mean_f),
                   (row["mean_f_power"], np.exp(d * np.log(mean_f)))]
-    setup_ok &= bool(np.array_equal(curves["distance"][dist], dist))  # the figure's x-axis
+    setup_ok &= bool(np.array_equal(curves["distance"][dist], dist))  # the figure's x-axis (integers: exact)
     # np.max over one array, unlike max(), keeps a NaN (which must fail)
     error = float(np.max(np.concatenate([np.ravel(np.abs(np.asarray(a) - r) / np.abs(r)) for a, r in pairs])))
     err_sym = sp.Symbol(r"\max \lvert v - v_{\mathrm{CS}} \rvert / \lvert v_{\mathrm{CS}} \rvert")
     detail = "" if setup_ok and z <= REACH_INIT_Z else (
         f"set-up not as stated: biases and distances as stated {setup_ok}; "
         f"largest |variance x fan-in - 1| = {z:.1f} standard errors")
+    # every number the text prints from the experiment clear of its rounding boundary
+    shown = [summary["rnn_ratio"], derivation.context["reach_check"]["smallest"]]
+    shown += [row[k] for row in summary["lstm"] for k in ("mean_f", "ratio", "mean_f_power")]
+    clearance = min(_rounding_clearance(v) for v in shown)
+    if not clearance >= PRINTED_MARGIN:
+        detail += (f"; a printed number lies within a relative {clearance:.1e} of its rounding boundary at "
+                   f"{PRINTED_DIGITS} digits (needed {PRINTED_MARGIN:g})")
     return numeric_claim(
         "p4.reach_complex_step", sp.Le(err_sym, sp.Symbol(f"10^{{{round(np.log10(REACH_TOL))}}}"), evaluate=False),
         error if not detail else np.inf, REACH_TOL,
-        method=f"complex-step derivatives (step {CS_STEP:g}) of the last-step loss, every seed, d = {dist}",
+        method=f"complex-step derivatives (step {CS_STEP:g}) of the last-step loss, every seed, d = {dist}; the "
+               f"printed numbers at least {PRINTED_MARGIN:g} (relative) from a rounding boundary",
         reproduce=f"reach_data(seed, REACH) for seed in 0..{config['seeds'] - 1}",
         detail=detail,
     )
