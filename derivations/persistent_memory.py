@@ -451,6 +451,7 @@ def verify(derivation: Derivation):
         if trial < 3:  # the i-th key, value and bias are the i-th row of V, column of U, entry of b
             for i in range(1, df + 1):
                 named = (env[s["k"].name](i)[:, 0], env[s["v"].name](i)[:, 0], env[s["b_i"].name](i)[0, 0])
+                # exact: k_i, v_i, b_i are read off the arrays, no arithmetic
                 if not all(np.array_equal(a, b) for a, b in zip(named, (p["V"][i - 1], p["U"][:, i - 1], p["b"][i - 1]))):
                     worst, detail = np.inf, f"k_i, v_i or b_i is not row/column/entry i for i = {i}"
         try:
@@ -470,6 +471,11 @@ def verify(derivation: Derivation):
     scale = gamma(ex["d"] + 1) * float(np.sum(np.abs(p["V"]) @ np.abs(x) + np.abs(p["b"])))
     if int((w == 0).sum()) != shown["zero"] or (shown["d"], shown["d_f"]) != (ex["d"], ex["d_f"]):
         worst, detail = np.inf, f"the text counts {shown['zero']} zero weights, the printed weights have {int((w == 0).sum())}"
+    # The zero count decides ReLU(x^T k_i + b_i) = 0 on floats: each pre-activation must be more than
+    # 100 times its rounding bound gamma_(d+1) (|k_i|.|x| + |b_i|) away from 0 (measured: 1e11 times)
+    pre = p["V"] @ x + p["b"]
+    if not np.all(np.abs(pre) > 100 * gamma(ex["d"] + 1) * (np.abs(p["V"]) @ np.abs(x) + np.abs(p["b"]))):
+        worst, detail = np.inf, "a key weight's pre-activation is within rounding of 0: the zero count could flip"
     worst = max(worst, abs(float(w.sum()) - shown["sum"]) / scale)
     claims.append(numeric_claim(
         "p10.keys_values", eqs["p10.keys_values"], worst, 2.0,
@@ -557,7 +563,7 @@ def verify(derivation: Derivation):
             abs(int(p_ff.subs({d: dd, d_f: df})) - sum(v.size for v in ff.values())),
             abs(int(p_mem.subs({d: dd, N: n_mem, H: heads})) - att["M_k"].size - att["M_v"].size),
         )
-    claims.append(numeric_claim(
+    claims.append(numeric_claim(  # tolerance 0: integer counts, and SymPy's exact difference
         "p10.parameter_count", eqs["p10.parameter_count"], worst if diff_ok else np.inf, 0,
         method="formulas from the symbolic shapes vs entries of the arrays the NumPy models allocate, three sizes",
         reproduce="(d, d_f, H, N) = (8, 32, 2, 5), (12, 48, 3, 7), (16, 64, 4, 16)",
