@@ -246,7 +246,7 @@ class LNN:
                 break
             before, after = history[-2], history[-1]
             moved = max(abs(a - b) for k in after for a, b in zip(after[k], before[k]))
-            if moved <= tol:
+            if moved <= tol:  # tol = 0 is exact on dyadic theories, whose bounds are computed exactly
                 break
         return history
 
@@ -260,6 +260,8 @@ class LNN:
     def state(self, name: str, alpha: float = DEFAULT_ALPHA) -> str:
         """Classical reading with threshold alpha in (1/2, 1]: true, false, unknown or contradiction."""
         n = self.nodes[self.index[name]]
+        # exact decisions on the report's theories (bounds and alpha dyadic); other values within
+        # rounding of alpha or 1 - alpha could read either way
         if n.L > n.U:
             return "contradiction"
         if n.L >= alpha:

@@ -180,6 +180,7 @@ def _check_classical(statement):
         truth = float((not a) or b)
         worst = max(worst, abs(float(weighted_implies(float(a), float(b), 1.0, 1.0, 1.0)) - truth),
                     abs(float(imp_eq.rhs.subs({sym["x"]: a, sym["y"]: b})) - truth))
+    # tolerance 0: 0/1 inputs and unit weights; every sum, product and clip of them is an exact integer
     return numeric_claim("p14.classical", statement, worst, 0.0,
                          method="the printed formulas and the activations, on all 0/1 inputs, n = 1..5, against "
                                 "Python's all, any and (not x or y)",
@@ -203,6 +204,8 @@ def _check_de_morgan(statement):
                 worst = max(worst, float(np.max(np.abs(_value(statement.lhs, env) - _value(statement.rhs, env)))))
             except ValueError:  # a printed argument outside [0, 1]
                 worst = math.inf
+    # tolerance 0: x in eighths, w in {1/2, 1, 2}, beta in halves: every product, sum and clip is a
+    # multiple of 1/16 below 8, exact in float64 in any order (BLAS, FMA or not)
     return numeric_claim("p14.de_morgan", statement, worst, 0.0,
                          method="both printed sides on the exact dyadic grid: three inputs in steps of 1/8, each "
                                 "weight in {1/2, 1, 2}, beta in {1/2, 1, 3/2}",
@@ -236,6 +239,8 @@ def _check_monotone(statement):
         extreme = float(q.min()) if isinstance(rel, sp.GreaterThan) else float(q.max())
         holds = bool(rel.func(extreme, bound))
         worst = max(worst, abs(extreme - bound), 0.0 if holds else math.inf)
+    # tolerance 0: as for De Morgan (eighths, weights {1/2, 1, 2}, halves), and the quotients divide
+    # by h = 1/8, a power of two: all exact, so the extremes equal the printed 0 exactly
     return numeric_claim("p14.monotone", statement, worst, 0.0,
                          method="extreme forward difference quotient (step 1/8) on the dyadic grid (3 inputs, 27 "
                                 "weight vectors, 3 biases) against each printed bound, which it must attain",
@@ -268,6 +273,8 @@ def _check_alpha(statement):
     for rel, extreme in zip(statement, (low, high)):
         bound = float(rel.rhs.subs(_symbols(rel.rhs)[r"\alpha"], alpha))
         worst = max(worst, abs(extreme - bound), 0.0 if bool(rel.func(extreme, bound)) else math.inf)
+    # tolerance 0: x in sixteenths, w and beta in eighths (below 3), alpha = 7/8: products are
+    # multiples of 1/128 below 8, their sums and clips exact in float64; no division anywhere
     return numeric_claim("p14.alpha_classical", statement, worst, 0.0,
                          method=f"all {n_ok} dyadic (w, beta) meeting the constraints, alpha = 7/8, every point of "
                                 "the 1/16 grid of three inputs; both printed bounds hold and are attained",
@@ -398,6 +405,9 @@ def _check_and_downward(statement):
         else:
             worst = max(worst, max(abs(p[0] - brute[f"x{i}"][0]) + abs(p[1] - brute[f"x{i}"][1])
                                    for i, p in enumerate(predicted)))
+    # tolerance 0: bounds in eighths, w in {1/2, 1, 2}, beta in quarters; the rules' sums and
+    # products are multiples of 1/16 and their one division is by w_i, a power of two: exact (also
+    # through SymPy's 53-bit Floats); the brute force grid is in 32nds
     return numeric_claim("p14.and_downward", statement, worst, 0.0,
                          method=f"{cases} random dyadic cases (3 operands): the printed bounds and the LNN's "
                                 "inferred bounds against the extremes of all consistent points of the 1/32 grid",
@@ -423,6 +433,8 @@ def _check_modus_ponens(statement):
         y_lo = float(ponens.rhs.subs({p_sym[k]: v for k, v in (common | {"L_x": xb[0]}).items() if k in p_sym}))
         x_hi = float(tollens.rhs.subs({t_sym[k]: v for k, v in (common | {"U_y": yb[1]}).items() if k in t_sym}))
         worst = max(worst, abs(max(yb[0], y_lo) - brute["y"][0]), abs(min(xb[1], x_hi) - brute["x"][1]))
+    # tolerance 0: as for the AND rule (eighths, w_x, w_y in {1/2, 1, 2}, beta in quarters; the only
+    # divisions are by w_x or w_y, powers of two); the brute force grid is in 64ths
     return numeric_claim("p14.modus_ponens", statement, worst, 0.0,
                          method=f"{cases} random dyadic cases: the printed bounds on y and x and the LNN's inferred "
                                 "bounds against the extremes of all consistent points of the 1/64 grid",
@@ -448,9 +460,15 @@ def _check_kb(statement, ctx, figure_data):
     alpha = ctx["alpha"]
     worst = 0.0
     for factory, table in tables:
-        given = factory().bounds()
+        model = factory()
+        given = model.bounds()
+        # exactness needs dyadic bounds (denominators up to 64) and unit weights and biases
+        denominators = [Fraction(v).denominator for lo_hi in given.values() for v in lo_hi]
+        if max(denominators) > 64 or any(n.beta != 1 or any(w != 1 for w in n.weights) for n in model.nodes):
+            worst = math.inf
+            continue
         # the grid of the finest dyadic step among the given bounds
-        step = 1 / max(Fraction(v).denominator for lo_hi in given.values() for v in lo_hi)
+        step = 1 / max(denominators)
         brute = consistent_extremes(factory, step, connectives=_lukasiewicz)
         # pass by pass: upward, then downward unless the bounds crossed; stop at a crossing or a
         # pass that changes nothing
@@ -491,6 +509,9 @@ def _check_kb(statement, ctx, figure_data):
     for a, (lo, hi) in ctx["kb_bounds"].items():
         worst = max(worst, abs(lo - dict((r["atom"], r["L"]) for r in ctx["kb_rows"])[a]),
                     abs(hi - dict((r["atom"], r["U"]) for r in ctx["kb_rows"])[a]))
+    # tolerance 0: the theories have unit weights, beta = 1 and bounds in sixteenths (asserted above:
+    # a non-dyadic bound fails the claim), so inference and brute force add and subtract multiples of
+    # 1/16 in [-4, 4] and divide only by the unit weights: exact in float64
     return numeric_claim("p14.kb_exact", statement, worst, 0.0,
                          method="every printed table (Smokers and Friends, both proposals, the conflict): inferred "
                                 "bounds against brute force over all consistent assignments on the grid of the finest given "
