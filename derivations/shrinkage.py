@@ -48,6 +48,7 @@ def _positive_definite(H) -> np.ndarray:
         raise ValueError(f"H must be a square matrix, got shape {H.shape}")
     if not np.all(np.isfinite(H)):
         raise ValueError("H must be finite")
+    # input validation: a symmetric H built as Q diag Q^T is symmetric only to ~n eps |H|; 1e-12 admits it
     if not np.allclose(H, H.T, rtol=1e-12, atol=1e-12 * max(1.0, float(np.abs(H).max(initial=0.0)))):
         raise ValueError("H must be symmetric (it is the Hessian of J at w*)")
     try:
