@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 
 import build
 from derivations import attention as A
+from derivations.attention import method
+from derivations.attention.experiment import _random_problem
+from derivations.attention.notation import _column_softmax
 from derivations.registry import by_number
 
 
@@ -54,7 +57,7 @@ def test_shape_checker_rejects_a_wrong_matrix():
 
 def test_context_is_the_weighted_sum_by_loops():
     sizes = {"d": 3, "n": 4, "S": 5, "V": 6, "L": 1, "B": 2, "T": 1}
-    params, Hbar, _, _, _ = A._random_problem(sizes, 7)
+    params, Hbar, _, _, _ = _random_problem(sizes, 7)
     h = np.random.default_rng(8).normal(size=(2, 4))
     out = A.attention_step(params, h, Hbar)
     for b in range(2):
@@ -92,7 +95,8 @@ def _failed(claims):
 
 
 def test_softmax_over_the_wrong_axis_is_caught(derivation, monkeypatch):
-    monkeypatch.setattr(A, "softmax", lambda z, axis=-1: A._column_softmax(z))  # over the batch
+    # over the batch; attention_step looks softmax up in method
+    monkeypatch.setattr(method, "softmax", lambda z, axis=-1: _column_softmax(z))
     assert {"p9.alignment", "p9.output", "p9.normalised"} <= _failed(A.verify(derivation))
 
 
@@ -102,7 +106,7 @@ def test_W_a_in_place_of_its_transpose_is_caught(derivation, monkeypatch):
     def wrong(params, h, Hbar):
         return right(dict(params, W_a=params["W_a"].T), h, Hbar)
 
-    monkeypatch.setattr(A, "attention_step", wrong)
+    monkeypatch.setattr(method, "attention_step", wrong)  # decode looks it up in method
     assert "p9.score_general" in _failed(A.verify(derivation))
 
 
@@ -117,7 +121,7 @@ def test_a_wrong_lstm_cell_fails_the_build(monkeypatch):
         m_new = f * m + g
         return o * np.tanh(m_new), m_new
 
-    monkeypatch.setattr(A, "lstm_step", wrong)
+    monkeypatch.setattr(method, "lstm_step", wrong)  # decode looks it up in method
     out = build.solve(by_number(9), None)
     assert out.crash is None
     with pytest.raises(build.BuildError, match="p9.lstm_layer"):

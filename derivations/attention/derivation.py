@@ -1,0 +1,176 @@
+"""Problem 9, the derivation: the input-feeding decoder of Luong, Pham and Manning (2015).
+
+The decoder's equations as SymPy matrix expressions with symbolic shapes (keyed by claim id), the
+table of every symbol's shape, the parameter count summed from those shapes, and :func:`derive`.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations.attention.experiment import CHECK_SIZES, FEEDBACK_SEED, feedback_dependence
+from derivations.attention.method import GATES
+from derivations.attention.notation import Elementwise
+from derivations.ledger import Derivation, Figure
+from derivations.tex import mat, tex, vec
+
+__all__ = ["d", "n", "S", "V", "L", "d_l", "SIZE_SYMBOLS", "decoder_symbols", "decoder_equations",
+           "parameter_shapes", "shape_table", "parameter_count", "derive"]
+
+# --------------------------------------------------------------------------- symbols
+
+d = sp.Symbol("d", integer=True, positive=True)  # embedding size
+n = sp.Symbol("n", integer=True, positive=True)  # hidden size
+S = sp.Symbol("S", integer=True, positive=True)  # source length
+V = sp.Symbol(r"|\mathcal{V}|", integer=True, positive=True)  # target vocabulary
+L = sp.Symbol("L", integer=True, positive=True)  # decoder layers
+d_l = sp.Symbol("d_l", integer=True, positive=True)  # input size of layer l
+SIZE_SYMBOLS = {"d": d, "n": n, "S": S, "V": V, "L": L}
+
+
+def decoder_symbols() -> dict:
+    """Every vector and matrix of the decoder, with its shape."""
+    sym = {
+        "x": vec("x", d_l, sub="t", sup="(l)"),
+        "h_prev": vec("h", n, sub="t-1", sup="(l)"),
+        "m_prev": vec("m", n, sub="t-1", sup="(l)"),
+        "h_l": vec("h", n, sub="t", sup="(l)"),
+        "m_l": vec("m", n, sub="t", sup="(l)"),
+        "x1": vec("x", d + n, sub="t", sup="(1)"),
+        "E": mat("E", d, V),
+        "y_prev": vec("y", V, sub="t-1"),
+        "htilde_prev": sp.MatrixSymbol(r"\tilde{\mathbf{h}}_{t-1}", n, 1),
+        "htilde": sp.MatrixSymbol(r"\tilde{\mathbf{h}}_{t}", n, 1),
+        "h": vec("h", n, sub="t"),
+        "hbar_s": sp.MatrixSymbol(r"\bar{\mathbf{h}}_{s}", n, 1),
+        "Hbar": sp.MatrixSymbol(r"\bar{\mathbf{H}}", n, S),
+        "W_a": mat("W", n, n, sub="a"),
+        "W_c": mat("W", n, 2 * n, sub="c"),
+        "W_s": mat("W", V, n, sub="s"),
+        "score": sp.MatrixSymbol(r"\operatorname{score}(\mathbf{h}_{t}, \bar{\mathbf{h}}_{s})", 1, 1),
+        "a": vec("a", S, sub="t"),
+        "c": vec("c", n, sub="t"),
+        "p": sp.MatrixSymbol(r"\mathbf{p}(y_{t} \mid y_{<t}, x)", V, 1),
+    }
+    for g in GATES:
+        sym[f"gate_{g}"] = vec(g, n, sub="t", sup="(l)")
+        sym[f"W_{g}"] = mat("W", n, d_l + n, sub=g, sup="(l)")
+        sym[f"b_{g}"] = vec("b", n, sub=g, sup="(l)")
+    return sym
+
+
+def decoder_equations(sym: dict | None = None) -> dict:
+    """The decoder's equations as SymPy statements, keyed by claim id."""
+    s = sym or decoder_symbols()
+    act = {"i": r"\sigma", "f": r"\sigma", "o": r"\sigma", "g": r"\tanh"}
+    xh = sp.BlockMatrix([[s["x"]], [s["h_prev"]]])
+    gates = tuple(
+        sp.Eq(s[f"gate_{g}"], Elementwise(act[g], s[f"W_{g}"] * xh + s[f"b_{g}"]), evaluate=False) for g in GATES
+    )
+    lstm = gates + (
+        sp.Eq(
+            s["m_l"],
+            sp.HadamardProduct(s["gate_f"], s["m_prev"]) + sp.HadamardProduct(s["gate_i"], s["gate_g"]),
+            evaluate=False,
+        ),
+        sp.Eq(s["h_l"], sp.HadamardProduct(s["gate_o"], Elementwise(r"\tanh", s["m_l"])), evaluate=False),
+    )
+    return {
+        "p9.input_feeding": sp.Eq(
+            s["x1"], sp.BlockMatrix([[sp.MatMul(s["E"], s["y_prev"])], [s["htilde_prev"]]]), evaluate=False
+        ),
+        "p9.lstm_layer": lstm,
+        "p9.score_general": sp.Eq(s["score"], sp.MatMul(s["h"].T, s["W_a"], s["hbar_s"]), evaluate=False),
+        "p9.alignment": sp.Eq(
+            s["a"], Elementwise(r"\softmax", sp.MatMul(s["Hbar"].T, s["W_a"].T, s["h"])), evaluate=False
+        ),
+        "p9.context": sp.Eq(s["c"], sp.MatMul(s["Hbar"], s["a"]), evaluate=False),
+        "p9.attentional_hidden": sp.Eq(
+            s["htilde"], Elementwise(r"\tanh", s["W_c"] * sp.BlockMatrix([[s["c"]], [s["h"]]])), evaluate=False
+        ),
+        "p9.output": sp.Eq(s["p"], Elementwise(r"\softmax", s["W_s"] * s["htilde"]), evaluate=False),
+    }
+
+
+def parameter_shapes(sym: dict) -> list:
+    """(symbol, shape) of every trained matrix; layer-l shapes keep d_l (d_1 = d + n, else n)."""
+    names = ["E"] + [f"W_{g}" for g in GATES] + [f"b_{g}" for g in GATES] + ["W_a", "W_c", "W_s"]
+    return [(sym[k], sym[k].shape) for k in names]
+
+
+def _dim(x) -> str:
+    x = sp.sympify(x)
+    return r"(%s)" % tex(x) if isinstance(x, sp.Add) else tex(x)
+
+
+_ROLES = (
+    (("y_prev",), "previous target word, one-hot"),
+    (("E",), "target embeddings (a column per word)"),
+    (("x1",), "input of layer 1: embedding and fed-back state"),
+    (("x",), r"input of layer $l$ ($d_1 = d + n$, else $d_l = n$)"),
+    (("W_i", "W_f", "W_o", "W_g"), r"gate weights of layer $l$"),
+    (("b_i", "b_f", "b_o", "b_g"), r"gate biases of layer $l$"),
+    (("h_l", "m_l"), r"hidden state and memory cell of layer $l$"),
+    (("h",), r"top decoder state, $\mathbf{h}_t = \mathbf{h}_t^{(L)}$"),
+    (("hbar_s", "Hbar"), "a source state; all $S$ of them as columns"),
+    (("W_a",), "general score"),
+    (("a",), "alignment weights over the source"),
+    (("c", "W_c"), "context vector; combination weights"),
+    (("htilde",), "attentional hidden state (fed back)"),
+    (("W_s", "p"), "output weights; next-word distribution"),
+)
+
+
+def shape_table(sym: dict) -> list:
+    """Rows (symbols, shape, role) of the template's table, from the symbols' own shapes."""
+    rows = []
+    for keys, role in _ROLES:
+        names = ", ".join(tex(sym[k]) for k in keys)
+        shape = "; ".join(r"%s \times %s" % (_dim(r), _dim(c)) for r, c in
+                          dict.fromkeys(tuple(sym[k].shape) for k in keys))
+        rows.append({"symbols": names, "shape": shape, "role": role})
+    return rows
+
+
+def parameter_count(sym: dict):
+    """Number of decoder parameters, summed from the symbolic shapes (layers 1 and 2..L)."""
+    total = 0
+    for m_, (r, c) in parameter_shapes(sym):
+        size = r * c
+        if d_l in size.free_symbols:  # one layer with d_1 = d + n, L - 1 layers with d_l = n
+            total += size.subs(d_l, d + n) + (L - 1) * size.subs(d_l, n)
+        elif m_.name.startswith(r"\mathbf{b}"):
+            total += L * size
+        else:
+            total += size
+    return sp.expand(total)
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def derive() -> Derivation:
+    sym = decoder_symbols()
+    eqs = decoder_equations(sym)
+    count = parameter_count(sym)
+    eqs["p9.parameter_count"] = sp.Eq(sp.Symbol(r"|\theta_{\mathrm{dec}}|"), count, evaluate=False)
+    s, y = sp.symbols("s y")
+    eqs["p9.normalised"] = (
+        sp.Eq(sp.Sum(sp.Symbol(r"a_{t}(s)"), (s, 1, S)), 1, evaluate=False),
+        sp.Eq(sp.Sum(sp.Symbol(r"p(y \mid y_{<t}, x)"), (y, 1, V)), 1, evaluate=False),
+    )
+    shapes = shape_table(sym)
+    sizes = dict(CHECK_SIZES)
+    ctx = {
+        "shapes": shapes,
+        "sizes": sizes,
+        "feedback": feedback_dependence(sizes, seed=FEEDBACK_SEED),
+        "d_l": tex(d_l),
+    }
+    fig = Figure(
+        "p09_input_feeding",
+        "figures.attention:input_feeding_decoder",
+        {"steps": 3, "layers": 2, "source": 3},
+        kind="tikz",
+    )
+    return Derivation(problem=9, equations=eqs, context=ctx, figures=(fig,))
