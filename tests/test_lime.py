@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import derivations.lime as lime
-from derivations import lime_claims
-from derivations.lime_experiments import TextMaskModel, train_text_classifier
+from derivations.lime import checks as lime_checks
+from derivations.lime import derivation as lime_derivation
+from derivations.lime import method as lime_method
+from derivations.lime.experiment import TextMaskModel, train_text_classifier
 
 lime_pkg = pytest.importorskip("lime.lime_base")
 
@@ -33,7 +35,7 @@ def text_model():
 
 
 def test_cosine_distance_statement_is_exact_at_a_quarter_of_the_features():
-    st_ = lime_claims.statements()["p12.mask_distances"][0]
+    st_ = lime_derivation.statements()["p12.mask_distances"][0]
     sym = {s.name: s for s in st_.rhs.free_symbols}
     k, d = sym[r"|\mathbf{z}'|"], sym["d'"]
     assert sp.simplify(st_.rhs.subs(k, d / 4)) == sp.Rational(1, 2)
@@ -50,7 +52,7 @@ def test_printed_lime_kernel_is_the_packages_kernel(width):
     """The left side of the printed identity is the kernel the lime text explainer builds."""
     from lime.lime_text import LimeTextExplainer
 
-    statement = lime_claims.statements()["p12.lime_kernel"]
+    statement = lime_derivation.statements()["p12.lime_kernel"]
     sym = {s.name: s for s in statement.lhs.free_symbols}
     printed = sp.lambdify((sym["D"], sym["w"]), statement.lhs, "numpy")
     theirs = LimeTextExplainer(kernel_width=width).base.kernel_fn
@@ -59,7 +61,7 @@ def test_printed_lime_kernel_is_the_packages_kernel(width):
 
 
 def test_docstring_example():
-    assert doctest.testmod(lime, extraglobs={"np": np}).failed == 0
+    assert doctest.testmod(lime_method, extraglobs={"np": np}).failed == 0
 
 
 # --------------------------------------------------------------------------- the reference package
@@ -179,13 +181,14 @@ def test_all_claims_pass(derivation):
 
 def test_unweighted_least_squares_is_caught(derivation, monkeypatch):
     real = lime.weighted_least_squares
-    monkeypatch.setattr(lime, "weighted_least_squares", lambda Z, y, w, ridge=0.0: real(Z, y, np.ones_like(w), ridge))
+    # patched where the check looks it up
+    monkeypatch.setattr(lime_checks, "weighted_least_squares", lambda Z, y, w, ridge=0.0: real(Z, y, np.ones_like(w), ridge))
     claim = {c.id: c for c in lime.verify(derivation)}["p12.wls"]
     assert not claim.passed
 
 
 def test_wrong_cosine_distance_is_caught(derivation, monkeypatch):
-    monkeypatch.setattr(lime, "cosine_distance", lambda Z: 1 - np.asarray(Z).sum(axis=1) / np.asarray(Z).shape[1])
+    monkeypatch.setattr(lime_checks, "cosine_distance", lambda Z: 1 - np.asarray(Z).sum(axis=1) / np.asarray(Z).shape[1])
     claim = {c.id: c for c in lime.verify(derivation)}["p12.mask_distances"]
     assert not claim.passed
 
@@ -207,7 +210,7 @@ def test_wrong_printed_formulas_are_caught(derivation):
     _, f, Zt = sorted(eq["p12.wls"].rhs.atoms(sp.MatrixSymbol), key=lambda m: m.name)
     wrong = {
         "p12.mask_distances": (sp.Eq(cos.lhs, 1 - k / d), l2),
-        "p12.lime_kernel": sp.Eq(eq["p12.lime_kernel"].lhs, lime_claims.paper_kernel(sp.Symbol("D", positive=True),
+        "p12.lime_kernel": sp.Eq(eq["p12.lime_kernel"].lhs, lime_derivation.paper_kernel(sp.Symbol("D", positive=True),
                                  sp.Symbol("w", positive=True)), evaluate=False),
         # the weights dropped: ordinary least squares
         "p12.wls": sp.Eq(eq["p12.wls"].lhs, sp.Inverse(Zt.T * Zt) * Zt.T * f, evaluate=False),
@@ -234,8 +237,8 @@ def test_wrong_printed_numbers_are_caught(derivation):
 def test_the_digit_prose_follows_the_classifier(derivation):
     """The text's description of each explained digit ("a zero that it misclassifies as a six") is
     re-derived from the classifier's ranking; another description fails the deletion claim."""
-    assert lime_claims.digit_phrase(0, [6, 0]) == "a zero that it misclassifies as a six"
-    assert lime_claims.digit_phrase(3, [3, 8]) == "a three that the network hesitates to call an eight"
+    assert lime_derivation.digit_phrase(0, [6, 0]) == "a zero that it misclassifies as a six"
+    assert lime_derivation.digit_phrase(3, [3, 8]) == "a three that the network hesitates to call an eight"
     digits = derivation.context["digits"]
     for wrong in (digits["phrases"][::-1], [digits["phrases"][0], "a zero that it misclassifies as a nine"]):
         changed = _with(derivation, context={"digits": digits | {"phrases": wrong}})

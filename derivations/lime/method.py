@@ -1,21 +1,14 @@
-"""Problem 12: LIME, local interpretable model-agnostic explanations (Ribeiro et al., 2016).
+"""Problem 12's method: the project's own implementation of LIME (Ribeiro et al., 2016).
 
-The question: summarise the paper and show how LIME explains a text classifier and an image
-classifier.  LIME explains one prediction f(x) by a linear model g over d' interpretable binary
-features (word present, super-pixel kept), fitted to f on perturbed samples z' around x' = 1
-(paper Eq. 1: xi(x) = argmin_g L(f, g, pi_x) + Omega(g)) with the locally weighted square loss
-(Eq. 2: L = sum_z pi_x(z) (f(z) - g(z'))^2) and the kernel pi_x(z) = exp(-D(x, z)^2 / sigma^2).
-Omega limits g to K features: K-Lasso (Algorithm 1) picks them on the Lasso path, then fits
-least squares.  SP-LIME (Algorithm 2) picks B instances to show by greedy submodular coverage.
-
-This module is the project's own implementation of those algorithms (NumPy; scikit-learn's
-``lars_path`` supplies the Lasso path, as in the paper's K-Lasso) plus ``derive``/``verify``.
-The experiments (text and digits) are in :mod:`derivations.lime_experiments`.
+LIME with K-Lasso (Algorithm 1): perturbed binary masks around x' = 1, the cosine and L2 mask
+distances, the exponential kernel, the weighted least-squares fit and K-Lasso's feature choice
+(scikit-learn's ``lars_path`` supplies the Lasso path, as in the paper's K-Lasso), and SP-LIME
+(Algorithm 2): coverage and the greedy submodular pick.  NumPy throughout; the checks of
+:mod:`derivations.lime.checks` test these functions by other routes.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 
@@ -33,8 +26,6 @@ __all__ = [
     "explain",
     "submodular_pick",
     "coverage",
-    "derive",
-    "verify",
 ]
 
 _WHO = "Problem 12 (LIME)"
@@ -237,25 +228,3 @@ def submodular_pick(W: np.ndarray, budget: int):
         gains = [(coverage(W, picked + [i], importance), -i) for i in range(W.shape[0]) if i not in picked]
         picked.append(-max(gains)[1])
     return picked, importance
-
-
-def best_subset(Z, y, weights, K: int):
-    """Brute force: the K-subset of features with the smallest weighted least-squares loss.
-
-    Every subset is solved from the Gram matrix of the sqrt(weight)-scaled design (intercept
-    always included): loss(S) = b.b - r_S . G_S^{-1} r_S.  Returns ``(loss, subset)``.
-    """
-    Z = np.asarray(Z, dtype=float)
-    sw = np.sqrt(np.asarray(weights, dtype=float))
-    A = np.hstack([np.ones((Z.shape[0], 1)), Z]) * sw[:, None]
-    b = np.asarray(y, dtype=float) * sw
-    G, r, bb = A.T @ A, A.T @ b, float(b @ b)
-    best = (math.inf, None)
-    for S in itertools.combinations(range(Z.shape[1]), K):
-        cols = [0] + [j + 1 for j in S]
-        rs = r[cols]
-        best = min(best, (bb - float(rs @ np.linalg.solve(G[np.ix_(cols, cols)], rs)), S))
-    return best
-
-
-from derivations.lime_claims import derive, verify  # noqa: E402  (re-exported for the registry)

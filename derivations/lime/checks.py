@@ -1,12 +1,11 @@
-"""Problem 12's derivation and checks: the statements the report makes about LIME.
+"""Problem 12's checks: each statement the report makes about LIME, by another route.
 
-``derive`` runs the two experiments (:mod:`derivations.lime_experiments`) and states the
-results as SymPy objects; ``verify`` evaluates each printed statement (lambdified, or walked on
-the experiment's arrays) and checks it by another route: SciPy's distances over every mask,
-the NumPy kernel and SymPy for the kernel of the ``lime`` package, scikit-learn's weighted
-linear regression on the very samples of the text explanation, exact recovery of a linear
-model, brute-force subset search for K-Lasso, brute-force search for SP-LIME's coverage, the
-text classifier's own coefficients, and direct deletion of pixels for the digits.
+``verify`` evaluates each printed statement (lambdified, or walked on the experiment's arrays)
+and checks it by another route: SciPy's distances over every mask, the NumPy kernel and SymPy for
+the kernel of the ``lime`` package, scikit-learn's weighted linear regression on the very samples
+of the text explanation, exact recovery of a linear model, brute-force subset search for K-Lasso
+(:func:`best_subset`), brute-force search for SP-LIME's coverage, the text classifier's own
+coefficients, and direct deletion of pixels for the digits.
 """
 
 from __future__ import annotations
@@ -17,144 +16,22 @@ import math
 import numpy as np
 import sympy as sp
 
-from derivations.ledger import Derivation, Figure, is_zero, numeric_claim, relative_error
+from derivations.ledger import Derivation, is_zero, numeric_claim, relative_error
+from derivations.lime.derivation import N_TOP_WORDS, digit_phrase
+from derivations.lime.method import (
+    cosine_distance,
+    coverage,
+    explain_full,
+    k_lasso,
+    kernel,
+    l2_distance,
+    weighted_least_squares,
+)
 from derivations.numerics import one_blas_thread
-from derivations.tex import tex
 
-__all__ = ["derive", "verify", "statements", "paper_kernel", "digit_phrase"]
+__all__ = ["verify", "best_subset"]
 
 EPS = np.finfo(float).eps
-PROBLEM = 12  # this problem's number in the registry
-N_TOP_WORDS = 3  # how many of the largest text weights the prose names
-
-
-def paper_kernel(D, sigma):
-    """The paper's exponential kernel exp(-D^2 / sigma^2) as a SymPy expression."""
-    return sp.exp(-(D**2) / sigma**2)
-
-
-def statements():
-    """The results of Problem 12 as SymPy objects, keyed by claim id."""
-    k = sp.Symbol(r"|\mathbf{z}'|", positive=True)
-    d = sp.Symbol(r"d'", positive=True)
-    D = sp.Symbol(r"D", positive=True)
-    w = sp.Symbol(r"w", positive=True)
-    N = sp.Symbol("N", integer=True, positive=True)
-    Zt = sp.MatrixSymbol(r"\tilde{\mathbf{Z}}", N, d + 1)
-    Pi = sp.MatrixSymbol(r"\boldsymbol{\Pi}", N, N)
-    f = sp.MatrixSymbol(r"\mathbf{f}", N, 1)
-    beta = sp.MatrixSymbol(r"\hat{\boldsymbol{\beta}}", d + 1, 1)
-    c_hat = sp.MatrixSymbol(r"\hat{\mathbf{c}}", d, 1)
-    w_vec = sp.MatrixSymbol(r"\mathbf{w}", d, 1)
-    j = sp.Symbol("j", integer=True)
-    w_j, theta_j = sp.IndexedBase("w")[j], sp.IndexedBase(r"\theta")[j]
-    top = rf"\operatorname{{top}}_{{{N_TOP_WORDS}}}"
-    abs_w, abs_theta = r"(|\mathbf{w}|)", r"(|\boldsymbol{\theta}|)"
-    return {
-        "p12.mask_distances": (
-            sp.Eq(sp.Symbol(r"D_{\cos}(\mathbf{x}', \mathbf{z}')"), 1 - sp.sqrt(k / d)),
-            sp.Eq(sp.Symbol(r"D_{L_2}(\mathbf{x}', \mathbf{z}')"), sp.sqrt(d - k)),
-        ),
-        "p12.lime_kernel": sp.Eq(
-            sp.Pow(sp.exp(-(D**2) / w**2, evaluate=False), sp.Rational(1, 2), evaluate=False),
-            paper_kernel(D, sp.sqrt(2) * w),
-            evaluate=False,
-        ),
-        "p12.wls": sp.Eq(beta, sp.Inverse(Zt.T * Pi * Zt) * Zt.T * Pi * f, evaluate=False),
-        "p12.linear_recovery": sp.Eq(c_hat, w_vec, evaluate=False),
-        "p12.klasso_subset": sp.Eq(
-            sp.Symbol(r"\mathcal{L}(S_{\text{K-Lasso}})"),
-            sp.Symbol(r"\min_{|S| = K} \mathcal{L}(S)"),
-            evaluate=False,
-        ),
-        "p12.text_follows_classifier": (
-            sp.Eq(sp.sign(w_j), sp.sign(theta_j), evaluate=False),
-            sp.Eq(sp.Symbol(top + abs_w), sp.Symbol(top + abs_theta), evaluate=False),
-            sp.Eq(sp.Symbol(r"\operatorname{rank}_{|w|}(\text{regards})"),
-                  sp.Symbol(r"\operatorname{rank}_{|\theta|}(\text{regards})"), evaluate=False),
-        ),
-        "p12.sp_coverage": sp.Ge(
-            sp.Symbol(r"c(V_{\text{greedy}}, \mathbf{W}, I)")
-            / sp.Symbol(r"\max_{|V| \le B} c(V, \mathbf{W}, I)"),
-            1 - sp.exp(-1),
-            evaluate=False,
-        ),
-        "p12.deletion": sp.Gt(
-            sp.Symbol(r"\Delta p(\text{top-weight blocks})"),
-            sp.Symbol(r"\mathbb{E}\, \Delta p(\text{random blocks})"),
-            evaluate=False,
-        ),
-    }
-
-
-# --------------------------------------------------------------------------- derive
-
-
-def derive() -> Derivation:
-    with one_blas_thread():  # many small least-squares solves
-        return _derive()
-
-
-def _derive() -> Derivation:
-    from derivations.lime_experiments import digit_experiment, text_experiment
-
-    text = text_experiment()
-    digits = digit_experiment()
-    # paper notation for the summary, made from SymPy objects
-    Dxz, sigma = sp.Symbol(r"D(\mathbf{x}, \mathbf{z})"), sp.Symbol(r"\sigma", positive=True)
-    kernel_tex = tex(sp.Eq(sp.Symbol(r"\pi_{\mathbf{x}}(\mathbf{z})"), paper_kernel(Dxz, sigma)))
-    words = text["words"]
-    order = text["order"]
-    sp_rows = [
-        {"text": text["sp_texts"][i], "words": ", ".join(text["sp_vocab"][j] for j in np.flatnonzero(text["sp_W"][i]))}
-        for i in text["sp_picked"]
-    ]
-    ex = digits["explanations"]
-    explained = list(dict.fromkeys(e.index for e in ex))  # the explained images, in the figure's order
-    context = {
-        "kernel_tex": kernel_tex,
-        "text": {k: text[k] for k in ("accuracy", "n_train", "n_test", "text", "label", "probability",
-                                      "score", "rank_regards", "coef_regards", "num_samples", "kernel_width",
-                                      "words", "coef", "sp_sentences", "sp_k", "sp_budget")},
-        "top_words": [{"word": words[i], "weight": float(text["coef"][i])} for i in order[:N_TOP_WORDS]],
-        "sp_rows": sp_rows,
-        "digits": {
-            "accuracy": digits["accuracy"],
-            "kernel_width": digits["kernel_width"],
-            "num_samples": digits["num_samples"],
-            "n_train": digits["n_train"],
-            "n_test": digits["n_test"],
-            "n_segments": digits["n_segments"],
-            "hidden": digits["hidden"],
-            "n_drop": digits["n_drop"],
-            "n_random": digits["n_random"],
-            "explained": explained,
-            "phrases": [digit_phrase(next(e.true for e in ex if e.index == i),
-                                     [e.label for e in ex if e.index == i]) for i in explained],
-            "rows": [
-                {"index": e.index, "true": e.true, "label": e.label, "probability": e.probability,
-                 "score": e.score, "drop_top": e.drop_top, "drop_random": e.drop_random, "coef": e.coef}
-                for e in ex
-            ],
-        },
-        # the two classifiers, for the checks of the printed rankings and probability drops
-        "text_classifier": (text["vectorizer"], text["classifier"]),
-        "digit_classifier": digits["classifier"],
-        # the samples of the text explanation, re-solved by another route in verify()
-        "text_fit": text["fit"],
-        "sp_W": text["sp_W"],
-        "sp_picked": text["sp_picked"],
-    }
-    figures = (
-        Figure("p12_text_weights", "figures.lime:word_weights",
-               {"words": [words[i] for i in order], "weights": [float(text["coef"][i]) for i in order],
-                "classes": ("astronomy", "medicine")},
-               width=4.6, height=2.3),
-        Figure("p12_digits", "figures.lime:digit_explanations",
-               {"rows": [(e.image, e.weight_map, e.label, e.probability, e.true) for e in ex]},
-               width=5.6, height=3.6, nrows=2, ncols=3),
-    )
-    return Derivation(problem=PROBLEM, equations=statements(), context=context, figures=figures)
 
 
 # --------------------------------------------------------------------------- verify
@@ -202,8 +79,6 @@ def _check_distances(statement):
     SciPy's cosine and Euclidean distances for every non-empty mask, d' = 1..10."""
     from scipy.spatial.distance import cosine, euclidean
 
-    from derivations.lime import cosine_distance, l2_distance
-
     printed = []
     for eq in statement:
         sym = _by_name(eq.rhs)
@@ -225,8 +100,6 @@ def _check_distances(statement):
 def _check_lime_kernel(statement):
     """The two printed sides lambdified against the NumPy kernel at sigma = sqrt(2) w, on a grid;
     and the printed difference simplified by SymPy."""
-    from derivations.lime import kernel
-
     sym = _by_name(statement.lhs)
     D, w = sym["D"], sym["w"]
     lhs = sp.lambdify((D, w), statement.lhs, "numpy")
@@ -246,8 +119,6 @@ def _check_wls(statement, fit):
     """The printed normal-equation solution, evaluated on the samples of the text explanation,
     and the implementation (with its weighted R^2) against scikit-learn's weighted regression."""
     from sklearn.linear_model import LinearRegression, Ridge
-
-    from derivations.lime import weighted_least_squares
 
     N, d = fit.Z.shape
     # the samples are the ones the text describes: x' = 1 first, then masks with 1 to d' features off
@@ -306,8 +177,6 @@ def _design_condition(Z, weights):
 
 
 def _check_linear_recovery(statement):
-    from derivations.lime import explain_full
-
     rng = np.random.default_rng(3)
     worst, tol = 0.0, 0.0
     d_sym = _by_name(statement.lhs)["d'"]
@@ -330,9 +199,26 @@ def _check_linear_recovery(statement):
                          reproduce="seed 3, N = 400")
 
 
-def _check_klasso(statement, fit):
-    from derivations.lime import best_subset, k_lasso, weighted_least_squares
+def best_subset(Z, y, weights, K: int):
+    """Brute force: the K-subset of features with the smallest weighted least-squares loss.
 
+    Every subset is solved from the Gram matrix of the sqrt(weight)-scaled design (intercept
+    always included): loss(S) = b.b - r_S . G_S^{-1} r_S.  Returns ``(loss, subset)``.
+    """
+    Z = np.asarray(Z, dtype=float)
+    sw = np.sqrt(np.asarray(weights, dtype=float))
+    A = np.hstack([np.ones((Z.shape[0], 1)), Z]) * sw[:, None]
+    b = np.asarray(y, dtype=float) * sw
+    G, r, bb = A.T @ A, A.T @ b, float(b @ b)
+    best = (math.inf, None)
+    for S in itertools.combinations(range(Z.shape[1]), K):
+        cols = [0] + [j + 1 for j in S]
+        rs = r[cols]
+        best = min(best, (bb - float(rs @ np.linalg.solve(G[np.ix_(cols, cols)], rs)), S))
+    return best
+
+
+def _check_klasso(statement, fit):
     worst, tol = 0.0, 0.0
     kappa = _design_condition(fit.Z, fit.weights)
     for K in range(1, 6):
@@ -387,8 +273,6 @@ def _check_sp(statement, W, picked):
     above that).  Candidates covering the same words tie exactly and are broken by the smaller
     index, the rule :func:`derivations.lime.submodular_pick` documents.
     """
-    from derivations.lime import coverage
-
     importance = np.sqrt(np.abs(W).sum(axis=0))
     B = len(picked)
     best = max(coverage(W, V, importance) for V in itertools.combinations(range(W.shape[0]), B))
@@ -432,21 +316,7 @@ def _check_sp(statement, W, picked):
                          reproduce=f"SP-LIME on {W.shape[0]} test sentences, K = 4, seed 12")
 
 
-_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 RANK_MARGIN = 1e-6  # relative gap between consecutive class probabilities the text's ranking needs
-
-
-def digit_phrase(true: int, ranked) -> str:
-    """How the text names an explained digit, from its true class and the classifier's two most
-    probable classes: "a three that the network hesitates to call an eight" when it is right, "a
-    zero that it misclassifies as a six" when it is wrong."""
-    def article(n):
-        return ("an " if _DIGIT_WORDS[n][0] in "aeio" else "a ") + _DIGIT_WORDS[n]
-
-    first, second = int(ranked[0]), int(ranked[1])
-    if first == true:
-        return f"{article(true)} that the network hesitates to call {article(second)}"
-    return f"{article(true)} that it misclassifies as {article(first)}"
 
 
 def _check_deletion(statement, digits, classifier):

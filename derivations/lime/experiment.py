@@ -6,7 +6,8 @@ interpretable features of a sentence are its distinct words (present / removed).
 Images: a one-hidden-layer perceptron (32 ReLU units) on scikit-learn's bundled 8x8 digits; the
 interpretable features are the sixteen 2x2 blocks of the image (kept / set to background 0).
 Both models are wrapped as ``predict(masks) -> probability`` and explained by
-:func:`derivations.lime.explain_full`.
+:func:`derivations.lime.method.explain_full`; the seeded runs' numbers and figures are what the
+report shows.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from derivations.lime import explain_full, submodular_pick
+from derivations.lime.method import explain_full, submodular_pick
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "lime" / "corpus.tsv"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "lime" / "corpus.tsv"  # the repository's data/
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 N_TRAIN = 300
 TEXT_CLASSES = ("astronomy", "medicine")
