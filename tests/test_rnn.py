@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 
 from derivations import exact, rnn
 from derivations.ledger import Derivation
+from derivations.rnn import checks as rnn_checks
+from derivations.rnn.method import _check
+from derivations.seqnotation import Plus
 from derivations.tex import tex
 
 SMALL = {"D": 1, "H": 2, "K": 2, "steps": 2}  # the exact check at a size that runs in about a second
@@ -133,7 +136,7 @@ def test_gradients_agree_with_differences_over_shapes(D, H, K, steps, seed):
 
 def _wrong_bptt(drop):
     def wrong(params, X, T):
-        (W, U, V, b, c, X, T), (H, _, _) = rnn._check(params, X, T)
+        (W, U, V, b, c, X, T), (H, _, _) = _check(params, X, T)
         fw = rnn.forward(params, X)
         h, y = fw["h"], fw["y"]
         g = {k: np.zeros_like(np.asarray(params[k], dtype=float)) for k in params}
@@ -155,7 +158,7 @@ def _wrong_bptt(drop):
 
 @pytest.mark.parametrize("drop", ["transpose", "tanh_slope"])
 def test_wrong_gradient_fails_the_finite_difference_claim(monkeypatch, drop):
-    monkeypatch.setattr(rnn, "gradients", _wrong_bptt(drop))
+    monkeypatch.setattr(rnn_checks, "gradients", _wrong_bptt(drop))  # where finite_difference_check looks it up
     worst, _ = rnn.finite_difference_check(trials=rnn.FD_TRIALS, seed=0)
     assert worst > 1e-3
 
@@ -169,7 +172,7 @@ def test_wrong_statement_fails_its_symbolic_claim(derivation):
 
 def test_verify_fails_the_claim_when_V_transpose_is_dropped(derivation):
     last, general = derivation.equations["p2.delta_h"]
-    wrong = sp.Eq(general.lhs, rnn.Plus(rnn.delta_o(rnn.t), rnn.U_T * rnn.delta_z(rnn.t + 1)), evaluate=False)
+    wrong = sp.Eq(general.lhs, Plus(rnn.delta_o(rnn.t), rnn.U_T * rnn.delta_z(rnn.t + 1)), evaluate=False)
     claims = {c.id: c for c in rnn.verify(_small(derivation, **{"p2.delta_h": (last, wrong)}))}
     assert not claims["p2.delta_h"].passed and "residual" in claims["p2.delta_h"].detail
     assert claims["p2.bptt_fd"].passed  # the NumPy code is still right
