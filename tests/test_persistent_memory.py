@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import build
 from derivations import persistent_memory as P
 from derivations.attention import ShapeMismatch, checked_shape
+from derivations.persistent_memory import checks, method
 from derivations.registry import by_number
 
 
@@ -92,7 +93,7 @@ def test_softmax_over_the_wrong_axis_fails_the_build(monkeypatch):
         e = np.exp(np.nan_to_num(z, nan=-np.inf))
         return e / e.sum(axis=-2, keepdims=True)
 
-    monkeypatch.setattr(P, "_softmax_rows", wrong)
+    monkeypatch.setattr(method, "_softmax_rows", wrong)  # all_attention looks it up in method
     out = build.solve(by_number(10), None)
     with pytest.raises(build.BuildError, match="p10.all_attention"):
         build.check_ledger([out])
@@ -100,14 +101,16 @@ def test_softmax_over_the_wrong_axis_fails_the_build(monkeypatch):
 
 def test_V_in_place_of_its_transpose_fails_the_build(monkeypatch):
     """Run on a square case the wrong FF gives wrong numbers; otherwise it fails on shapes."""
-    monkeypatch.setattr(P, "feedforward", lambda p, X: np.maximum(X @ p["V"] + p["b"], 0.0) @ p["U"].T + p["c"])
+    wrong = lambda p, X: np.maximum(X @ p["V"] + p["b"], 0.0) @ p["U"].T + p["c"]  # noqa: E731
+    monkeypatch.setattr(checks, "feedforward", wrong)  # verify looks it up in checks
     out = build.solve(by_number(10), None)
     with pytest.raises(build.BuildError, match="p10.keys_values"):
         build.check_ledger([out])
 
 
 def test_dropped_key_bias_is_caught(derivation, monkeypatch):
-    monkeypatch.setattr(P, "feedforward", lambda p, X: np.maximum(X @ p["V"].T, 0.0) @ p["U"].T + p["c"])
+    wrong = lambda p, X: np.maximum(X @ p["V"].T, 0.0) @ p["U"].T + p["c"]  # noqa: E731
+    monkeypatch.setattr(checks, "feedforward", wrong)  # verify looks it up in checks
     failed = {c.id for c in P.verify(derivation) if not c.passed}
     assert failed == {"p10.keys_values"}
 
