@@ -12,6 +12,7 @@ from derivations.ledger import Derivation
 from derivations.rnn import method as rnn_method
 from derivations.seqnotation import Jac, Norm2
 from derivations.tex import tex
+from derivations.vanishing.checks import _check_norm_bound, _jacobian_fd_error, _symbolic_jacobian_checks
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def claims(derivation):
 
 
 def test_jacobian_formulas_equal_sympy_jacobian_exactly(derivation):
-    res = vanishing._symbolic_jacobian_checks(derivation.equations, **vanishing.SYMBOLIC_RUN)
+    res = _symbolic_jacobian_checks(derivation.equations, **vanishing.SYMBOLIC_RUN)
     for cid in ("p3.step_jacobian", "p3.jacobian_product"):
         assert all(e == 0 for e in res[cid]), cid
 
@@ -106,13 +107,13 @@ def test_a_wrong_step_jacobian_in_the_code_fails_the_difference_check(monkeypatc
         return (1.0 - h[1:] ** 2)[:, :, None] * np.asarray(params["U"]).T[None, :, :]
 
     monkeypatch.setattr(rnn_method, "step_jacobians", transposed)  # where rnn.hidden_jacobians looks it up
-    assert vanishing._jacobian_fd_error(derivation.context["runs"]) > 1e-3
+    assert _jacobian_fd_error(derivation.context["runs"]) > 1e-3
 
 
 def test_a_bound_with_the_eigenvalue_would_fail(derivation):
     c = derivation.context["counter"]
     run = {"params": dict(c["params"]), "X": [c["X"]], "norms": c["norms"][None, :]}
-    assert vanishing._check_norm_bound(derivation.equations["p3.norm_bound"], [run]) <= 1e-12  # singular value: holds
+    assert _check_norm_bound(derivation.equations["p3.norm_bound"], [run]) <= 1e-12  # singular value: holds
     eig = c["rho"] ** np.arange(c["norms"].size)
     assert np.max(c["norms"] / eig - 1) > 1e3  # eigenvalue: violated by orders of magnitude
 
@@ -121,4 +122,4 @@ def test_a_tighter_printed_bound_fails_the_norm_check(derivation):
     """The statement itself is evaluated: one more factor gamma sigma makes it false at distance 0."""
     wrong = sp.Le(Norm2(Jac(vanishing.t, vanishing.k)),
                   sp.Pow(vanishing.GAMMA * vanishing.SIGMA, vanishing.Gap(vanishing.t, vanishing.k) + 1), evaluate=False)
-    assert vanishing._check_norm_bound(wrong, derivation.context["runs"]) > 1e-3
+    assert _check_norm_bound(wrong, derivation.context["runs"]) > 1e-3

@@ -1,17 +1,6 @@
-"""Problem 3: vanishing and exploding gradients, read off the BPTT of Problem 2.
-
-Unrolling Problem 2's recurrence for delta_h shows that the error reaching step k from the loss
-at a later step t is multiplied by the Jacobian dh^(t)/dh^(k), a product of t - k factors
-diag(1 - h^(j) (.) h^(j)) U.  Its spectral norm is at most (gamma sigma_max(U))^(t-k) with
-gamma = max |tanh'| = 1: sigma_max(U) < 1/gamma makes the long-range terms vanish
-geometrically, and sigma_max(U) > 1/gamma is necessary for them to explode
-(Pascanu et al. 2013, with the spectral norm where the paper says "eigenvalue").
-
-Checks: the Jacobian formulas exactly (SymPy's ``jacobian`` of the unrolled map), the unrolled
-gradients by central finite differences, the bound on seeded runs of the implemented RNN with
-sigma_max(U) below, at and above 1, and a non-normal U with spectral radius < 1 whose
-Jacobians grow, measured by finite differences.
-"""
+"""Problem 3's checks: the Jacobian formulas exactly (SymPy's ``jacobian`` of the unrolled map), the
+unrolled gradients by central finite differences, the bound on the seeded runs, and the
+counterexample's growth measured by finite differences of an independent state loop."""
 
 from __future__ import annotations
 
@@ -19,43 +8,20 @@ import numpy as np
 import sympy as sp
 
 from derivations import exact, rnn
-from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
-from derivations.rnn import ONES, V_T, delta_h, delta_o, h, hT, t, tau
-from derivations.seqnotation import Diag, Env, Had, Jac, JacT, Norm2, Plus, const, evaluate
+from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
+from derivations.rnn import ONES, V_T, t, tau
+from derivations.seqnotation import Env, evaluate
+from derivations.vanishing.derivation import GAMMA, SIGMA, U, j, k
+from derivations.vanishing.experiment import COUNTER_RUN, NORM_RUN
 
-__all__ = ["derive", "verify", "states_from", "jacobian_by_differences", "jacobian_norms", "clip_gradient"]
+__all__ = ["verify", "states_from", "loss_from", "jacobian_by_differences"]
 
-k, j = sp.symbols("k j", integer=True, positive=True)
-U = const(r"\mathbf{U}")
-GAMMA = sp.Symbol(r"\gamma")
-SIGMA = sp.Symbol(r"\sigma_{\max}(\mathbf{U})")
-STEP = Diag(Plus(ONES, -Had(h(j), h(j)))) * U  # dh^(j)/dh^(j-1)
-
-
-class Gap(sp.Function):
-    """The distance a - b between two steps, printed in that order (SymPy's Add prints -b + a)."""
-
-    nargs = 2
-    is_integer = True
-
-    @classmethod
-    def eval(cls, a, b):
-        if a.is_Integer and b.is_Integer:
-            return a - b
-
-    def _latex(self, printer, exp=None):
-        return "%s - %s" % tuple(printer._print(x) for x in self.args)
-
-# Seeded experiments (all numbers in the text and figures come from these).
-NORM_RUN = {"H": 16, "D": 4, "K": 3, "tau": 60, "sigmas": (0.8, 1.0, 1.25, 2.0), "sequences": 8,
-            "init_scale": 1.0, "w_scale": 0.5, "b_scale": 0.1, "seed": 3}
-COUNTER_RUN = {"H": 4, "D": 2, "K": 2, "tau": 60, "rho": 0.9, "init_scale": 1.0, "w_scale": 1e-6, "seed": 4}
 FD_RUN = {"H": 3, "D": 2, "K": 3, "tau": 6, "seed": 5}
 SYMBOLIC_RUN = {"H": 2, "steps": 3}  # the symbolic RNN of the exact Jacobian checks
 JAC_FD = {"distances": (1, 5, 10), "sequence": 0}  # Jacobians checked by differences, in each NORM_RUN run
 
 
-# =========================================================================== numeric tools
+# =========================================================================== independent routes
 
 
 def states_from(params, X, k: int, hk) -> np.ndarray:
@@ -93,105 +59,6 @@ def jacobian_by_differences(params, X, t_: int, k_: int, eps=1e-6) -> np.ndarray
     """dh^(t)/dh^(k) by central differences of the state-injected forward pass."""
     hk = rnn.forward(params, X)["h"][k_]
     return _central(lambda v: states_from(params, X, k_, v)[t_ - k_], hk, eps)
-
-
-def jacobian_norms(params, X) -> np.ndarray:
-    """||dh^(tau)/dh^(tau-n)||_2 for n = 0, ..., tau, from the product of step Jacobians."""
-    jac = rnn.hidden_jacobians(params, X)
-    steps = X.shape[0]
-    return np.array([np.linalg.norm(jac[steps - n], 2) for n in range(steps + 1)])
-
-
-def clip_gradient(g, threshold: float):
-    """Pascanu et al.'s clipping: g <- threshold g / ||g|| when ||g|| >= threshold."""
-    norm = float(np.linalg.norm(g))
-    return g * (threshold / norm) if norm >= threshold else g
-
-
-def _orthogonal(rng, n):
-    Q, R = np.linalg.qr(rng.normal(size=(n, n)))
-    return Q * np.sign(np.diag(R))
-
-
-def _norm_experiment(cfg=NORM_RUN) -> list:
-    """Jacobian norms on seeded runs with U = sigma * (random orthogonal): sigma_max(U) = sigma."""
-    rng = np.random.default_rng(cfg["seed"])
-    H, D, K, steps = cfg["H"], cfg["D"], cfg["K"], cfg["tau"]
-    base = rnn.init_params(D, H, K, rng, scale=cfg["init_scale"])
-    base["W"] *= cfg["w_scale"]
-    base["b"] *= cfg["b_scale"]
-    Q = _orthogonal(rng, H)
-    seqs = [rng.normal(size=(steps, D)) for _ in range(cfg["sequences"])]
-    runs = []
-    for sigma in cfg["sigmas"]:
-        params = dict(base, U=sigma * Q)
-        runs.append({
-            "sigma": float(sigma),
-            "sigma_max": float(np.linalg.svd(params["U"], compute_uv=False)[0]),
-            "params": params,
-            "X": seqs,
-            "norms": np.array([jacobian_norms(params, X) for X in seqs]),
-        })
-    return runs
-
-
-def _counterexample(cfg=COUNTER_RUN) -> dict:
-    """A non-normal U = rho I + (ones on the superdiagonal): spectral radius rho < 1, sigma_max > 1."""
-    rng = np.random.default_rng(cfg["seed"])
-    H, D, K, steps = cfg["H"], cfg["D"], cfg["K"], cfg["tau"]
-    params = rnn.init_params(D, H, K, rng, scale=cfg["init_scale"])
-    params["W"] *= cfg["w_scale"]
-    params["b"][:] = 0.0  # with tiny inputs the states stay near 0, where tanh' is close to gamma = 1
-    params["U"] = cfg["rho"] * np.eye(H) + np.eye(H, k=1)
-    X = rng.normal(size=(steps, D))
-    norms = jacobian_norms(params, X)
-    n_star = int(np.argmax(norms))
-    return {
-        "params": params, "X": X, "norms": norms, "n_star": n_star,
-        "rho": float(np.max(np.abs(np.linalg.eigvals(params["U"])))),
-        "sigma_max": float(np.linalg.svd(params["U"], compute_uv=False)[0]),
-        "max_h": float(np.abs(rnn.forward(params, X)["h"]).max()),
-    }
-
-
-# =========================================================================== derivation
-
-
-def derive() -> Derivation:
-    runs = _norm_experiment()
-    counter = _counterexample()
-    eq = {
-        "p3.step_jacobian": sp.Eq(Jac(j, j - 1), STEP, evaluate=False),
-        "p3.jacobian_product": sp.Eq(Jac(t, k), sp.Product(STEP, (j, k + 1, t)), evaluate=False),
-        "p3.delta_unrolled": sp.Eq(delta_h(k), sp.Sum(JacT(t, k) * V_T * delta_o(t), (t, k, tau)), evaluate=False),
-        "p3.gradU_terms": sp.Eq(
-            rnn.GRAD["U"],
-            # Plus(...) keeps SymPy from merging the two sums into one with a double index
-            sp.Sum(Plus(sp.Sum(Diag(Plus(ONES, -Had(h(k), h(k)))) * JacT(t, k) * V_T * delta_o(t) * hT(k - 1),
-                               (k, 1, t))), (t, 1, tau)),
-            evaluate=False,
-        ),
-        "p3.norm_bound": sp.Le(Norm2(Jac(t, k)), sp.Pow(GAMMA * SIGMA, Gap(t, k)), evaluate=False),
-        "p3.eigen_counterexample": sp.Gt(Norm2(Jac(tau, tau - counter["n_star"])), 100, evaluate=False),
-    }
-    sig_data = [{"sigma": r["sigma"], "norms": r["norms"]} for r in runs]
-    figures = (
-        Figure("p03_jacobian_norms", "figures.vanishing:jacobian_norms", {"runs": sig_data},
-               width=6.2, height=2.5, ncols=2),
-        Figure("p03_eigen_counterexample", "figures.vanishing:eigen_counterexample",
-               {k_: counter[k_] for k_ in ("norms", "rho", "sigma_max", "n_star")}, width=3.3, height=2.3),
-    )
-    context = {
-        "norm_run": NORM_RUN,
-        "sigmas": [r["sigma"] for r in runs],
-        "runs": runs,
-        "counter": counter,
-        "counter_run": COUNTER_RUN,
-        "rho_pow_nstar": counter["rho"] ** counter["n_star"],
-        "decay_rows": [{"sigma": r["sigma"], "measured": float(np.exp(np.mean(np.log(r["norms"][:, -1])))),
-                        "bound": r["sigma_max"] ** NORM_RUN["tau"]} for r in runs],
-    }
-    return Derivation(problem=3, equations=eq, context=context, figures=figures)
 
 
 # =========================================================================== verification
@@ -340,26 +207,26 @@ def verify(derivation: Derivation):
     for cid, what in (("p3.step_jacobian", "one step"), ("p3.jacobian_product", "{steps} steps".format(**SYMBOLIC_RUN))):
         claims.append(symbolic_claim(
             cid, eq[cid], sym[cid], method=f"SymPy jacobian of the unrolled map, symbolic entries ({what}, H = {SYMBOLIC_RUN['H']})",
-            where="derivations.vanishing:_symbolic_jacobian_checks",
-            reproduce="derivations.vanishing._symbolic_jacobian_checks(derive().equations, **SYMBOLIC_RUN)",
+            where="derivations.vanishing.checks:_symbolic_jacobian_checks",
+            reproduce="derivations.vanishing.checks._symbolic_jacobian_checks(derive().equations, **SYMBOLIC_RUN)",
         ))
     err_delta, err_U = _unrolled_gradient_checks(eq)
     fd = "H={H}, D={D}, K={K}, tau={tau}, seed {seed}".format(**FD_RUN)
     claims.append(numeric_claim(
         "p3.delta_unrolled", eq["p3.delta_unrolled"], err_delta, 1e-6,
         method="central differences of J in an injected state h(k), every k",
-        where="derivations.vanishing:_unrolled_gradient_checks", reproduce=fd,
+        where="derivations.vanishing.checks:_unrolled_gradient_checks", reproduce=fd,
     ))
     claims.append(numeric_claim(
         "p3.gradU_terms", eq["p3.gradU_terms"], err_U, 1e-6,
         method="central differences of J in U",
-        where="derivations.vanishing:_unrolled_gradient_checks", reproduce=fd,
+        where="derivations.vanishing.checks:_unrolled_gradient_checks", reproduce=fd,
     ))
     runs = ctx["runs"]
     claims.append(numeric_claim(
         "p3.norm_bound", eq["p3.norm_bound"], _check_norm_bound(eq["p3.norm_bound"], runs, ctx["decay_rows"]), 1e-12,
         method="the statement evaluated at every distance and run: lhs/rhs - 1 (gamma = 1, largest singular value by SVD); float64 rounding",
-        where="derivations.vanishing:_check_norm_bound",
+        where="derivations.vanishing.checks:_check_norm_bound",
         reproduce="NORM_RUN = {}".format(NORM_RUN),
     ))
     err_jac = _jacobian_fd_error(runs)
@@ -368,13 +235,13 @@ def verify(derivation: Derivation):
         sp.Le(sp.Symbol(r"\varepsilon_{\mathrm{rel}}"), sp.Symbol(r"10^{-6}"), evaluate=False),  # measured: appendix
         err_jac, 1e-6,
         method="product of step Jacobians vs central differences of the forward pass, distances {}".format(JAC_FD["distances"]),
-        where="derivations.vanishing:_jacobian_fd_error", reproduce="NORM_RUN, JAC_FD = {}".format(JAC_FD),
+        where="derivations.vanishing.checks:_jacobian_fd_error", reproduce="NORM_RUN, JAC_FD = {}".format(JAC_FD),
     ))
     error, measured = _check_counterexample(eq["p3.eigen_counterexample"], ctx)
     claims.append(numeric_claim(
         "p3.eigen_counterexample", eq["p3.eigen_counterexample"], error, 0.0,
         method=f"the statement with its norm measured by central differences ({measured}); "
                "quoted numbers of the run each by a second route",
-        where="derivations.vanishing:_check_counterexample", reproduce="COUNTER_RUN = {}".format(COUNTER_RUN),
+        where="derivations.vanishing.checks:_check_counterexample", reproduce="COUNTER_RUN = {}".format(COUNTER_RUN),
     ))
     return claims
