@@ -9,7 +9,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivations import regularization, regularization_l1, regularization_l2, shrinkage
+from derivations import regularization
+from derivations.regularization import checks as checks_l2
+from derivations.regularization import checks_l1, derivation_l1
+from derivations.regularization import derivation as derivation_l2
 from derivations.regularization import ridge_solution, soft_threshold
 
 
@@ -32,27 +35,27 @@ def _failed(claims):
 
 def test_stationary_point_equals_closed_form_exactly():
     for n in (2, 3):
-        solution, (_, w_star, H) = regularization_l2.solve_stationary(n)
-        residual = solution - regularization_l2.closed_form_710(H, w_star)
+        solution, (_, w_star, H) = derivation_l2.solve_stationary(n)
+        residual = solution - checks_l2.closed_form_710(H, w_star)
         assert residual.applyfunc(sp.cancel) == sp.zeros(n, 1)
 
 
 def test_matrix_calculus_gradient_is_alpha_w_plus_H_times_difference():
-    _, gradient = regularization_l2.gradient_by_matrix_calculus()
-    w, w_star, _, H, _ = regularization_l2._symbols(regularization_l2.N)
-    difference = sp.expand(gradient - (regularization_l2.ALPHA * w + H * (w - w_star)))
-    assert difference == sp.ZeroMatrix(regularization_l2.N, 1) or sp.simplify(difference) == 0
+    _, gradient = derivation_l2.gradient_by_matrix_calculus()
+    w, w_star, _, H, _ = derivation_l2._symbols(derivation_l2.N)
+    difference = sp.expand(gradient - (derivation_l2.ALPHA * w + H * (w - w_star)))
+    assert difference == sp.ZeroMatrix(derivation_l2.N, 1) or sp.simplify(difference) == 0
 
 
 def test_piecewise_minimiser_is_the_soft_threshold():
-    a, h, c = regularization_l2.ALPHA, regularization_l1.H, regularization_l1.C
-    pw, cases, (right, left) = regularization_l1.minimise_piecewise()
+    a, h, c = derivation_l2.ALPHA, derivation_l1.H, derivation_l1.C
+    pw, cases, (right, left) = derivation_l1.minimise_piecewise()
     assert cases["positive"][0] == c - a / h and cases["negative"][0] == c + a / h
     assert sp.simplify(right - (a - h * c)) == 0 and sp.simplify(left - (-a - h * c)) == 0
     t = sp.Symbol("t", positive=True)
-    assert regularization_l1._evaluate_piecewise(pw, a / h + t) == t
-    stated = regularization_l1.eq_723(regularization_l1.WS_I, regularization_l1.H_II, a)
-    assert regularization_l1._plain(stated, -a / h - t) == -t
+    assert checks_l1._evaluate_piecewise(pw, a / h + t) == t
+    stated = derivation_l1.eq_723(derivation_l1.WS_I, derivation_l1.H_II, a)
+    assert checks_l1._plain(stated, -a / h - t) == -t
 
 
 def test_all_claims_pass(l1, l2):
@@ -85,7 +88,7 @@ def test_soft_threshold_matches_golden_section_and_gives_exact_zeros():
     out = soft_threshold(w_star, h, 1.0)
     np.testing.assert_array_equal(out, [2.0, 0.0, -1.5, 0.0, 0.5, 0.0])  # exact: dyadic inputs, one - and max
     assert not np.any(np.signbit(out[out == 0]))  # +0.0, not -0.0
-    brute = regularization_l1.golden_section(w_star, h, np.ones_like(h))
+    brute = checks_l1.golden_section(w_star, h, np.ones_like(h))
     np.testing.assert_allclose(out, brute, atol=1e-7)
 
 
@@ -100,7 +103,7 @@ alphas = st.floats(0, 10, allow_nan=False)
 @given(st.lists(st.tuples(finite, positive), min_size=1, max_size=8), alphas)
 def test_shrinkage_never_increases_magnitude_nor_flips_sign(pairs, alpha):
     w_star, h = (np.array(x) for x in zip(*pairs))
-    for out in (soft_threshold(w_star, h, alpha), shrinkage.l2_shrink_diagonal(w_star, h, alpha)):
+    for out in (soft_threshold(w_star, h, alpha), regularization.l2_shrink_diagonal(w_star, h, alpha)):
         assert np.all(np.abs(out) <= np.abs(w_star))
         assert np.all(out * w_star >= 0)
 
@@ -113,7 +116,7 @@ def test_zeros_exactly_where_predicted(pairs, alpha):
     # exact: both sides compare |w*| with the same correctly rounded alpha/h, and the IEEE difference
     # |w*| - alpha/h is <= 0 exactly when |w*| <= alpha/h
     np.testing.assert_array_equal(out == 0.0, np.abs(w_star) <= alpha / h)
-    l2_zero = shrinkage.l2_shrink_diagonal(w_star, h, alpha) == 0.0
+    l2_zero = regularization.l2_shrink_diagonal(w_star, h, alpha) == 0.0
     np.testing.assert_array_equal(l2_zero, w_star == 0.0)
 
 
@@ -169,14 +172,14 @@ def test_alpha_in_place_of_alpha_over_H_is_caught(l1, monkeypatch):
         w = np.asarray(w_star, float)
         return np.sign(w) * np.maximum(np.abs(w) - alpha, 0.0)
 
-    monkeypatch.setattr(shrinkage, "soft_threshold", wrong)
+    monkeypatch.setattr(checks_l1, "soft_threshold", wrong)  # where verify_l1 looks it up
     assert {"p6.brute_force", "p6.exact_zeros", "p6.lasso_path"} <= _failed(regularization.verify_l1(l1))
 
 
 def test_printed_eq_723_without_H_is_caught(monkeypatch):
-    from derivations.regularization_tex import MaxOf, Plus, Seq, Sign
+    from derivations.regularization.display import MaxOf, Plus, Seq, Sign
 
-    monkeypatch.setattr(regularization_l1, "eq_723", lambda c, h, alpha: Seq(Sign(c), MaxOf(Plus(sp.Abs(c), -alpha), 0)))
+    monkeypatch.setattr(derivation_l1, "eq_723", lambda c, h, alpha: Seq(Sign(c), MaxOf(Plus(sp.Abs(c), -alpha), 0)))
     assert "p6.soft_threshold" in _failed(regularization.verify_l1(regularization.derive_l1()))
 
 
@@ -186,42 +189,49 @@ def _with(derivation, claim_id, statement):
 
 def test_printed_cases_that_overlap_are_caught(l1):
     # the third condition printed as w* < alpha/H (sign dropped): it overlaps the middle case
-    wi, ws, h, a = regularization_l1.W_I, regularization_l1.WS_I, regularization_l1.H_II, regularization_l2.ALPHA
+    wi, ws, h, a = derivation_l1.W_I, derivation_l1.WS_I, derivation_l1.H_II, derivation_l2.ALPHA
     wrong = sp.Eq(wi, sp.Piecewise((ws - a / h, ws > a / h), (0, sp.Abs(ws) <= a / h), (ws + a / h, ws < a / h)))
     assert _failed(regularization.verify_l1(_with(l1, "p6.cases", wrong))) == {"p6.cases"}
 
 
 def test_printed_l2_diagonal_without_H_is_caught(l1):
-    wrong = sp.Eq(sp.Symbol("w"), 1 / (regularization_l1.H_II + regularization_l2.ALPHA) * regularization_l1.WS_I)
+    wrong = sp.Eq(sp.Symbol("w"), 1 / (derivation_l1.H_II + derivation_l2.ALPHA) * derivation_l1.WS_I)
     assert {"p6.l2_diagonal", "p6.l2_numeric"} <= _failed(regularization.verify_l1(_with(l1, "p6.l2_diagonal", wrong)))
 
 
 def test_wrong_l2_shrink_in_the_figures_is_caught(monkeypatch):
-    monkeypatch.setattr(shrinkage, "l2_shrink_diagonal", lambda w, h, a: np.asarray(w) * h / (h + 2 * a))
+    # the figures' L2 curves are made by derive_l1, which looks the function up in derivation_l1
+    monkeypatch.setattr(derivation_l1, "l2_shrink_diagonal", lambda w, h, a: np.asarray(w) * h / (h + 2 * a))
     assert "p6.l2_numeric" in _failed(regularization.verify_l1(regularization.derive_l1()))
 
 
 def test_ridge_without_alpha_is_caught(l2, monkeypatch):
-    monkeypatch.setattr(shrinkage, "ridge_solution", lambda H, alpha, w: np.linalg.solve(H, H @ w))
+    wrong = lambda H, alpha, w: np.linalg.solve(H, H @ w)  # noqa: E731
+    # verify_l2 (checks) and derive_l2 (derivation, the figure) each look the function up in their own module
+    monkeypatch.setattr(checks_l2, "ridge_solution", wrong)
+    monkeypatch.setattr(derivation_l2, "ridge_solution", wrong)
     assert {"p5.ridge_bfgs", "p5.eigen_numeric"} <= _failed(regularization.verify_l2(l2))
     # derived under the wrong function, the figure's numbers are wrong too
     assert {"p5.figure", "p5.figure_coords"} <= _failed(regularization.verify_l2(regularization.derive_l2()))
 
 
 def test_printed_closed_form_without_alpha_is_caught(monkeypatch):
-    monkeypatch.setattr(regularization_l2, "ridge_expression", lambda H, I, w: sp.MatMul(sp.Inverse(H), H, w))
+    wrong = lambda H, I, w: sp.MatMul(sp.Inverse(H), H, w)  # noqa: E731
+    # the printed statement (derive_l2) and its evaluation on explicit matrices (closed_form_710 in checks)
+    monkeypatch.setattr(derivation_l2, "ridge_expression", wrong)
+    monkeypatch.setattr(checks_l2, "ridge_expression", wrong)
     assert {"p5.ridge", "p5.eigen", "p5.factor"} <= _failed(regularization.verify_l2(regularization.derive_l2()))
 
 
 def test_printed_eigen_form_without_transpose_is_caught(l2):
     stated = l2.equations["p5.eigen"]
-    Q = sp.MatrixSymbol("Q", regularization_l2.N, regularization_l2.N)
+    Q = sp.MatrixSymbol("Q", derivation_l2.N, derivation_l2.N)
     wrong = sp.Eq(stated.lhs, stated.rhs.xreplace({Q.T: Q}), evaluate=False)
     assert _failed(regularization.verify_l2(_with(l2, "p5.eigen", wrong))) == {"p5.eigen"}
 
 
 def test_eigen_coordinates_without_transpose_are_caught(l2):
-    H, Q, _, _, w_star, w_tilde = regularization_l2.figure_case()
+    H, Q, _, _, w_star, w_tilde = derivation_l2.figure_case()
     stated = l2.equations["p5.figure_coords"]
     wrong = tuple(
         sp.Eq(e.lhs, sp.ImmutableMatrix(np.round(Q @ v, 3).reshape(2, 1)), evaluate=False) for e, v in zip(stated, (w_star, w_tilde))
@@ -241,9 +251,10 @@ def test_wrong_soft_threshold_fails_the_build(monkeypatch, capsys, tmp_path):
         w = np.asarray(w_star, float)
         return np.sign(w) * np.maximum(np.abs(w) - alpha, 0.0)
 
-    monkeypatch.setattr(shrinkage, "soft_threshold", wrong)
+    monkeypatch.setattr(derivation_l1, "soft_threshold", wrong)  # the figures
+    monkeypatch.setattr(checks_l1, "soft_threshold", wrong)  # the checks
     args = ["--problems", "6", "--verify-only", "--jobs", "1", "--no-cache", "--cache-dir", str(tmp_path / "c")]
     code = build.main(args + ["--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == build.EXIT_CHECK
-    assert "p6.brute_force" in err and "derivations.regularization_l1:verify_l1" in err
+    assert "p6.brute_force" in err and "derivations.regularization.checks_l1:verify_l1" in err

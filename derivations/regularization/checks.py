@@ -1,16 +1,11 @@
-"""Problem 5: L2 regularization of a quadratic minimum (Deep Learning book, Sec. 7.1.1).
+"""Problem 5's checks: ``verify_l2`` and its independent routes.
 
-Around the minimum w* of the unregularised loss J, J is approximated by
-J^(w) = J(w*) + 1/2 (w - w*)^T H (w - w*) (assignment Eq. 6, book Eq. 7.6).  Adding
-alpha/2 ||w||^2 (the assignment's Eq. 7 writes J on both sides; it means
-J~ = alpha/2 ||w||^2 + J, book Eq. 7.2) moves the minimum to w~ = (H + alpha I)^-1 H w*
-(Eq. 7.10); with H = Q Lambda Q^T this is w~ = Q (Lambda + alpha I)^-1 Lambda Q^T w* (Eq. 7.13):
-the component of w* along eigenvector i is multiplied by lambda_i / (lambda_i + alpha).
-
-``derive_l2`` obtains the gradient by SymPy matrix calculus and solves grad = 0 on explicit
-symbolic 2x2 and 3x3 matrices; ``verify_l2`` checks each result by another route
-(component-wise differentiation, the closed form inverted explicitly, a symbolic rotation,
-BFGS minimisation with finite-difference gradients, a grid search over the figure's window).
+Each result of :mod:`derivations.regularization.derivation` is checked by another route:
+component-wise differentiation of the explicit scalar, SymPy's solution of grad = 0 against the
+printed closed form inverted by adjugates, a symbolic rotation, BFGS minimisation with
+finite-difference gradients, ``numpy.linalg.eigh``, and a grid search over the figure's window.
+The exact helpers here (:func:`closed_form_710`, :func:`evaluate`, :func:`_cancelled`) evaluate a
+printed statement on explicit matrices; Problem 6's checks use them too.
 """
 
 from __future__ import annotations
@@ -20,20 +15,20 @@ import sympy as sp
 from sympy.matrices.exceptions import NonInvertibleMatrixError, NonSquareMatrixError
 from sympy.polys.fields import sfield
 
-from derivations import shrinkage
-from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
-from derivations.regularization_tex import MatSum
-from derivations.tex import tex
+from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
+from derivations.regularization.derivation import (
+    ALPHA,
+    FIGURE_CASE,
+    N,
+    _explicit,
+    _regularized_scalar,
+    figure_case,
+    ridge_expression,
+)
+from derivations.regularization.method import ridge_solution
 
-__all__ = ["derive_l2", "verify_l2", "FIGURE_CASE"]
+__all__ = ["verify_l2", "closed_form_710", "evaluate", "rotation_rational"]
 
-ALPHA = sp.Symbol("alpha", positive=True)
-N = sp.Symbol("n", integer=True, positive=True)
-
-# The figure's quadratic: one small and one large eigenvalue, eigenvectors rotated by 25 degrees.
-FIGURE_CASE = {"lambdas": (0.5, 4.0), "theta_deg": 25.0, "alpha": 1.0, "w_star": (2.0, 1.6)}
-# Sizes of the explicit symbolic H on which SymPy solves grad = 0.
-STATIONARY_SIZES = (2, 3)
 # Random positive-definite H for the numeric checks: the range of its eigenvalues.
 SPD_EIGENVALUES = (0.2, 5.0)
 # BFGS run to (near) float precision.
@@ -42,37 +37,6 @@ BFGS_OPTIONS = {"gtol": 1e-11, "maxiter": 2000}
 # matrices of size ~4, which round to ~1e-15 and may differ by that from one processor to another,
 # so each must sit at least this far (absolute) from the point where its third decimal changes.
 PRINTED_DECIMALS, PRINTED_MARGIN = 3, 1e-9
-
-
-# --------------------------------------------------------------------------- symbols
-
-
-def _symbols(n):
-    w = sp.MatrixSymbol("w", n, 1)
-    w_star = sp.MatrixSymbol(r"\mathbf{w}^{*}", n, 1)
-    w_tilde = sp.MatrixSymbol(r"\tilde{\mathbf{w}}", n, 1)
-    H = sp.MatrixSymbol("H", n, n)
-    I = sp.MatrixSymbol("I", n, n)  # printed as bold I; explicit checks use sp.eye
-    return w, w_star, w_tilde, H, I
-
-
-def _explicit(n: int):
-    """Explicit symbolic w, w*, symmetric H of size n (entries are plain symbols)."""
-    w = sp.Matrix(sp.symbols(f"w1:{n + 1}", real=True))
-    w_star = sp.Matrix(sp.symbols(f"s1:{n + 1}", real=True))
-    H = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"h{min(i, j) + 1}{max(i, j) + 1}", real=True))
-    return w, w_star, H
-
-
-def _regularized_scalar(w, w_star, H):
-    """J~(w) - J(w*) = alpha/2 w^T w + 1/2 (w - w*)^T H (w - w*), explicit."""
-    d = w - w_star
-    return (ALPHA / 2 * (w.T * w) + sp.Rational(1, 2) * (d.T * H * d))[0, 0]
-
-
-def ridge_expression(H, I, w_star):
-    """Eq. 7.10 as it is printed, (H + alpha I)^-1 H w*, from symbols or explicit matrices."""
-    return sp.MatMul(sp.Inverse(MatSum(H, ALPHA * I)), H, w_star)
 
 
 def closed_form_710(H, w_star):
@@ -128,122 +92,6 @@ def rotation_rational(u):
     """
     c, s = (1 - u**2) / (1 + u**2), 2 * u / (1 + u**2)
     return sp.Matrix([[c, -s], [s, c]])
-
-
-# --------------------------------------------------------------------------- derivation
-
-
-def gradient_by_matrix_calculus():
-    """grad_w of alpha/2 w^T w + 1/2 (w - w*)^T H (w - w*) for symmetric H, general n."""
-    w, w_star, _, H, _ = _symbols(N)
-    J = ALPHA / 2 * (w.T * w) + sp.Rational(1, 2) * (w - w_star).T * H * (w - w_star)
-    raw = sp.diff(J, w)
-    return raw, raw.subs(H.T, H)
-
-
-def solve_stationary(n: int):
-    """SymPy sets each component of the gradient of the explicit scalar to 0 and solves."""
-    w, w_star, H = _explicit(n)
-    J = _regularized_scalar(w, w_star, H)
-    equations = [sp.diff(J, wi) for wi in w]
-    (solution,) = sp.linsolve(equations, list(w))
-    return sp.Matrix(solution), (w, w_star, H)
-
-
-def figure_case():
-    """The H, w* and alpha of Figure 7.1 regenerated, with the quantities the text quotes."""
-    lam = np.array(FIGURE_CASE["lambdas"])
-    th = np.deg2rad(FIGURE_CASE["theta_deg"])
-    Q = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
-    H = Q @ np.diag(lam) @ Q.T
-    alpha = FIGURE_CASE["alpha"]
-    w_star = np.array(FIGURE_CASE["w_star"])
-    w_tilde = shrinkage.ridge_solution(H, alpha, w_star)
-    return H, Q, lam, alpha, w_star, w_tilde
-
-
-def _figure_data(H, Q, lam, alpha, w_star, w_tilde):
-    x = np.linspace(-0.6, 3.0, 241)
-    y = np.linspace(-0.6, 2.6, 215)
-    X, Y = np.meshgrid(x, y)
-    P = np.stack([X - w_star[0], Y - w_star[1]], axis=-1)
-    J_hat = 0.5 * np.einsum("...i,ij,...j->...", P, H, P)
-    penalty = 0.5 * alpha * (X**2 + Y**2)
-    alphas = np.concatenate([[0.0], np.logspace(-2, 2.5, 160)])
-    path = np.array([shrinkage.ridge_solution(H, a, w_star) for a in alphas])
-    marks = [0.25, 1.0, 4.0]
-    return {
-        "X": X,
-        "Y": Y,
-        "J_hat": J_hat,
-        "penalty": penalty,
-        "w_star": w_star,
-        "w_tilde": w_tilde,
-        "alpha": alpha,
-        "Q": Q,
-        "lambdas": lam,
-        "path": path,
-        "path_marks": {a: shrinkage.ridge_solution(H, a, w_star) for a in marks},
-    }
-
-
-def _factor_data(lam, alpha):
-    ratio = np.logspace(-2, 2, 200)
-    return {"ratio": ratio, "factor": ratio / (ratio + 1.0), "points": [(l / alpha, l / (l + alpha)) for l in lam]}
-
-
-def derive_l2() -> Derivation:
-    w, w_star, w_tilde, H, I = _symbols(N)
-    grad = sp.MatrixSymbol(r"\nabla_{\mathbf{w}}\tilde{J}(\mathbf{w})", N, 1)
-    Q = sp.MatrixSymbol("Q", N, N)
-    Lam = sp.MatrixSymbol(r"\boldsymbol{\Lambda}", N, N)
-    q_i = sp.MatrixSymbol(r"\mathbf{q}_i", N, 1)
-    lam_i = sp.Symbol(r"\lambda_i", positive=True)
-
-    raw_gradient, gradient = gradient_by_matrix_calculus()
-    solutions = {n: solve_stationary(n) for n in STATIONARY_SIZES}
-
-    equations = {
-        "p5.gradient": sp.Eq(grad, MatSum(ALPHA * w, sp.MatMul(H, MatSum(w, -w_star))), evaluate=False),
-        "p5.ridge": sp.Eq(w_tilde, ridge_expression(H, I, w_star), evaluate=False),
-        "p5.eigen": sp.Eq(
-            w_tilde, sp.MatMul(Q, sp.Inverse(MatSum(Lam, ALPHA * I)), Lam, Q.T, w_star), evaluate=False
-        ),
-        "p5.factor": sp.Eq(
-            sp.MatMul(q_i.T, w_tilde), sp.MatMul(lam_i / (lam_i + ALPHA), q_i.T, w_star), evaluate=False
-        ),
-    }
-
-    H_num, Q_num, lam, alpha, ws_num, wt_num = figure_case()
-    coords_star, coords_tilde = Q_num.T @ ws_num, Q_num.T @ wt_num
-    fig = Figure("p05_fig71", "figures.regularization:l2_contours", _figure_data(*figure_case()), width=3.4, height=3.0)
-    fig_factor = Figure("p05_factor", "figures.regularization:l2_factor", _factor_data(lam, alpha), width=2.7, height=2.45)
-    # 2x2 symbols: an Eq with an explicit matrix must stay unevaluated
-    drawn, Q2, ws2 = sp.MatrixSymbol(r"\tilde{\mathbf{w}}", 2, 1), sp.MatrixSymbol("Q", 2, 2), sp.MatrixSymbol(r"\mathbf{w}^{*}", 2, 1)
-    equations["p5.figure"] = sp.Eq(drawn, sp.ImmutableMatrix(np.round(wt_num, 3).reshape(2, 1)), evaluate=False)
-    equations["p5.figure_coords"] = (
-        sp.Eq(sp.MatMul(Q2.T, ws2), sp.ImmutableMatrix(np.round(coords_star, 3).reshape(2, 1)), evaluate=False),
-        sp.Eq(sp.MatMul(Q2.T, drawn), sp.ImmutableMatrix(np.round(coords_tilde, 3).reshape(2, 1)), evaluate=False),
-    )
-    return Derivation(
-        problem=5,
-        equations=equations,
-        context={
-            "raw_gradient": raw_gradient,
-            "gradient": gradient,
-            "solutions": solutions,
-            "figure": {
-                "lambdas": lam.tolist(),
-                "theta_deg": FIGURE_CASE["theta_deg"],
-                "alpha": alpha,
-                "w_star": ws_num.tolist(),
-                "w_tilde": wt_num.tolist(),
-                "factors": (lam / (lam + alpha)).tolist(),
-            },
-            "raw_gradient_tex": tex(raw_gradient),
-        },
-        figures=(fig, fig_factor),
-    )
 
 
 # --------------------------------------------------------------------------- verification
@@ -314,7 +162,7 @@ def verify_l2(derivation: Derivation):
             Hn = _random_spd(rng, n)
             a = float(rng.uniform(0.1, 2.0))
             ws = rng.normal(size=n)
-            worst = max(worst, relative_error(shrinkage.ridge_solution(Hn, a, ws), _bfgs_minimum(Hn, a, ws)))
+            worst = max(worst, relative_error(ridge_solution(Hn, a, ws), _bfgs_minimum(Hn, a, ws)))
     claims.append(
         numeric_claim(
             "p5.ridge_bfgs",
@@ -366,7 +214,7 @@ def verify_l2(derivation: Derivation):
         ws = rng.normal(size=n)
         lam, V = np.linalg.eigh(Hn)
         via_713 = V @ ((lam / (lam + a)) * (V.T @ ws))
-        worst = max(worst, relative_error(via_713, shrinkage.ridge_solution(Hn, a, ws)))
+        worst = max(worst, relative_error(via_713, ridge_solution(Hn, a, ws)))
         bound = max(bound, 10 * n * np.linalg.cond(Hn + a * np.eye(n)) * np.finfo(float).eps)
     claims.append(
         numeric_claim(
