@@ -1,23 +1,9 @@
-"""Problem 14: logical neural networks (Riegel et al., 2020).
+"""Problem 14's method: an executable core of logical neural networks (Riegel et al., 2020).
 
-The question: summarise the paper and propose LNN applications in NLP and computer vision.  An
-LNN is a graph of neurons, one per formula and per atom of a logical theory; each carries truth
-bounds [L, U] within [0, 1].  Connectives are weighted Lukasiewicz activations (the official
-IBM/LNN code):
-
-    AND(x; w, beta) = max(0, min(1, beta - sum_i w_i (1 - x_i)))
-    OR(x; w, beta)  = max(0, min(1, 1 - beta + sum_i w_i x_i))
-    x -> y          = OR((1 - x, y); (w_x, w_y), beta),      NOT x = 1 - x.
-
-Inference alternates an *upward* pass (a formula's bounds from its operands' bounds, using
-monotonicity) and a *downward* pass (an operand's bounds from the formula's and the other
-operands' bounds: modus ponens and tollens generalised), intersecting bounds, until nothing
-changes.  Unknown atoms start at [0, 1] (open world); L > U signals a contradiction, whose sum
-of excesses is the contradiction loss.
-
-This module is an executable LNN core: the activations, the upward and downward bound rules,
-and a small :class:`LNN` graph with ``infer``.  ``derive``/``verify`` are in
-:mod:`derivations.lnn_claims`, the example theories in :mod:`derivations.lnn_examples`.
+The weighted Lukasiewicz activations (the official IBM/LNN code), the upward and downward bound
+rules, and a small propositional :class:`LNN` graph with ``infer`` (upward and downward passes
+until nothing changes), the contradiction loss and the classical reading at a threshold alpha.
+The checks of :mod:`derivations.lnn.checks` test these functions by enumeration.
 """
 
 from __future__ import annotations
@@ -36,8 +22,6 @@ __all__ = [
     "and_downward",
     "or_downward",
     "LNN",
-    "derive",
-    "verify",
 ]
 
 _WHO = "Problem 14 (LNN)"
@@ -269,6 +253,3 @@ class LNN:
         if n.U <= 1 - alpha:
             return "false"
         return "unknown"
-
-
-from derivations.lnn_claims import derive, verify  # noqa: E402  (re-exported for the registry)

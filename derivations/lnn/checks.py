@@ -1,12 +1,12 @@
-"""Problem 14's derivation and checks: what the report states about the LNN core.
+"""Problem 14's checks: each statement the report makes about the LNN core, by enumeration.
 
-Every check goes by enumeration and evaluates the printed statement itself (substituted or
-walked on arrays).  Truth values, weights and biases are dyadic rationals, so the activations
-and bound rules are computed exactly in floating point and the tolerances are 0: classical truth
-tables against Python's booleans; De Morgan and monotonicity on grids; the printed downward
-rules (for AND and for the implication: modus ponens and tollens) against the extremes of every
-grid point consistent with the bounds; and every printed table of inferred bounds against brute
-force over all consistent grid assignments, computed with plain Lukasiewicz connectives.
+Every check evaluates the printed statement itself (substituted or walked on arrays).  Truth
+values, weights and biases are dyadic rationals, so the activations and bound rules are computed
+exactly in floating point and the tolerances are 0: classical truth tables against Python's
+booleans; De Morgan and monotonicity on grids; the printed downward rules (for AND and for the
+implication: modus ponens and tollens) against the extremes of every grid point consistent with
+the bounds; and every printed table of inferred bounds against brute force over all consistent
+grid assignments (:func:`consistent_extremes`), computed with plain Lukasiewicz connectives.
 """
 
 from __future__ import annotations
@@ -20,106 +20,12 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from derivations.ledger import Derivation, Figure, numeric_claim
-from derivations.tex import tex
+from derivations.ledger import Derivation, numeric_claim
+from derivations.lnn.derivation import _symbols
+from derivations.lnn.experiment import nlp_proposal, smokers, vision_conflict, vision_proposal
+from derivations.lnn.method import LNN, weighted_and, weighted_implies, weighted_or
 
-__all__ = ["derive", "verify", "statements", "consistent_extremes"]
-
-PROBLEM = 14  # this problem's number in the registry
-UNIT_WEIGHTS = {"w_x": 1, "w_y": 1, r"\beta": 1}  # the classical case the prose names: unit weights, beta = 1
-
-
-def _fn(name, *args):
-    return sp.Function(name)(*args)
-
-
-def statements():
-    """The results of Problem 14 as SymPy objects, keyed by claim id."""
-    x, y = sp.Symbol(r"\mathbf{x}"), sp.Symbol("y")
-    xs = sp.Symbol("x")
-    i, n = sp.Symbol("i", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True)
-    xi = sp.IndexedBase("x")[i]
-    AND1, OR1 = r"\operatorname{AND}_{\mathbf{1},1}", r"\operatorname{OR}_{\mathbf{1},1}"
-    ANDw, ORw = r"\operatorname{AND}_{\mathbf{w},\beta}", r"\operatorname{OR}_{\mathbf{w},\beta}"
-    beta, L, U = sp.Symbol(r"\beta"), sp.Symbol("L"), sp.Symbol("U")
-    wi, wx, wy = sp.Symbol("w_i", positive=True), sp.Symbol("w_x", positive=True), sp.Symbol("w_y", positive=True)
-    S_hi = sp.Symbol(r"\textstyle\sum_{j \ne i} w_j (1 - U_j)")
-    S_lo = sp.Symbol(r"\textstyle\sum_{j \ne i} w_j (1 - L_j)")
-    Limp, Lx, Uy = sp.Symbol(r"L_{x \to y}"), sp.Symbol("L_x"), sp.Symbol("U_y")
-    return {
-        "p14.classical": (
-            sp.Eq(_fn(AND1, x), sp.Product(xi, (i, 1, n))),
-            sp.Eq(_fn(OR1, x), 1 - sp.Product(1 - xi, (i, 1, n))),
-            sp.Eq(sp.Symbol(r"(x \to y)_{\mathbf{1},1}"), 1 - xs + xs * y),
-        ),
-        "p14.de_morgan": sp.Eq(1 - _fn(ANDw, x), _fn(ORw, 1 - x), evaluate=False),
-        "p14.monotone": (
-            sp.Ge(sp.Symbol(r"\partial \operatorname{AND}_{\mathbf{w},\beta} / \partial x_i"), 0),
-            sp.Ge(sp.Symbol(r"\partial \operatorname{OR}_{\mathbf{w},\beta} / \partial x_i"), 0),
-            sp.Le(sp.Symbol(r"\partial (x \to y) / \partial x"), 0),
-            sp.Ge(sp.Symbol(r"\partial (x \to y) / \partial y"), 0),
-        ),
-        "p14.and_downward": (
-            sp.Ge(sp.Symbol("x_i"), 1 - (beta - L - S_hi) / wi),
-            sp.Le(sp.Symbol("x_i"), 1 - (beta - U - S_lo) / wi),
-        ),
-        "p14.modus_ponens": (
-            sp.Ge(y, (Limp - 1 + beta - wx * (1 - Lx)) / wy),
-            sp.Le(xs, 1 - (Limp - 1 + beta - wy * Uy) / wx),
-        ),
-        "p14.alpha_classical": (
-            sp.Ge(sp.Symbol(r"\min_{\mathbf{x} \in [\alpha, 1]^n} \operatorname{AND}_{\mathbf{w},\beta}(\mathbf{x})"),
-                  sp.Symbol(r"\alpha")),
-            sp.Le(sp.Symbol(r"\max_{\mathbf{x} \in [0, 1]^n,\ \min_i x_i \le 1 - \alpha} "
-                            r"\operatorname{AND}_{\mathbf{w},\beta}(\mathbf{x})"),
-                  1 - sp.Symbol(r"\alpha")),
-        ),
-        "p14.kb_exact": (
-            sp.Eq(sp.Symbol(r"[L_{a}, U_{a}]"), sp.Symbol(r"[\min_{\mathcal{C}} a, \max_{\mathcal{C}} a]"),
-                  evaluate=False),
-            sp.Equivalent(sp.Symbol(r"\mathcal{C} = \emptyset"),
-                          sp.Symbol(r"\textstyle\sum_{\text{neurons}} \max(0, L - U) > 0")),
-        ),
-    }
-
-
-# --------------------------------------------------------------------------- derive
-
-
-def derive() -> Derivation:
-    from derivations.lnn_examples import ALPHA, nlp_proposal, run, smokers, vision_conflict, vision_proposal
-
-    equations = statements()
-    # the rules of modus ponens and tollens with unit weights and beta = 1, from the printed ones
-    unit = UNIT_WEIGHTS
-    mp_unit = [tex(rel.func(rel.lhs, sp.expand(rel.rhs.subs({v: unit[k] for k, v in _symbols(rel.rhs).items()
-                                                              if k in unit}))), order="old")
-               for rel in equations["p14.modus_ponens"]]
-    kb = smokers()
-    history = kb.infer()
-    atoms = [n.name for n in kb.nodes if n.kind == "atom"]
-    unknown = [a for a in atoms if history[0][a] == (0.0, 1.0)]
-    final = kb.bounds()  # after inference
-    kb_rows = [{"atom": a, "L0": history[0][a][0], "U0": history[0][a][1], "L": final[a][0],
-                "U": final[a][1], "state": kb.state(a, ALPHA)} for a in atoms]
-    context = {
-        "alpha": ALPHA,
-        "mp_unit": mp_unit,
-        "kb_rows": kb_rows,
-        "kb_bounds": {a: final[a] for a in atoms},
-        "kb_iterations": len(history) - 1,
-        "kb_loss": kb.contradiction_loss(),
-        "kb_neurons": len(kb.nodes),
-        "nlp": run(nlp_proposal()),
-        "vision": run(vision_proposal()),
-        "vision_conflict": run(vision_conflict()),
-    }
-    figure = Figure(
-        "p14_kb_convergence", "figures.lnn:bounds_ladder",
-        {"atoms": unknown, "history": [[h[a] for a in unknown] for h in history]},
-        width=5.6, height=2.5,
-    )
-    return Derivation(problem=PROBLEM, equations=equations, context=context, figures=(figure,))
+__all__ = ["verify", "consistent_extremes"]
 
 
 # --------------------------------------------------------------------------- verify
@@ -129,10 +35,6 @@ DYADIC_W = (0.5, 1.0, 2.0)
 
 def _grid(step):
     return np.arange(0, 1 + step / 2, step)
-
-
-def _symbols(expr):
-    return {str(s): s for s in expr.free_symbols}
 
 
 def _value(expr, env):
@@ -156,8 +58,6 @@ def _value(expr, env):
 def _check_classical(statement):
     """The printed products (expanded for n = 1..5) and implication, and the implemented
     activations, on every 0/1 input against Python's all, any and (not x or y)."""
-    from derivations.lnn import weighted_and, weighted_implies, weighted_or
-
     and_eq, or_eq, imp_eq = statement
     worst = 0.0
     for n in range(1, 6):
@@ -189,8 +89,6 @@ def _check_classical(statement):
 
 def _check_de_morgan(statement):
     """Both printed sides, walked on a dyadic grid with the implemented AND and OR."""
-    from derivations.lnn import weighted_and, weighted_or
-
     X = np.array(list(itertools.product(_grid(0.125), repeat=3)))
     and_name = statement.lhs.atoms(sp.core.function.AppliedUndef).pop().func.__name__
     or_name = statement.rhs.atoms(sp.core.function.AppliedUndef).pop().func.__name__
@@ -215,8 +113,6 @@ def _check_de_morgan(statement):
 def _check_monotone(statement):
     """Forward difference quotients (step 1/8) on the dyadic grid against each printed relation:
     no quotient on the wrong side of the printed bound, and the bound attained (saturation)."""
-    from derivations.lnn import weighted_and, weighted_implies, weighted_or
-
     h = 0.125
     X = np.array(list(itertools.product(_grid(h)[:-1], repeat=3)))
     quotients = [[], [], [], []]  # AND, OR, x -> y along x, x -> y along y
@@ -252,8 +148,6 @@ def _check_alpha(statement):
     whole 1/16 grid of three inputs: the printed bounds (alpha substituted) hold, and are attained
     by some admissible (w, beta).  (At alpha = 3/4 no three-input AND meets the constraints:
     they need n (beta - 1 + alpha) / alpha <= (beta - alpha) / (1 - alpha).)"""
-    from derivations.lnn import weighted_and
-
     alpha = sp.Rational(7, 8)
     a = float(alpha)
     g = _grid(1 / 16)
@@ -291,8 +185,6 @@ def _lukasiewicz(kind, ops, node):
 
 
 def _weighted(kind, ops, node):
-    from derivations.lnn import weighted_and, weighted_or
-
     if kind == "not":
         return 1 - ops[:, 0]
     if kind == "and":
@@ -345,8 +237,6 @@ class _AndTheory:
         self.bounds, self.w, self.beta, self.fbounds = bounds, w, beta, fbounds
 
     def __call__(self):
-        from derivations.lnn import LNN
-
         m = LNN()
         names = [m.atom(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(self.bounds)]
         m.conj(*names, weights=self.w, beta=self.beta, L=self.fbounds[0], U=self.fbounds[1])
@@ -358,8 +248,6 @@ class _ImpliesTheory:
         self.xb, self.yb, self.w, self.beta, self.ib = xb, yb, w, beta, ib
 
     def __call__(self):
-        from derivations.lnn import LNN
-
         m = LNN()
         m.atom("x", *self.xb)
         m.atom("y", *self.yb)
@@ -446,8 +334,6 @@ def _check_kb(statement, ctx, figure_data):
     inferred bounds against brute force with plain Lukasiewicz connectives on the grid of
     eighths, readings at alpha, contradiction loss, and the pass counts against a pass-by-pass
     rerun."""
-    from derivations.lnn_examples import nlp_proposal, smokers, vision_conflict, vision_proposal
-
     def first(factory):
         return lambda: factory()[0]
 
@@ -518,7 +404,7 @@ def _check_kb(statement, ctx, figure_data):
                                 "step (1/8 or 1/16) with "
                                 "plain Lukasiewicz connectives; given bounds, readings, losses, pass counts and the "
                                 "figure's bars against the theories and a pass-by-pass rerun",
-                         reproduce="theories of derivations.lnn_examples")
+                         reproduce="theories of derivations.lnn.experiment")
 
 
 def verify(derivation: Derivation):

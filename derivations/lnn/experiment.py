@@ -1,4 +1,10 @@
-"""Problem 14's theories: a small Smokers-and-Friends knowledge base and the two proposals.
+"""Problem 14's worked examples: a small Smokers-and-Friends knowledge base and the two proposals.
+
+The experiment room: the theories the report runs inference on (Part (ii), the knowledge base;
+Part (iii), the NLP and vision proposals and the conflicting detector), and ``run``, which infers
+to convergence and gives the rows of the printed tables.  They are the report's worked examples,
+not part of the statements, so they live here rather than in the derivation; nothing is random
+(no seed): inference on these theories is deterministic.
 
 Truth values are dyadic rationals (multiples of 1/8) so that every bound the inference computes
 is exact in floating point and can be compared with brute-force enumeration without tolerance.
@@ -6,7 +12,7 @@ is exact in floating point and can be compared with brute-force enumeration with
 
 from __future__ import annotations
 
-from derivations.lnn import LNN, UNKNOWN_L, UNKNOWN_U
+from derivations.lnn.method import LNN, UNKNOWN_L, UNKNOWN_U
 
 ALPHA = 0.75  # threshold of the classical reading: true at L >= ALPHA, false at U <= 1 - ALPHA
 CONFLICT_DETECTOR = (0.125, 0.5)  # the bicycle detector's bounds in the conflicting vision example
