@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import derivations.knn_lm as knn
-from derivations.knn_lm_checks import _check_sum_linearity
-from derivations.knn_lm import interpolate, knn_distribution
-from derivations.knn_lm_corpus import CheckCounterLM, TrigramLM, make_corpus
+import derivations.knn_lm.derivation as D
+from derivations.knn_lm import checks, experiment, interpolate, knn_distribution
+from derivations.knn_lm.checks import CheckCounterLM, _check_sum_linearity
+from derivations.knn_lm.corpus import TrigramLM, make_corpus
 from derivations.ledger import Derivation
 
 
@@ -33,8 +34,8 @@ def test_mixture_normalisation_is_exact():
 
 def test_mixture_normalisation_catches_a_printed_slip():
     eqs = knn.statements()
-    wrong_sign = {**eqs, "p11.interp_eq3": sp.Eq(knn.P_MIX, knn._lam * knn.P_KNN - (1 - knn._lam) * knn.P_LM)}
-    wrong_range = {**eqs, "p11.interp_normalised": sp.Eq(sp.Sum(knn.P_MIX, (knn._y, 2, knn._V)), 1)}
+    wrong_sign = {**eqs, "p11.interp_eq3": sp.Eq(knn.P_MIX, D._lam * knn.P_KNN - (1 - D._lam) * knn.P_LM)}
+    wrong_range = {**eqs, "p11.interp_normalised": sp.Eq(sp.Sum(knn.P_MIX, (D._y, 2, D._V)), 1)}
     assert _check_sum_linearity(wrong_sign) != 0
     assert _check_sum_linearity(wrong_range) != 0
 
@@ -157,9 +158,7 @@ def test_all_claims_pass(derivation):
 
 
 def test_experiment_is_reproducible(derivation):
-    from derivations.knn_lm_experiment import run
-
-    again = run()
+    again = experiment.run()
     first = derivation.context["_run"]
     assert again["ppl"] == first["ppl"]
     assert again["sweeps"] == first["sweeps"]
@@ -188,12 +187,15 @@ def _wrong_sign(distances, targets, vocab_size):
 
 
 def test_exp_of_plus_distance_is_caught(derivation, monkeypatch):
-    monkeypatch.setattr(knn, "knn_distribution", _wrong_sign)
+    # verify calls knn_distribution from checks, the stored neighbours' p_kNN through experiment
+    for room in (checks, experiment):
+        monkeypatch.setattr(room, "knn_distribution", _wrong_sign)
     assert not claims_by_id(derivation)["p11.knn_eq2"].passed
 
 
 def test_lambda_on_the_wrong_term_is_caught(derivation, monkeypatch):
-    monkeypatch.setattr(knn, "interpolate", lambda a, b, lam: (1 - lam) * np.asarray(a) + lam * np.asarray(b))
+    wrong = lambda a, b, lam: (1 - lam) * np.asarray(a) + lam * np.asarray(b)  # noqa: E731
+    monkeypatch.setattr(checks, "interpolate", wrong)  # verify looks it up in checks
     assert not claims_by_id(derivation)["p11.interp_eq3"].passed
 
 
@@ -204,7 +206,7 @@ def _with_equations(derivation, **changes):
 
 
 def test_memory_formula_without_ids_is_caught(derivation):
-    m, b, N, d, nlist = knn._m, knn._b, knn._N, knn._d, knn._nlist
+    m, b, N, d, nlist = D._m, D._b, D._N, D._d, D._nlist
     wrong = _with_equations(
         derivation,
         mem_ivfpq_per_key=sp.Eq(derivation.equations["p11.mem_ivfpq_per_key"].lhs, m * b / 8),
@@ -215,7 +217,7 @@ def test_memory_formula_without_ids_is_caught(derivation):
 
 
 def test_flat_memory_in_float64_is_caught(derivation):
-    wrong = _with_equations(derivation, mem_flat=sp.Eq(derivation.equations["p11.mem_flat"].lhs, 8 * knn._N * knn._d))
+    wrong = _with_equations(derivation, mem_flat=sp.Eq(derivation.equations["p11.mem_flat"].lhs, 8 * D._N * D._d))
     assert not claims_by_id(wrong)["p11.mem_flat"].passed
 
 
@@ -226,14 +228,14 @@ def test_printed_eq2_with_exp_of_plus_distance_is_caught(derivation):
 
 
 def test_printed_eq3_with_a_minus_sign_is_caught(derivation):
-    wrong = _with_equations(derivation, interp_eq3=sp.Eq(knn.P_MIX, knn._lam * knn.P_KNN - (1 - knn._lam) * knn.P_LM))
+    wrong = _with_equations(derivation, interp_eq3=sp.Eq(knn.P_MIX, D._lam * knn.P_KNN - (1 - D._lam) * knn.P_LM))
     claims = claims_by_id(wrong)
     assert not claims["p11.interp_eq3"].passed and not claims["p11.interp_normalised"].passed
 
 
 def test_work_formula_without_the_table_term_is_caught(derivation):
     flat, ivf = derivation.equations["p11.work_per_query"]
-    wrong = _with_equations(derivation, work_per_query=(flat, sp.Eq(ivf.lhs, ivf.rhs - 2**knn._b * knn._d)))
+    wrong = _with_equations(derivation, work_per_query=(flat, sp.Eq(ivf.lhs, ivf.rhs - 2**D._b * D._d)))
     assert not claims_by_id(wrong)["p11.work_per_query"].passed
 
 
@@ -254,7 +256,7 @@ def test_perplexity_of_a_mixture_that_forgets_the_lm_is_caught(derivation):
 
 def test_a_printed_key_formula_with_gamma_times_j_is_caught(derivation):
     st = derivation.equations["p11.context_key"]
-    wrong = _with_equations(derivation, context_key=sp.Eq(st.lhs, st.rhs.xreplace({knn._gamma**knn._jj: knn._gamma * knn._jj})))
+    wrong = _with_equations(derivation, context_key=sp.Eq(st.lhs, st.rhs.xreplace({D._gamma**D._jj: D._gamma * D._jj})))
     assert not claims_by_id(wrong)["p11.context_key"].passed
 
 
@@ -294,8 +296,6 @@ def test_blas_distances_assign_as_the_direct_loop_does_outside_rounding(derivati
     twice the float32 error bound; everywhere else the nearest centroid must be the same."""
     import faiss
 
-    import derivations.knn_lm_experiment as experiment
-
     keys, s = derivation.context["_run"]["store"].keys, experiment.SETTINGS
     index = faiss.deserialize_index(derivation.context["_run"]["index_bytes"][min(s["code_bytes"])])
     centroids = index.quantizer.reconstruct_n(0, index.nlist)
@@ -319,8 +319,6 @@ def test_exact_neighbours_break_ties_by_id_whatever_faiss_returns(monkeypatch):
     in which FAISS returns equal distances.  A fake index that returns candidates in reversed
     order gives the same neighbours."""
     import faiss
-
-    import derivations.knn_lm_experiment as experiment
 
     rng = np.random.default_rng(3)
     base = rng.normal(size=(6, 4)).astype(np.float32)

@@ -16,15 +16,14 @@ memorisable pattern a datastore of training contexts can recall.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["WORLD", "Corpus", "make_corpus", "TrigramLM", "CheckCounterLM", "context_keys"]
+__all__ = ["WORLD", "Corpus", "make_corpus", "TrigramLM", "context_keys"]
 
-WORLD = Path(__file__).resolve().parent.parent / "data" / "knn_lm" / "world.json"
+WORLD = Path(__file__).resolve().parents[2] / "data" / "knn_lm" / "world.json"  # the repository's data/
 ATTRIBUTES = ("city", "job", "food", "instrument")
 
 # Settings of the generated text and of the context keys.
@@ -160,32 +159,3 @@ def context_keys(ids: np.ndarray, positions: np.ndarray, vocab_size: int, dim: i
         ok = back >= 0
         keys[ok] += decay**j * tables[j, ids[back[ok]]]
     return (scale * keys).astype(np.float32)
-
-
-class CheckCounterLM:
-    """The same LM from word Counters, one scalar probability at a time: the independent route.
-
-    Works on words (strings) rather than ids and on Python counters rather than arrays.
-    """
-
-    def __init__(self, tokens, vocab_size: int, discount: float = 0.75):
-        tokens = list(tokens)
-        self.V, self.D = vocab_size, discount
-        self.tri = Counter(zip(tokens, tokens[1:], tokens[2:]))
-        self.bi = Counter(zip(tokens, tokens[1:]))
-        self.uni = Counter(tokens)
-        self.n = len(tokens)
-        self.tri_ctx = Counter(zip(tokens[:-2], tokens[1:-1]))
-        self.bi_ctx = Counter(tokens[:-1])
-        self.tri_seen = Counter((a, b) for (a, b, _c) in self.tri)
-        self.bi_seen = Counter(a for (a, _b) in self.bi)
-
-    def prob(self, u: str, v: str, w: str) -> float:
-        p = (self.uni[w] + 1.0) / (self.n + self.V)
-        if self.bi_ctx[v]:
-            c = self.bi_ctx[v]
-            p = max(self.bi[(v, w)] - self.D, 0.0) / c + self.D * self.bi_seen[v] / c * p
-        if self.tri_ctx[(u, v)]:
-            c = self.tri_ctx[(u, v)]
-            p = max(self.tri[(u, v, w)] - self.D, 0.0) / c + self.D * self.tri_seen[(u, v)] / c * p
-        return p

@@ -1,317 +1,291 @@
-"""Problem 11: nearest-neighbour language models (Khandelwal et al. 2020, kNN-LM).
+"""Problem 11, the checks: :func:`verify` and the independent routes it compares the report with.
 
-A kNN-LM stores every training context c_i as a key k_i = f(c_i) (the vector the LM feeds its
-output layer) with the next word v_i = w_i as its value (Eq. 1).  At test time the k keys nearest
-to f(x) give p_kNN(y | x), a softmax over negative squared L2 distances in which neighbours with
-the same value add up (Eq. 2), and the model interpolates p = lambda p_kNN + (1 - lambda) p_LM
-(Eq. 3).  We state Eqs. 2 and 3, check the implementation against a high-precision loop over
-the neighbours, check FAISS's exact search against NumPy, the memory of a FAISS IVF-PQ index
-against the formula, the number of codes it scans against its inverted lists, and the
-perplexity at lambda = 0 against an independent count-based evaluation of the LM.
+Each helper recomputes a result of the report without the code that produced it: Eq. 2 by a
+loop in high-precision arithmetic, nearest neighbours by NumPy brute force, the codes an IVF
+search scans from the sizes of its inverted lists, the normalisation of Eq. 3 by SymPy, and the
+trigram LM word by word from Python Counters (:class:`CheckCounterLM`).  The ``_printed_*``
+helpers turn the statements the report prints into functions on concrete numbers, so that the
+checks exercise the printed formulas themselves.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections import Counter
 
+import faiss
+import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations.ledger import Derivation, Figure, numeric_claim, symbolic_claim
+from derivations.knn_lm.corpus import KEY_SEED, WORLD
+from derivations.knn_lm.derivation import (
+    COST_SYMBOLS, INDICATOR, P_KNN, P_LM, P_MIX, _J, _V, _b, _d, _gamma, _int_tex, _k, _lam, _m, _N, _nlist,
+    _nprobe, _scale, _t, _y,
+)
+from derivations.knn_lm.experiment import (
+    EXAMPLE_WORDS, TIE_SLACK, TIE_SLACK_FLOOR, held_out_queries, knn_probs,
+)
+from derivations.knn_lm.method import interpolate, knn_distribution
+from derivations.ledger import Derivation, numeric_claim, symbolic_claim
+from derivations.numerics import one_blas_thread
 
-__all__ = ["knn_distribution", "interpolate", "derive", "verify"]
+__all__ = ["CheckCounterLM", "verify"]
 
 MARGIN = 1e-9  # relative margin of a decision on floats (an argmin or argmax the text reports) over round-off
 
 
-# --------------------------------------------------------------------------- public numeric API
+def _printed_eq2(statement):
+    """The printed Eq. 2 as a function (distances, targets, V) -> p over word ids 0..V-1.
 
-
-def knn_distribution(distances, targets, vocab_size):
-    """p_kNN of Eq. 2 from the k retrieved neighbours.
-
-    Parameters
-    ----------
-    distances:
-        Squared L2 distances d(k_i, f(x)) of the k neighbours, shape (k,) or (batch, k).
-    targets:
-        Their values v_i (word ids in ``range(vocab_size)``), same shape.
-    vocab_size:
-        Size of the vocabulary.
-
-    Returns
-    -------
-    Probabilities of shape (vocab_size,) or (batch, vocab_size):
-    p_kNN(y | x) = sum_i 1[y = v_i] exp(-d_i) / sum_i exp(-d_i).  Words no neighbour carries get 0.
-
-    Example
-    -------
-    >>> knn_distribution([0.0, 0.0, np.log(2.0)], [1, 1, 0], 3).round(3).tolist()
-    [0.2, 0.8, 0.0]
+    The indicator becomes a Piecewise and the sums Python loops (SymPy's lambdify), evaluated in
+    40-digit mpmath; the IndexedBases ``d`` and ``v`` are read 1-based, as printed.  The loops
+    evaluate the same exponentials for every word y; each distinct argument is computed once
+    (per call) and reused.
     """
-    d = np.asarray(distances, dtype=np.float64)
-    v = np.asarray(targets)
-    if not isinstance(vocab_size, (int, np.integer)) or vocab_size < 1:
-        raise ValueError(f"Problem 11 knn_distribution: vocab_size must be a positive integer, not {vocab_size!r}")
-    if d.shape != v.shape or d.ndim not in (1, 2) or d.shape[-1] == 0:
-        raise ValueError(
-            f"Problem 11 knn_distribution: distances {d.shape} and targets {v.shape} must have the same "
-            "shape (k,) or (batch, k) with k >= 1"
-        )
-    if not np.all(np.isfinite(d)) or np.any(d < 0):
-        raise ValueError("Problem 11 knn_distribution: distances must be finite squared L2 distances (>= 0)")
-    if not np.issubdtype(v.dtype, np.integer) or np.any(v < 0) or np.any(v >= vocab_size):
-        raise ValueError(f"Problem 11 knn_distribution: targets must be integer word ids in [0, {vocab_size})")
-    single = d.ndim == 1
-    d, v = np.atleast_2d(d), np.atleast_2d(v)
-    weights = np.exp(-(d - d.min(axis=1, keepdims=True)))  # the common factor cancels in the ratio
-    rows = np.arange(d.shape[0])[:, None]
-    p = np.bincount((rows * vocab_size + v).ravel(), weights=weights.ravel(), minlength=d.shape[0] * vocab_size)
-    p = p.reshape(d.shape[0], vocab_size) / weights.sum(axis=1, keepdims=True)
-    return p[0] if single else p
-
-
-def interpolate(p_knn, p_lm, lam):
-    """Eq. 3: p(y | x) = lam p_kNN(y | x) + (1 - lam) p_LM(y | x), for lam in [0, 1].
-
-    ``p_knn`` and ``p_lm`` are distributions over the last axis (same shape).
-
-    >>> interpolate(np.array([1.0, 0.0]), np.array([0.5, 0.5]), 0.25).tolist()
-    [0.625, 0.375]
-    """
-    a = np.asarray(p_knn, dtype=np.float64)
-    b = np.asarray(p_lm, dtype=np.float64)
-    if a.shape != b.shape or a.ndim == 0:
-        raise ValueError(f"Problem 11 interpolate: p_knn {a.shape} and p_lm {b.shape} must have the same shape")
-    if np.ndim(lam) != 0 or not 0.0 <= float(lam) <= 1.0:
-        raise ValueError(f"Problem 11 interpolate: lam must be a number in [0, 1], not {lam!r}")
-    for name, p in (("p_knn", a), ("p_lm", b)):
-        if not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(np.abs(p.sum(axis=-1) - 1.0) > 1e-9):
-            raise ValueError(f"Problem 11 interpolate: {name} must be probability distributions over the last axis")
-    lam = float(lam)
-    return lam * a + (1.0 - lam) * b
-
-
-# --------------------------------------------------------------------------- statements
-
-_y = sp.Symbol("y", integer=True)
-_i, _j = sp.symbols("i j", integer=True, positive=True)
-_k = sp.Symbol("k", integer=True, positive=True)
-_lam = sp.Symbol(r"\lambda")
-_V = sp.Symbol(r"|\mathcal{V}|", integer=True, positive=True)
-_N, _d, _m, _b = sp.symbols("N d m b", integer=True, positive=True)
-_nlist = sp.Symbol(r"n_{\mathrm{list}}", integer=True, positive=True)
-_nprobe = sp.Symbol(r"n_{\mathrm{probe}}", integer=True, positive=True)
-_y_given_x = sp.Symbol(r"y \mid x")
-# Function applications, not symbols: SymPy then prints (1 - lambda) before p_LM, also after pickling.
-P_KNN = sp.Function(r"p_{\mathrm{kNN}}")(_y_given_x)
-P_LM = sp.Function(r"p_{\mathrm{LM}}")(_y_given_x)
-P_MIX = sp.Function(r"\mathit{p}")(_y_given_x)
-INDICATOR = sp.Function(r"\mathbf{1}")
-_t, _J, _jj = sp.symbols("t J j", integer=True)
-_scale, _gamma = sp.Symbol("s", positive=True), sp.Symbol(r"\gamma", positive=True)
-
-
-class KeyTable(sp.Function):
-    """``KeyTable(j, t)``: the row of the random table R_j for the word j places before position t."""
-
-    def _latex(self, printer):
-        j, t = self.args
-        return r"\mathbf{R}_{%s}[w_{%s-%s}]" % (printer._print(j), printer._print(t), printer._print(j))
-
-
-COST_SYMBOLS = {"N": _N, "d": _d, "m": _m, "b": _b, "nlist": _nlist, "nprobe": _nprobe}
-
-
-def statements() -> dict:
-    """The results Problem 11 states, as SymPy objects (claim id -> statement)."""
+    rhs = statement.rhs.replace(lambda e: getattr(e, "func", None) == INDICATOR,
+                                lambda e: sp.Piecewise((1, e.args[0]), (0, True)))
     d, v = sp.IndexedBase("d"), sp.IndexedBase("v")
-    eq2 = sp.Sum(INDICATOR(sp.Eq(_y, v[_i])) * sp.exp(-d[_i]), (_i, 1, _k)) / sp.Sum(sp.exp(-d[_j]), (_j, 1, _k))
-    mem_ivfpq_per_key = _m * _b / 8 + 8
-    return {
-        "p11.knn_eq2": sp.Eq(P_KNN, eq2),
-        "p11.knn_normalised": sp.Eq(sp.Sum(P_KNN, (_y, 1, _V)), 1),
-        "p11.interp_eq3": sp.Eq(P_MIX, _lam * P_KNN + (1 - _lam) * P_LM),
-        "p11.interp_normalised": sp.Eq(sp.Sum(P_MIX, (_y, 1, _V)), 1),
-        "p11.context_key": sp.Eq(
-            sp.Function("f")(sp.Symbol("c_t")),
-            _scale * sp.Sum(_gamma**_jj * KeyTable(_jj, _t), (_jj, 0, _J - 1)),
-        ),
-        "p11.flat_exact": sp.Eq(sp.Symbol(r"\mathrm{recall@}k(\texttt{IndexFlatL2})"), 1),
-        "p11.ivf_scan": sp.Eq(
-            sp.Symbol(r"n_{\mathrm{codes}}"),
-            sp.Symbol(r"\sum_{q} \sum_{l \in \mathcal{P}(q)} |L_l|"),
-        ),
-        "p11.mem_flat": sp.Eq(sp.Symbol(r"M_{\mathrm{Flat}}"), 4 * _N * _d),
-        "p11.mem_ivfpq_per_key": sp.Eq(sp.Symbol(r"\Delta M_{\mathrm{IVFPQ}} / \Delta N"), mem_ivfpq_per_key),
-        "p11.mem_ivfpq": sp.Eq(
-            sp.Symbol(r"M_{\mathrm{IVFPQ}}"), _N * mem_ivfpq_per_key + 4 * _d * (_nlist + 2**_b)
-        ),
-        "p11.work_per_query": (
-            sp.Eq(sp.Symbol(r"T_{\mathrm{Flat}}"), _N * _d),
-            sp.Eq(sp.Symbol(r"T_{\mathrm{IVFPQ}}"), _nlist * _d + 2**_b * _d + _nprobe * _N / _nlist * _m),
-        ),
-        "p11.ppl_lambda0": sp.Eq(
-            sp.Symbol(r"\mathrm{PPL}(\lambda = 0)"), sp.Symbol(r"\mathrm{PPL}_{\mathrm{LM}}")
-        ),
-    }
+    known = {}  # argument -> mpmath.exp(argument), at the working precision of one call
+
+    def exp(x):
+        if x not in known:
+            known[x] = mpmath.exp(x)
+        return known[x]
+
+    f = sp.lambdify((_y, _k, d, v), rhs, modules=[{"exp": exp}, "mpmath"])
+
+    def p(distances, targets, vocab_size):
+        dist = [None] + [mpmath.mpf(float(x)) for x in distances]
+        vals = [None] + [int(t) for t in targets]
+        known.clear()
+        with mpmath.workdps(40):
+            return np.array([float(f(y, len(distances), dist, vals)) for y in range(vocab_size)])
+
+    return p
 
 
-def cost_at(eqs: dict, settings: dict) -> dict:
-    """Memory (bytes) and per-query work of exact and IVF-PQ search: the printed formulas at ``settings``
-    (keys ``N, d, m, b, nlist, nprobe``), and the speed-up T_Flat / T_IVFPQ."""
-    subs = {sym: settings[name] for name, sym in COST_SYMBOLS.items()}
-    work_flat, work_ivfpq = (st.rhs.subs(subs) for st in eqs["p11.work_per_query"])
-    return {
-        "mem_flat": int(eqs["p11.mem_flat"].rhs.subs(subs)),
-        "mem_ivfpq": int(eqs["p11.mem_ivfpq"].rhs.subs(subs)),
-        "work_flat": int(work_flat),
-        "work_ivfpq": float(work_ivfpq),
-        "speedup": float(work_flat / work_ivfpq),
-    }
+def _printed_eq3(statement):
+    """The printed Eq. 3 as a NumPy function (lam, p_kNN, p_LM) -> p."""
+    a, b = sp.Dummy("a"), sp.Dummy("b")
+    return sp.lambdify((_lam, a, b), statement.rhs.subs({P_KNN: a, P_LM: b}), modules="numpy")
 
 
-def _int_tex(n) -> str:
-    r"""14256 -> ``14\,256`` (for math mode)."""
-    return f"{int(n):,}".replace(",", r"\,")
+def _printed_vocab_sum(statement, summand, p, vocab_size):
+    """The printed sum over y = lo..hi (with |V| = vocab_size) of rows of ``p``, word y in column y - 1.
+
+    Returns NaN when the printed summand is not ``summand``.
+    """
+    total = statement.lhs
+    if not isinstance(total, sp.Sum) or total.function != summand:
+        return np.full(len(p), np.nan)
+    (_, lo, hi), = total.limits
+    lo, hi = int(lo), int(sp.sympify(hi).subs(_V, vocab_size))
+    return np.asarray(p)[:, lo - 1 : hi].sum(axis=1) if lo >= 1 else np.full(len(p), np.nan)
 
 
-# --------------------------------------------------------------------------- derivation
+def _check_knn_loop(distances, targets, vocab_size, digits: int = 40):
+    """Eq. 2 by a loop over the neighbours in mpmath arithmetic (no vectorisation, no shift)."""
+    with mpmath.workdps(digits):
+        weights = [mpmath.exp(-mpmath.mpf(float(x))) for x in distances]
+        total = mpmath.fsum(weights)
+        mass = {}  # word -> summed weight; a word no neighbour carries has probability 0
+        for w, v in zip(weights, targets):
+            mass[int(v)] = mass.get(int(v), mpmath.mpf(0)) + w
+        p = np.zeros(vocab_size)
+        for v, w in mass.items():
+            p[v] = float(w / total)
+        return p
 
 
-PAPER = {"N": 103_000_000, "d": 1024, "m": 64, "b": 8, "nlist": 4096, "nprobe": 32, "k": 1024, "lam": 0.25}
+def _check_random_cases(seed: int = 0, cases: int = 200):
+    """Random neighbour sets with repeated targets, distances spread from 0 to 60."""
+    rng = np.random.default_rng(seed)
+    for _ in range(cases):
+        k = int(rng.integers(1, 20))
+        V = int(rng.integers(1, 12))
+        yield rng.uniform(0, 1, k) * rng.choice([0.1, 5.0, 60.0]), rng.integers(0, V, k), V
 
 
-def derive() -> Derivation:
-    from derivations.knn_lm_experiment import SETTINGS, knn_target_probs, run, where_it_helps
+def _check_brute_force(keys, queries, k, chunk: int = 64):
+    """The k-th smallest squared L2 distance per query: NumPy float64 over all pairs.
 
-    res = run(SETTINGS)
-    s = res["settings"]
-    store = res["store"]
-    lambdas = list(s["lambdas"])
-    ppl = res["ppl"]
-    best = int(np.argmin(ppl[("exact", "valid")]))
-    m_ppl = s["ppl_code_bytes"]
-    sweep = res["sweeps"][m_ppl]
-    probe_at = list(s["nprobes"]).index(s["ppl_nprobe"])
-    rows = res["split_rows"]["test"]
-    test_targets = store.targets["test"]
-    p_target = knn_target_probs(*res["exact"], store.values, res["V"])[rows][np.arange(len(test_targets)), test_targets]
-    mem_ivfpq = {m: len(b) for m, b in res["index_bytes"].items()}
-    breakdown, example = where_it_helps(res, lambdas[best])
-    eqs = statements()
-    ours = {"N": res["N"], "d": res["d"], "m": m_ppl, "b": s["nbits"], "nlist": s["nlist"], "nprobe": s["ppl_nprobe"]}
-    ours_cost, paper_cost = cost_at(eqs, ours), cost_at(eqs, PAPER)
-    context = {
-        "ints": {  # integers for the text, thousands separated by a thin space
-            "N": _int_tex(res["N"]),
-            "train": _int_tex(len(store.streams["train"])),
-            "mem_flat": _int_tex(ours_cost["mem_flat"]),
-            "mem_ivfpq": _int_tex(mem_ivfpq[m_ppl]),
-            "mem_formula": _int_tex(ours_cost["mem_ivfpq"]),
-            "scanned_at": _int_tex(round(sweep["scanned"][probe_at])),
-            "paper_N": _int_tex(PAPER["N"]),
-            "paper_speedup": _int_tex(round(paper_cost["speedup"], -1)),
-            "sweep_queries": _int_tex(s["sweep_queries"]),
-            "pq_train_points": _int_tex(s["pq_train_points"]),
-        },
-        "N": res["N"],
-        "dim": res["d"],
-        "V": res["V"],
-        "k": s["k"],
-        "window": s["window"],
-        "decay": s["decay"],
-        "scale": s["scale"],
-        "nlist": s["nlist"],
-        "nbits": s["nbits"],
-        "code_bytes": list(s["code_bytes"]),
-        "nprobes": list(s["nprobes"]),
-        "ppl_code_bytes": m_ppl,
-        "ppl_nprobe": s["ppl_nprobe"],
-        "pq_train_points": s["pq_train_points"],
-        "pq_iterations": s["pq_iterations"],
-        "sweep_queries": s["sweep_queries"],
-        "tokens": {x: len(store.streams[x]) for x in ("train", "valid", "test")},
-        "queries": {x: len(store.targets[x]) for x in ("valid", "test")},
-        "lam_best": lambdas[best],
-        "lam_best_text": f"{lambdas[best]:.2f}",
-        "miss_percent": 100.0 * float(np.mean(p_target == 0.0)),
-        "ppl_base": ppl[("exact", "test")][0],
-        "ppl_best": {name: ppl[(name, "test")][best] for name in ("exact", "ivfpq", "ivfpq_rerank")},
-        "recall_at": {m: res["sweeps"][m]["recall"][probe_at] for m in s["code_bytes"]},
-        "recall_full": {m: res["sweeps"][m]["recall"][list(s["nprobes"]).index(s["nlist"])] for m in s["code_bytes"]},
-        "scanned_at": sweep["scanned"][probe_at],
-        "mem_flat": ours_cost["mem_flat"],
-        "mem_ivfpq": mem_ivfpq,
-        "ours": ours,
-        "ours_cost": ours_cost,
-        "paper": PAPER,
-        "paper_cost": paper_cost,
-        "paper_gb": {x: paper_cost[x] / 1e9 for x in ("mem_flat", "mem_ivfpq")},
-        "paper_speedup": paper_cost["speedup"],
-        "breakdown": breakdown,
-        "example": example,
-        "_run": res,
-    }
-    figures = (
-        Figure(
-            "p11_retrieval",
-            "figures.knn_lm:retrieval",
-            {
-                "nprobes": list(s["nprobes"]),
-                "nlist": s["nlist"],
-                "N": res["N"],
-                "k": s["k"],
-                "recall": {m: res["sweeps"][m]["recall"] for m in s["code_bytes"]},
-                "scanned": sweep["scanned"],
-            },
-            width=6.2,
-            height=2.4,
-            ncols=2,
-        ),
-        Figure(
-            "p11_perplexity",
-            "figures.knn_lm:perplexity",
-            {
-                "lambdas": lambdas,
-                "curves": {name: ppl[(name, "test")] for name in ("exact", "ivfpq", "ivfpq_rerank")},
-                "valid": ppl[("exact", "valid")],
-                "lam_best": lambdas[best],
-                "labels": {
-                    "exact": "exact search (IndexFlatL2)",
-                    "ivfpq": f"IVF-PQ, {m_ppl} B codes, nprobe {s['ppl_nprobe']}",
-                    "ivfpq_rerank": "IVF-PQ, distances recomputed",
-                },
-            },
-            width=6.2,
-            height=2.5,
-        ),
-    )
-    return Derivation(problem=11, equations=eqs, context=context, figures=figures)
+    |q|^2 + |k|^2 - 2 q.k, a block of ``chunk`` queries at a time in two reused buffers, with
+    NumPy's BLAS on one thread (the build runs problems in parallel, one per core).
+    """
+    with one_blas_thread():
+        return _brute_force_kth(keys, queries, k, chunk)
+
+
+def _brute_force_kth(keys, queries, k, chunk):
+    keys = keys.astype(np.float64)
+    key_norms = (keys**2).sum(axis=1)
+    keys_t = np.ascontiguousarray(keys.T)
+    queries = queries.astype(np.float64)
+    query_norms = (queries**2).sum(axis=1)
+    kth = np.empty(len(queries))
+    cross, dist = np.empty((2, min(chunk, len(queries)), len(keys)))
+    for start in range(0, len(queries), chunk):
+        q = queries[start : start + chunk]
+        n = len(q)
+        two_qk = np.matmul(q, keys_t, out=cross[:n])
+        two_qk *= 2.0
+        block = np.add.outer(query_norms[start : start + n], key_norms, out=dist[:n])
+        block -= two_qk
+        block.partition(k - 1, axis=1)
+        kth[start : start + n] = block[:, k - 1]
+    return kth
+
+
+def _check_recall(keys, queries, ids, kth) -> float:
+    """Recall@k of returned ``ids`` (Q, k), recomputed apart from the experiment's code: a returned
+    key counts when its float64 squared distance exceeds the true k-th distance ``kth`` (from
+    :func:`_check_brute_force`) by no more than the stated tie slack; an id of -1 never counts."""
+    ids = np.asarray(ids)
+    vectors = keys.astype(np.float64)[np.maximum(ids, 0)]  # (Q, k, d)
+    dist = np.square(vectors - queries.astype(np.float64)[:, None, :]).sum(axis=2)
+    excess = dist - kth[:, None]
+    return float(np.count_nonzero((ids >= 0) & (excess <= TIE_SLACK * (TIE_SLACK_FLOOR + kth[:, None]))) / ids.size)
+
+
+def _check_probed_sizes(index, queries, nprobes) -> list:
+    """For each nprobe, the summed sizes of the nprobe inverted lists nearest to each query: the
+    first nprobe lists of the coarse quantizer's ranking of all lists."""
+    _, ranked = index.quantizer.search(queries, index.nlist)
+    sizes = np.array([index.invlists.list_size(l) for l in range(index.nlist)])
+    return [int(sizes[ranked[:, :nprobe]].sum()) for nprobe in nprobes]
+
+
+def _check_sum_linearity(eqs: dict):
+    """The printed sum of the printed mixture minus the printed right side, by SymPy (0 if it holds).
+
+    Eq. 3 is substituted into the printed normalisation, the sums are split by linearity, and the
+    sums of p_kNN and p_LM are replaced by 1: p_kNN's by its printed normalisation, p_LM's because
+    the LM is a distribution over the same range.
+    """
+    a, b = sp.IndexedBase(r"p_{\mathrm{kNN}}"), sp.IndexedBase(r"p_{\mathrm{LM}}")
+    st = eqs["p11.interp_normalised"]
+    total = st.lhs.xreplace({P_MIX: eqs["p11.interp_eq3"].rhs}).xreplace({P_KNN: a[_y], P_LM: b[_y]})
+    total = sp.expand(total.func(sp.expand(total.function), *total.limits))
+
+    def split(e):
+        terms = sp.Add.make_args(e.function)
+        return sp.Add(*[c * sp.Sum(r, *e.limits) for c, r in (t.as_independent(_y, as_Add=False) for t in terms)])
+
+    total = sp.expand(total.replace(lambda e: isinstance(e, sp.Sum), split))
+    knn_norm = eqs["p11.knn_normalised"]
+    facts = {knn_norm.lhs.xreplace({P_KNN: a[_y]}): knn_norm.rhs, sp.Sum(b[_y], (_y, 1, _V)): 1}
+    return sp.simplify(total.subs(facts) - st.rhs)
+
+
+def _check_text_numbers(ctx: dict, eq: dict) -> dict:
+    """Claim id -> the numbers of the text that differ from the printed formulas at their settings.
+
+    Each formula is the printed statement's right side with the settings substituted (not the
+    derivation's own helper), so a slip between the formulas and the text is caught.
+    """
+    def at(statement, settings):
+        return statement.rhs.subs({sym: settings[name] for name, sym in COST_SYMBOLS.items()})
+
+    ours, paper = ctx["ours"], ctx["paper"]
+    flat, ivf = eq["p11.work_per_query"]
+    speedup = float(at(flat, paper) / at(ivf, paper))
+    bad = {"p11.mem_flat": [], "p11.mem_ivfpq": [], "p11.work_per_query": []}
+    for key, shown, want in (
+        ("p11.mem_flat", ctx["mem_flat"], int(at(eq["p11.mem_flat"], ours))),
+        ("p11.mem_flat", ctx["ints"]["mem_flat"], _int_tex(at(eq["p11.mem_flat"], ours))),
+        ("p11.mem_flat", ctx["paper_gb"]["mem_flat"], float(at(eq["p11.mem_flat"], paper)) / 1e9),
+        ("p11.mem_ivfpq", ctx["ints"]["mem_formula"], _int_tex(at(eq["p11.mem_ivfpq"], ours))),
+        ("p11.mem_ivfpq", ctx["paper_gb"]["mem_ivfpq"], float(at(eq["p11.mem_ivfpq"], paper)) / 1e9),
+        ("p11.work_per_query", ctx["paper_speedup"], speedup),
+        ("p11.work_per_query", ctx["ints"]["paper_speedup"], _int_tex(round(speedup, -1))),
+    ):
+        same = shown == want if isinstance(want, str) else math.isclose(shown, want, rel_tol=1e-15)
+        if not same or ours["N"] != ctx["N"]:
+            bad[key].append(f"the text shows {shown}, the printed formula gives {want}")
+    return bad
+
+
+def _check_fact_words() -> set:
+    """The attribute words (cities, trades, foods, instruments) of the invented world, read afresh."""
+    world = json.loads(WORLD.read_text())
+    return {w for key in ("city", "job", "food", "instrument") for w in world[key]}
+
+
+def _check_datastore(statement, store, settings) -> tuple[float, bool]:
+    """Keys and queries against the printed f; values against the next word of the training text.
+
+    Position t of a text of T words (t = 1..T-2, 0-based, every word with a word before and after
+    it) gives the context ending at word t; words before the start contribute nothing.  Returns the
+    worst key error in units of float32 rounding and whether every value is the next word.
+    """
+    index = {w: i for i, w in enumerate(store.vocab)}
+    window, dim = settings["window"], settings["dim"]
+    tables = np.random.default_rng(KEY_SEED).standard_normal((window, len(store.vocab), dim)) / np.sqrt(dim)
+    ids = np.zeros(0, dtype=np.int64)  # the word ids of the text being checked
+
+    def row(j, t):
+        """R_j[w_{t-j}] for every position t (an array): zero before the start of the text."""
+        if np.ndim(j) != 0 or not 0 <= j < window:  # a table the representation does not have
+            return np.full((len(t), dim), np.nan)
+        back = np.asarray(t) - j
+        out = tables[j, ids[np.maximum(back, 0)]]
+        out[back < 0] = 0.0
+        return out
+
+    # one function for all texts; each position's key is computed with the same float operations
+    # as a position-by-position evaluation (the sum runs over j, element-wise over t)
+    f = sp.lambdify((_t, _scale, _gamma, _J), statement.rhs, modules=[{"KeyTable": row}, "numpy"])
+    worst, values_ok = 0.0, False
+    for split, keys in (("train", store.keys), ("valid", store.queries["valid"]), ("test", store.queries["test"])):
+        words = [index[w] for w in store.streams[split]]
+        ids = np.array(words, dtype=np.int64)
+        positions = np.arange(1, len(ids) - 1)
+        if len(keys) != len(positions):
+            return np.inf, False
+        want = np.broadcast_to(f(positions, settings["scale"], settings["decay"], window), keys.shape)
+        # one float32 rounding of each entry, plus the float64 error of a J-term sum (both routes)
+        bound = np.finfo(np.float32).eps / 2 * np.abs(want) + 2 * window * np.finfo(float).eps * np.abs(want).max()
+        err = float(np.max(np.abs(keys - want) / bound))
+        worst = max(worst, err) if np.isfinite(err) else np.inf
+        if split == "train":
+            values_ok = store.values.tolist() == words[2:]
+    return worst, values_ok
+
+
+class CheckCounterLM:
+    """The same LM from word Counters, one scalar probability at a time: the independent route.
+
+    Works on words (strings) rather than ids and on Python counters rather than arrays.
+    """
+
+    def __init__(self, tokens, vocab_size: int, discount: float = 0.75):
+        tokens = list(tokens)
+        self.V, self.D = vocab_size, discount
+        self.tri = Counter(zip(tokens, tokens[1:], tokens[2:]))
+        self.bi = Counter(zip(tokens, tokens[1:]))
+        self.uni = Counter(tokens)
+        self.n = len(tokens)
+        self.tri_ctx = Counter(zip(tokens[:-2], tokens[1:-1]))
+        self.bi_ctx = Counter(tokens[:-1])
+        self.tri_seen = Counter((a, b) for (a, b, _c) in self.tri)
+        self.bi_seen = Counter(a for (a, _b) in self.bi)
+
+    def prob(self, u: str, v: str, w: str) -> float:
+        p = (self.uni[w] + 1.0) / (self.n + self.V)
+        if self.bi_ctx[v]:
+            c = self.bi_ctx[v]
+            p = max(self.bi[(v, w)] - self.D, 0.0) / c + self.D * self.bi_seen[v] / c * p
+        if self.tri_ctx[(u, v)]:
+            c = self.tri_ctx[(u, v)]
+            p = max(self.tri[(u, v, w)] - self.D, 0.0) / c + self.D * self.tri_seen[(u, v)] / c * p
+        return p
 
 
 # --------------------------------------------------------------------------- verification
 
 def verify(derivation: Derivation):
-    import faiss
-
-    from derivations.knn_lm_checks import (
-        _check_brute_force,
-        _check_datastore,
-        _check_knn_loop,
-        _check_probed_sizes,
-        _check_recall,
-        _check_random_cases,
-        _check_fact_words,
-        _check_sum_linearity,
-        _check_text_numbers,
-        _printed_eq2,
-        _printed_eq3,
-        _printed_vocab_sum,
-    )
-    from derivations.knn_lm_corpus import CheckCounterLM
-    from derivations.knn_lm_experiment import EXAMPLE_WORDS, held_out_queries, knn_probs
-
     faiss.omp_set_num_threads(1)
     eq = derivation.equations
     ctx = derivation.context
@@ -524,4 +498,3 @@ def verify(derivation: Derivation):
         "text's example probability and the LM-alone perplexities of fact words and of the other words",
     ))
     return claims
-

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import faiss
 import numpy as np
 
-from derivations.knn_lm_corpus import ATTRIBUTES, WORLD, TrigramLM, context_keys, make_corpus
+from derivations.knn_lm.corpus import ATTRIBUTES, WORLD, TrigramLM, context_keys, make_corpus
+from derivations.knn_lm.method import interpolate, knn_distribution
 
 __all__ = ["SETTINGS", "Datastore", "build_datastore", "exact_neighbours", "train_ivfpq", "probe_sweep",
            "sort_by_distance_then_id", "search_ties_by_id", "exact_sq_distances",
@@ -269,15 +270,11 @@ def probe_sweep(index, keys, queries, exact_ids, k, nprobes):
 
 def knn_target_probs(distances, ids, values, vocab_size):
     """p_kNN(. | x) for every query, from Eq. 2 (:func:`derivations.knn_lm.knn_distribution`)."""
-    from derivations.knn_lm import knn_distribution
-
     return knn_distribution(np.asarray(distances, dtype=np.float64), values[ids], vocab_size)
 
 
 def perplexity_sweep(p_knn, p_lm, targets, lambdas):
     """Stage 5: perplexity exp(-mean log p(w_{t+1})) of Eq. 3 for each lambda."""
-    from derivations.knn_lm import interpolate
-
     rows = np.arange(len(targets))
     out = []
     for lam in lambdas:
@@ -359,8 +356,6 @@ def knn_probs(res: dict, queries=None) -> dict:
 def where_it_helps(res: dict, lam: float):
     """Test perplexity on attribute words (cities, trades, foods, instruments) and on the rest,
     LM alone and interpolated; and the attribute word whose probability interpolation raises most."""
-    from derivations.knn_lm import interpolate
-
     world = json.loads(WORLD.read_text())
     store = res["store"]
     vocab = store.vocab
