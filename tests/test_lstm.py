@@ -11,6 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import exact, lstm
+from derivations.ledger import Derivation, Figure, relative_error
+from derivations.lstm import checks as lstm_checks
+from derivations.lstm import derivation as lstm_derivation
+from derivations.lstm import experiment as lstm_experiment
+from derivations.lstm import method as lstm_method
+from derivations.numerics import central_differences
 
 
 def random_problem(seed, D=3, H=4, K=3, tau=5):
@@ -62,10 +68,10 @@ def test_finite_difference_error_is_float64_small(claims):
 
 def test_implemented_bptt_equals_symengine_derivative_exactly():
     """The implementation's own backward pass, run on symbolic objects, equals dJ/dtheta from SymEngine."""
-    truth = lstm._Truth(D=1)
+    truth = lstm_checks._Truth(D=1)
     P, rec = truth.P, truth.rec
     delta_out = [None] + [rec["y"][t] - truth.T[t - 1] for t in range(1, truth.tau + 1)]
-    G, _ = lstm._backward_core(P, truth.X, rec, delta_out)
+    G, _ = lstm_method._backward_core(P, truth.X, rec, delta_out)
     for key in lstm.PARAM_SHAPES:
         derived = se.DenseMatrix(G[key].size, 1, list(np.ravel(G[key])))
         assert exact.residual(derived, exact.derivatives(truth.J, np.ravel(P[key]))).is_zero_matrix, key
@@ -75,7 +81,7 @@ def test_symengine_truth_equals_the_float_gradients():
     """The truth the exact checks use (SymEngine, sigma written as (1 + tanh(x/2))/2) evaluated at
     a random point equals the float BPTT gradients to rounding (those, which write sigma as
     1/(1 + e^-x), agree with central differences: claim p4.bptt_fd)."""
-    truth = lstm._Truth(D=2, H=2, K=2)
+    truth = lstm_checks._Truth(D=2, H=2, K=2)
     rng = np.random.default_rng(5)
     p = {k: rng.normal(size=np.shape(truth.P[k])) for k in lstm.PARAM_SHAPES}
     X = rng.normal(size=np.shape(truth.X))
@@ -85,14 +91,14 @@ def test_symengine_truth_equals_the_float_gradients():
     bptt = lstm.gradients(p, X, truth.T)
     for k in keys:
         exact_grad = np.array([float(d.subs(point)) for d in exact.derivatives(truth.J, np.ravel(truth.P[k]))])
-        assert lstm.relative_error(exact_grad, bptt[k].ravel()) < 1e-12, k
+        assert relative_error(exact_grad, bptt[k].ravel()) < 1e-12, k
 
 
 def test_sigmoid_rule_used_by_sympy_is_the_true_derivative():
     x = sp.Symbol("x")
     s = 1 / (1 + sp.exp(-x))
     assert sp.simplify(sp.diff(s, x) - s * (1 - s)) == 0
-    assert sp.diff(lstm._Sigmoid(x), x) == lstm._Sigmoid(x) * (1 - lstm._Sigmoid(x))
+    assert sp.diff(lstm_derivation._Sigmoid(x), x) == lstm_derivation._Sigmoid(x) * (1 - lstm_derivation._Sigmoid(x))
 
 
 @pytest.mark.parametrize("cid, row, latex", [
@@ -128,10 +134,10 @@ def test_gradients_match_central_differences():
     p, X, T = random_problem(7)
     G = lstm.gradients(p, X, T)
     keys = list(lstm.PARAM_SHAPES)
-    num = lstm._central_differences(lambda: lstm.loss(p, X, T), [p[k] for k in keys])
+    num = central_differences(lambda: lstm.loss(p, X, T), [p[k] for k in keys])
     for k, n in zip(keys, num):
         assert G[k].shape == p[k].shape
-        assert lstm.relative_error(G[k], n) < 1e-6, k
+        assert relative_error(G[k], n) < 1e-6, k
 
 
 def test_loss_matches_an_independent_forward_pass():
@@ -164,13 +170,13 @@ def test_last_step_gradients_for_the_figure_match_finite_differences():
         return -float(T[-1] @ np.log(y))
 
     p = lstm.init_params(D, H, K, rng, forget_bias=1.0)
-    num = lstm._central_differences(lambda: last_loss_lstm(p), [X])[0]
-    assert lstm.relative_error(lstm.bptt(p, X, T, steps=[tau])["x"], num) < 1e-6
+    num = central_differences(lambda: last_loss_lstm(p), [X])[0]
+    assert relative_error(lstm.bptt(p, X, T, steps=[tau])["x"], num) < 1e-6
 
     q = {"W": rng.normal(size=(H, D)), "U": rng.normal(size=(H, H)) / 2, "V": rng.normal(size=(K, H)),
          "b": np.zeros(H), "c": np.zeros(K)}
-    num = lstm._central_differences(lambda: -float(T[-1] @ np.log(rnn.forward(q, X)["y"][-1])), [X])[0]
-    assert lstm.relative_error(lstm._rnn_input_gradients(q, X, T), num) < 1e-6
+    num = central_differences(lambda: -float(T[-1] @ np.log(rnn.forward(q, X)["y"][-1])), [X])[0]
+    assert relative_error(lstm_experiment._rnn_input_gradients(q, X, T), num) < 1e-6
 
 
 def test_complex_step_norms_match_bptt_on_a_small_problem():
@@ -181,7 +187,7 @@ def test_complex_step_norms_match_bptt_on_a_small_problem():
     T = np.eye(K)[rng.integers(0, K, size=tau)]
     p = lstm.init_params(D, H, K, rng, forget_bias=1.0)
     dist = [0, 3, tau - 1]
-    norms, f = lstm._complex_step_norms_lstm(p, X, T, dist)
+    norms, f = lstm_checks._complex_step_norms_lstm(p, X, T, dist)
     want = np.linalg.norm(lstm.bptt(p, X, T, steps=[tau])["x"], axis=1)[::-1][dist]
     eps = np.finfo(float).eps
     # two exact routes of tau steps of H-term inner products: ~2 tau H eps apart, times 100 for
@@ -193,8 +199,8 @@ def test_complex_step_norms_match_bptt_on_a_small_problem():
     assert np.allclose(f, lstm.forward(p, X)["f"][:, :, None], rtol=10 * tau * eps)
     q = {"W": rng.normal(size=(H, D)), "U": rng.normal(size=(H, H)) / 2, "V": rng.normal(size=(K, H)),
          "b": rng.normal(size=H), "c": rng.normal(size=K)}
-    want = np.linalg.norm(lstm._rnn_input_gradients(q, X, T), axis=1)[::-1][dist]
-    assert np.allclose(lstm._complex_step_norms_rnn(q, X, T, dist), want, rtol=rtol, atol=0)
+    want = np.linalg.norm(lstm_experiment._rnn_input_gradients(q, X, T), axis=1)[::-1][dist]
+    assert np.allclose(lstm_checks._complex_step_norms_rnn(q, X, T, dist), want, rtol=rtol, atol=0)
 
 
 # --------------------------------------------------------------------------- properties over shapes
@@ -256,7 +262,7 @@ def test_bptt_rejects_steps_outside_the_sequence():
 
 def test_dropping_the_carry_in_the_code_fails_verify(monkeypatch, derivation):
     """BPTT code without the f (.) carry term in delta_c: verify() must report p4.bptt_fd as failed."""
-    monkeypatch.setattr(lstm, "_cell_delta", lambda d_h, o, tanh_c, f_next, d_c_next: d_h * o * (1 - tanh_c**2))
+    monkeypatch.setattr(lstm_method, "_cell_delta", lambda d_h, o, tanh_c, f_next, d_c_next: d_h * o * (1 - tanh_c**2))
     result = {c.id: c for c in lstm.verify(derivation)}
     assert not result["p4.bptt_fd"].passed
     assert result["p4.bptt_fd"].error > 1e-3
@@ -267,22 +273,22 @@ def test_dropping_the_carry_in_the_statement_fails_the_symbolic_claim(derivation
     eq = lstm.statements()
     wrong = eq["p4.delta_c"]
     carry_free = sp.Eq(wrong.lhs, wrong.rhs.args[0], evaluate=False)  # only the term through h^(t)
-    truth = lstm._Truth()
-    assert lstm._statement_residual(wrong, truth, [1, 2], ("f",)).is_zero_matrix
-    assert not lstm._statement_residual(carry_free, truth, [1, 2], ("f",)).is_zero_matrix
+    truth = lstm_checks._Truth()
+    assert lstm_checks._statement_residual(wrong, truth, [1, 2], ("f",)).is_zero_matrix
+    assert not lstm_checks._statement_residual(carry_free, truth, [1, 2], ("f",)).is_zero_matrix
 
 
 def test_a_wrong_abbreviation_in_the_cell_jacobian_fails(derivation):
     """The rows defining A_g etc. are evaluated too: A_g = diag(i (1 - g)) (tanh' taken as 1 - g) fails."""
     rows = derivation.equations["p4.cell_jacobian"]
     i_vec, one_minus_gg = rows[3].rhs.args[0].args
-    wrong_g = sp.Eq(rows[3].lhs, lstm._Diag(lstm._had(i_vec, lstm._one_minus(one_minus_gg.args[1].args[1].args[0]))),
+    wrong_g = sp.Eq(rows[3].lhs, lstm_derivation._Diag(lstm_derivation._had(i_vec, lstm_derivation._one_minus(one_minus_gg.args[1].args[1].args[0]))),
                     evaluate=False)
     eq = dict(derivation.equations, **{"p4.cell_jacobian": rows[:3] + (wrong_g,) + rows[4:]})
-    result = {c.id: c for c in lstm._check_cell_jacobians(eq, lstm._Truth())}
+    result = {c.id: c for c in lstm_checks._check_cell_jacobians(eq, lstm_checks._Truth())}
     assert not result["p4.cell_jacobian"].passed
     assert result["p4.cell_direct"].passed
-    assert all(c.passed for c in lstm._check_cell_jacobians(derivation.equations, lstm._Truth()))
+    assert all(c.passed for c in lstm_checks._check_cell_jacobians(derivation.equations, lstm_checks._Truth()))
 
 
 def test_a_wrong_statement_fails_in_verify(monkeypatch, derivation):
@@ -292,8 +298,8 @@ def test_a_wrong_statement_fails_in_verify(monkeypatch, derivation):
     # delta_o without the sigmoid's derivative factor o (1 - o)
     wrong_o = sp.Eq(rows[3].lhs, sp.HadamardProduct(*rows[3].rhs.args[:2], evaluate=False), evaluate=False)
     eq["p4.delta_gates"] = rows[:3] + (wrong_o,)
-    broken = lstm.Derivation(problem=4, equations=eq, context=derivation.context, figures=derivation.figures)
-    monkeypatch.setattr(lstm, "finite_difference_error", lambda: (0.0, []))  # not under test here
+    broken = Derivation(problem=4, equations=eq, context=derivation.context, figures=derivation.figures)
+    monkeypatch.setattr(lstm_checks, "finite_difference_error", lambda: (0.0, []))  # not under test here
     result = {c.id: c for c in lstm.verify(broken)}
     assert not result["p4.delta_gates"].passed
     assert result["p4.delta_c"].passed
@@ -301,7 +307,7 @@ def test_a_wrong_statement_fails_in_verify(monkeypatch, derivation):
 
 def test_a_nan_gradient_fails_the_finite_difference_claim(monkeypatch, derivation):
     """max() would drop a NaN error (NaN > x is False); the claim must fail instead."""
-    monkeypatch.setattr(lstm, "_cell_delta", lambda d_h, o, tanh_c, f_next, d_c_next: d_h * np.nan)
+    monkeypatch.setattr(lstm_method, "_cell_delta", lambda d_h, o, tanh_c, f_next, d_c_next: d_h * np.nan)
     worst, _ = lstm.finite_difference_error()
     assert not np.isfinite(worst)
 
@@ -312,31 +318,31 @@ def test_a_sum_with_the_wrong_lower_limit_fails():
     right = eq["p4.grad_output"][1]
     summand = right.rhs.function
     wrong = sp.Eq(right.lhs, sp.Sum(summand, (lstm.T_SYM, 2, lstm.TAU)), evaluate=False)
-    truth = lstm._Truth()
-    assert lstm._statement_residual(right, truth, [1], ("f",)).is_zero_matrix
-    assert not lstm._statement_residual(wrong, truth, [1], ("f",)).is_zero_matrix
+    truth = lstm_checks._Truth()
+    assert lstm_checks._statement_residual(right, truth, [1], ("f",)).is_zero_matrix
+    assert not lstm_checks._statement_residual(wrong, truth, [1], ("f",)).is_zero_matrix
 
 
 def _with_reach(derivation, summary=None, curves=None):
     figures = derivation.figures
     if curves is not None:
-        figures = (figures[0], lstm.Figure(figures[1].name, figures[1].draw, curves, width=figures[1].width,
+        figures = (figures[0], Figure(figures[1].name, figures[1].draw, curves, width=figures[1].width,
                                            height=figures[1].height))
     context = dict(derivation.context, reach=summary or derivation.context["reach"])
-    return lstm.Derivation(problem=4, equations=derivation.equations, context=context, figures=figures)
+    return Derivation(problem=4, equations=derivation.equations, context=context, figures=figures)
 
 
 def test_a_wrong_number_in_the_reach_table_fails(derivation):
     import copy
 
-    assert lstm._check_gradient_reach(derivation).passed
+    assert lstm_checks._check_gradient_reach(derivation).passed
     for key in ("ratio", "mean_f", "mean_f_power"):
         summary = copy.deepcopy(derivation.context["reach"])
         summary["lstm"][1][key] *= 1 + 1e-6
-        assert not lstm._check_gradient_reach(_with_reach(derivation, summary=summary)).passed, key
+        assert not lstm_checks._check_gradient_reach(_with_reach(derivation, summary=summary)).passed, key
     summary = copy.deepcopy(derivation.context["reach"])
     summary["rnn_ratio"] *= 1 - 1e-6
-    assert not lstm._check_gradient_reach(_with_reach(derivation, summary=summary)).passed
+    assert not lstm_checks._check_gradient_reach(_with_reach(derivation, summary=summary)).passed
 
 
 def test_a_wrong_curve_in_the_reach_figure_fails(derivation):
@@ -344,10 +350,10 @@ def test_a_wrong_curve_in_the_reach_figure_fails(derivation):
 
     curves = copy.deepcopy(derivation.figures[1].data)
     curves["lstm"][3.0] = curves["lstm"][3.0] * 1.001
-    assert not lstm._check_gradient_reach(_with_reach(derivation, curves=curves)).passed
+    assert not lstm_checks._check_gradient_reach(_with_reach(derivation, curves=curves)).passed
     curves = copy.deepcopy(derivation.figures[1].data)
     curves["rnn"][-1] = 0.0
-    assert not lstm._check_gradient_reach(_with_reach(derivation, curves=curves)).passed
+    assert not lstm_checks._check_gradient_reach(_with_reach(derivation, curves=curves)).passed
 
 
 def test_a_set_up_other_than_stated_fails(monkeypatch, derivation):
@@ -358,8 +364,8 @@ def test_a_set_up_other_than_stated_fails(monkeypatch, derivation):
         X, T, rnn, params = real(seed, config)
         return X, T, dict(rnn, U=rnn["U"] * np.sqrt(config["H"])), params
 
-    monkeypatch.setattr(lstm, "reach_data", wide)
-    claim = lstm._check_gradient_reach(derivation)
+    monkeypatch.setattr(lstm_checks, "reach_data", wide)  # where _check_gradient_reach looks it up
+    claim = lstm_checks._check_gradient_reach(derivation)
     assert not claim.passed and "standard errors" in claim.detail
 
 
@@ -374,9 +380,9 @@ def test_the_parameter_table_adds_up_to_the_count(derivation):
 
 
 def test_cell_diagram_is_tikz_in_the_assignments_notation():
-    from figures.lstm import cell_diagram, cell_diagram_data
+    from figures.lstm import cell_diagram
 
-    src = cell_diagram(cell_diagram_data())
+    src = cell_diagram(lstm.cell_diagram_data())
     assert src.startswith(r"\begin{tikzpicture}") and src.rstrip().endswith(r"\end{tikzpicture}")
     for label in (r"\mathbf{c}^{(t-1)}", r"\mathbf{h}^{(t-1)}", r"\mathbf{x}^{(t)}", r"\mathbf{f}^{(t)}",
                   r"\mathbf{i}^{(t)}", r"\mathbf{g}^{(t)}", r"\mathbf{o}^{(t)}", r"\mathbf{W}_{f}"):

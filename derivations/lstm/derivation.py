@@ -1,0 +1,351 @@
+"""Problem 4's derivation: the BPTT statements of parts (ii) and (iii) over named leaves, the
+parameter count and table of part (i), the description of the cell's figure, and :func:`derive`."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
+
+from derivations import tex as _tex
+from derivations.ledger import Derivation, Figure
+from derivations.lstm.experiment import CS_STEP, REACH_CHECK_DISTANCES, REACH_INIT_Z, gradient_reach
+from derivations.lstm.method import GATES, PARAM_SHAPES
+
+__all__ = ["statements", "derive", "cell_diagram_data", "D_", "H_", "K_", "TAU", "T_SYM", "TINY_SIZES"]
+
+
+# --------------------------------------------------------------------------- statements
+# Each statement is a SymPy expression over named leaves (printed verbatim by derivations.tex).
+# The checks evaluate the very same objects: every leaf knows which quantity it stands for
+# and at which time offset, and is replaced by that quantity's true value in a tiny LSTM.
+
+D_, H_, K_ = sp.symbols("D H K", integer=True, positive=True)
+TAU = sp.Symbol(r"\tau", integer=True, positive=True)
+T_SYM = sp.Symbol("t", integer=True, positive=True)
+STAR = r"\star"  # a generic gate: one of f, i, o, g
+_LEAVES: dict[str, tuple] = {}  # name -> (quantity, time offset)
+_SIZES = {"D": D_, "H": H_, "K": K_, 1: 1}
+
+
+def _sup(shift) -> str:
+    return {None: "", 0: "^{(t)}", -1: "^{(t-1)}", 1: "^{(t+1)}"}[shift]
+
+
+def _leaf(tex_name: str, quantity: str, rows, cols=1, shift=None) -> sp.MatrixSymbol:
+    """A named matrix leaf; ``shift`` is the time offset (None: not time-indexed)."""
+    name = "{" + tex_name + _sup(shift) + "}" if shift is not None else tex_name
+    _LEAVES[name] = (quantity, shift)
+    return sp.MatrixSymbol(name, _SIZES[rows], _SIZES[cols])
+
+
+def _gate_vec(gate, shift=0):
+    return _leaf(r"\mathbf{%s}" % gate, f"fw:{gate}", "H", shift=shift)
+
+
+def _delta(which, shift=0, rows="H"):
+    return _leaf(r"\boldsymbol{\delta}_{%s}" % which, f"delta:{which}", rows, shift=shift)
+
+
+_DIMS = {"W": ("H", "D"), "U": ("H", "H"), "b": ("H", 1), "V": ("K", "H"), "c": ("K", 1)}
+
+
+def _param(kind, gate=None):
+    tex_name = r"\mathbf{%s}" % kind + (f"_{{{gate}}}" if gate else "")
+    return _leaf(tex_name, f"param:{kind}_{gate}" if gate else f"param:{kind}", *_DIMS[kind])
+
+
+def _grad(kind, gate=None):
+    sub = f"_{{{gate}}}" if gate else ""
+    return _leaf(r"\frac{\partial J}{\partial \mathbf{%s}%s}" % (kind, sub),
+                 f"grad:{kind}_{gate}" if gate else f"grad:{kind}", *_DIMS[kind])
+
+
+# Printing in the order written.  SymPy's printer sorts the terms of a sum; these subclasses
+# print their arguments in the order given (a rule of this module, not of derivations.tex).
+
+
+def _print_signed_terms(printer, args, is_negative, negate):
+    out = printer._print(args[0])
+    for a in args[1:]:
+        if is_negative(a):
+            out += " - " + printer.parenthesize(negate(a), PRECEDENCE["Add"], strict=True)
+        else:
+            out += " + " + printer._print(a)
+    return out
+
+
+class _MatSum(sp.MatAdd):
+    """A matrix sum printed term by term in the given order."""
+
+    def _latex(self, printer):
+        return _print_signed_terms(
+            printer, self.args,
+            lambda a: isinstance(a, sp.MatMul) and a.args[0] == -1,
+            lambda a: sp.MatMul(*a.args[1:], evaluate=False) if len(a.args) > 2 else a.args[1],
+        )
+
+
+class _ScalarSum(sp.Add):
+    """A scalar sum printed term by term in the given order."""
+
+    def __new__(cls, *args, evaluate=False, **kwargs):
+        return super().__new__(cls, *args, evaluate=evaluate, **kwargs)
+
+    def doit(self, **hints):
+        return sp.Add(*[sp.sympify(a).doit(**hints) for a in self.args])
+
+    def _latex(self, printer):
+        return _print_signed_terms(printer, self.args, lambda a: a.could_extract_minus_sign(), lambda a: -a)
+
+
+class _ScalarProduct(sp.Mul):
+    """A scalar product printed factor by factor in the given order."""
+
+    def __new__(cls, *args, evaluate=False, **kwargs):
+        return super().__new__(cls, *args, evaluate=evaluate, **kwargs)
+
+    def doit(self, **hints):
+        return sp.Mul(*[sp.sympify(a).doit(**hints) for a in self.args])
+
+    def _latex(self, printer):
+        return " ".join(printer.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in self.args)
+
+
+class _Eq(sp.Equality):
+    """An equation that stays as written, also when rebuilt from a pickle (SymPy re-creates objects
+    with their constructor's defaults, and ``Eq`` would evaluate a matrix equation to False)."""
+
+    def __new__(cls, lhs, rhs, evaluate=False, **kwargs):
+        return super().__new__(cls, lhs, rhs, evaluate=evaluate, **kwargs)
+
+
+class _GateSum(sp.MatrixExpr):
+    """sum over the four gates of an expression in the generic gate \\star."""
+
+    def __new__(cls, expr):
+        return sp.Basic.__new__(cls, expr)
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+    def _latex(self, printer):
+        return r"\sum_{\star\in\{f,i,g,o\}} " + printer._print(self.args[0])
+
+
+class _Diag(sp.MatrixExpr):
+    """diag(v): the square matrix with the vector expression v on its diagonal."""
+
+    def __new__(cls, vector):
+        return sp.Basic.__new__(cls, vector)
+
+    @property
+    def shape(self):
+        return (self.args[0].shape[0], self.args[0].shape[0])
+
+    def _latex(self, printer):
+        return r"\diag\!\left(%s\right)" % printer._print(self.args[0])
+
+
+def _had(*args):
+    return sp.HadamardProduct(*args, evaluate=False)
+
+
+def _add(*args):
+    return _MatSum(*args, evaluate=False)
+
+
+def _mul(*args):
+    return sp.MatMul(*args, evaluate=False)
+
+
+def _sum_t(expr):
+    return sp.Sum(expr, (T_SYM, 1, TAU))
+
+
+ONE = _leaf(r"\mathbf{1}", "one", "H")
+
+
+def _one_minus(v):
+    return _add(ONE, _mul(-1, v))
+
+
+def statements() -> dict:
+    """The derived results of parts (ii) and (iii), as SymPy objects over named leaves."""
+    x_t = _leaf(r"\mathbf{x}", "input:x", "D", shift=0)
+    h_t, h_prev = _leaf(r"\mathbf{h}", "fw:h", "H", shift=0), _leaf(r"\mathbf{h}", "fw:h", "H", shift=-1)
+    c_prev = _leaf(r"\mathbf{c}", "fw:c", "H", shift=-1)
+    tanh_c = _leaf(r"\tanh\mathbf{c}", "fw:tanh_c", "H", shift=0)
+    tanh2_c = _leaf(r"\tanh^{2}\mathbf{c}", "sq:tanh_c", "H", shift=0)
+    y_t = _leaf(r"\mathbf{y}", "fw:y", "K", shift=0)
+    target = _leaf(r"\mathbf{t}", "input:t", "K", shift=0)
+    f, i, o, g = (_gate_vec(k) for k in GATES)
+    f_next = _gate_vec("f", 1)
+    d_out = _delta(r"\mathrm{out}", rows="K")
+    d_h, d_c, d_c_next = _delta("h"), _delta("c"), _delta("c", 1)
+    d_star, d_star_next = _delta(STAR), _delta(STAR, 1)
+    V = _param("V")
+
+    eq = {}
+    eq["p4.delta_out"] = _Eq(d_out, _add(y_t, -target), evaluate=False)
+    eq["p4.grad_output"] = (
+        _Eq(_grad("V"), _sum_t(_mul(d_out, h_t.T)), evaluate=False),
+        _Eq(_grad("c"), _sum_t(d_out), evaluate=False),
+    )
+    eq["p4.delta_h"] = _Eq(
+        d_h,
+        _add(_mul(V.T, d_out), _GateSum(_mul(_param("U", STAR).T, d_star_next))),
+        evaluate=False,
+    )
+    eq["p4.delta_c"] = _Eq(
+        d_c,
+        _add(_had(d_h, o, _one_minus(tanh2_c)), _had(f_next, d_c_next)),
+        evaluate=False,
+    )
+    eq["p4.delta_gates"] = (
+        _Eq(_delta("f"), _had(d_c, c_prev, f, _one_minus(f)), evaluate=False),
+        _Eq(_delta("i"), _had(d_c, g, i, _one_minus(i)), evaluate=False),
+        _Eq(_delta("g"), _had(d_c, i, _one_minus(_had(g, g))), evaluate=False),
+        _Eq(_delta("o"), _had(d_h, tanh_c, o, _one_minus(o)), evaluate=False),
+    )
+    eq["p4.grad_params"] = (
+        _Eq(_grad("W", STAR), _sum_t(_mul(d_star, x_t.T)), evaluate=False),
+        _Eq(_grad("U", STAR), _sum_t(_mul(d_star, h_prev.T)), evaluate=False),
+        _Eq(_grad("b", STAR), _sum_t(d_star), evaluate=False),
+    )
+    # part (iii): the cell-state Jacobians
+    dc_dc = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}", "jac_c_full", "H", "H")
+    dc_dc_direct = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}\Big|_{\mathbf{h}^{(t-1)}}",
+                         "jac_c_direct", "H", "H")
+    eq["p4.cell_direct"] = _Eq(dc_dc_direct, _Diag(f), evaluate=False)
+    # abbreviations: matrix leaves whose values the check takes from their defining rows below
+    A = {k: _leaf(r"\mathbf{A}_{%s}^{(t)}" % k, f"abbrev:A_{k}", "H", "H") for k in ("f", "i", "g")}
+    B = _leaf(r"\mathbf{B}^{(t-1)}", "abbrev:B", "H", "H")
+    o_prev = _gate_vec("o", -1)
+    tanh2_c_prev = _leaf(r"\tanh^{2}\mathbf{c}", "sq:tanh_c", "H", shift=-1)
+    eq["p4.cell_jacobian"] = (
+        _Eq(dc_dc, _add(_Diag(f), _mul(_add(*[_mul(A[k], _param("U", k)) for k in A]), B)), evaluate=False),
+        # the row above is the result; the rows below define its abbreviations
+        _Eq(A["f"], _Diag(_had(c_prev, f, _one_minus(f))), evaluate=False),
+        _Eq(A["i"], _Diag(_had(g, i, _one_minus(i))), evaluate=False),
+        _Eq(A["g"], _Diag(_had(i, _one_minus(_had(g, g)))), evaluate=False),
+        _Eq(B, _Diag(_had(o_prev, _one_minus(tanh2_c_prev))), evaluate=False),
+    )
+    return eq
+
+
+class _Sigmoid(sp.Function):
+    r"""sigma(x) = 1 / (1 + e^{-x}); SymPy differentiates it as sigma (1 - sigma) (claim p4.sigmoid)."""
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _latex(self, printer, exp=None):
+        s = r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return s if exp is None else r"%s^{%s}" % (s, exp)
+
+
+TINY_SIZES = {"D": 2, "H": 2, "K": 2, "tau": 2}  # sizes of the symbolic LSTM the statements are evaluated on
+
+
+# --------------------------------------------------------------------------- the cell (data of figure p04_lstm_cell)
+
+_BUS_Y = 0.5  # the line carrying x^(t) and h^(t-1) to the gates
+_CELL_Y = 3.7  # the cell-state line
+_GATE_Y = 1.6
+
+
+def cell_diagram_data() -> dict:
+    """Nodes (name, kind, x, y, text) and edges (points, label, label side, style) of one cell."""
+    gates = {"f": (1.8, r"\sigma"), "i": (3.6, r"\sigma"), "g": (5.4, r"\tanh"), "o": (7.4, r"\sigma")}
+    x_tanh, x_out, x_right = 8.9, 9.9, 11.4
+    nodes = [
+        ("c_prev", "port", -0.9, _CELL_Y, r"$\mathbf{c}^{(t-1)}$"),
+        ("h_prev", "port", -0.9, _BUS_Y, r"$\mathbf{h}^{(t-1)}$"),
+        ("x", "port", 0.8, -0.8, r"$\mathbf{x}^{(t)}$"),
+        ("c_next", "port", x_right, _CELL_Y, r"$\mathbf{c}^{(t)}$"),
+        ("h_next", "port", x_right, _BUS_Y, r"$\mathbf{h}^{(t)}$"),
+        ("y", "port", x_out, 5.1, r"$\mathbf{y}^{(t)} = \softmax(\mathbf{V}\mathbf{h}^{(t)} + \mathbf{c})$"),
+        ("mul_f", "op", gates["f"][0], _CELL_Y, r"$\odot$"),
+        ("add", "op", gates["g"][0], _CELL_Y, r"$+$"),
+        ("mul_i", "op", gates["g"][0], 2.7, r"$\odot$"),
+        ("tanh_c", "fun", x_tanh, 2.75, r"$\tanh$"),
+        ("mul_o", "op", x_tanh, _GATE_Y, r"$\odot$"),
+        ("join", "dot", 0.8, _BUS_Y, ""),
+        ("split_c", "dot", x_tanh, _CELL_Y, ""),
+        ("split_h", "dot", x_out, _GATE_Y, ""),
+    ]
+    edges = [
+        (["c_prev", "mul_f", "add", "c_next"], "", "", "cell"),
+        (["h_prev", "join"], "", "", "bus"),
+        (["x", "join"], "", "", "bus"),
+        (["join", (gates["o"][0], _BUS_Y)], "", "", "bus"),
+        (["split_c", "tanh_c", "mul_o"], "", "", "flow"),
+        (["mul_o", "split_h", (x_out, _BUS_Y), "h_next"], "", "", "flow"),
+        (["split_h", "y"], "", "", "flow"),
+        (["mul_i", "add"], "", "", "flow"),
+    ]
+    for gate, (gx, act) in gates.items():
+        nodes.append((f"gate_{gate}", "gate", gx, _GATE_Y, f"${act}$"))
+        nodes.append((f"par_{gate}", "note", gx + 0.08, _GATE_Y - 0.62,
+                      r"$\mathbf{W}_{%s},\mathbf{U}_{%s},\mathbf{b}_{%s}$" % (gate, gate, gate)))
+        edges.append(([(gx, _BUS_Y), f"gate_{gate}"], "", "", "bus"))
+    edges += [
+        (["gate_f", "mul_f"], r"$\mathbf{f}^{(t)}$", "left", "flow"),
+        (["gate_i", (gates["i"][0], 2.7), "mul_i"], r"$\mathbf{i}^{(t)}$", "above", "flow"),
+        (["gate_g", "mul_i"], r"$\mathbf{g}^{(t)}$", "right", "flow"),
+        (["gate_o", "mul_o"], r"$\mathbf{o}^{(t)}$", "above", "flow"),
+    ]
+    return {"nodes": nodes, "edges": edges, "box": (0.25, -0.05, 10.45, 4.25)}
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def derive() -> Derivation:
+    """The statements of parts (i)-(iii), the parameter table, the measured gradient reach, the figures."""
+    eq = statements()
+    # part (i): the parameters and their count
+    N = sp.Symbol("N_{\\mathrm{LSTM}}")
+    count = _ScalarSum(_ScalarProduct(4, _ScalarSum(H_ * D_, H_**2, H_)), K_ * H_, K_)
+    eq["p4.param_count"] = _Eq(N, count, evaluate=False)
+    x = sp.Symbol("x")
+    eq["p4.sigmoid"] = _Eq(
+        sp.Derivative(_Sigmoid(x), x),
+        _ScalarProduct(_Sigmoid(x), _ScalarSum(1, -_Sigmoid(x), evaluate=False), evaluate=False),
+        evaluate=False,
+    )
+
+    # the parameter table, from the shapes the implementation uses (one row per kind of array)
+    table = []
+    for kind, what in (("W", "input weights"), ("U", "recurrent weights"), ("b", "biases"),
+                       ("V", "output weights"), ("c", "output bias")):
+        keys = [k for k in PARAM_SHAPES if k.partition("_")[0] == kind]
+        shape = PARAM_SHAPES[keys[0]]
+        per_array = sp.Mul(*[_SIZES[s] for s in shape])
+        gated = len(keys) > 1
+        table.append({
+            "name": r"\mathbf{%s}" % kind + (r"_{\star},\ \star \in \{f, i, g, o\}" if gated else ""),
+            "shape": r" \times ".join(shape),
+            "size": (rf"{len(keys)} \times " if gated else "") + _tex.tex(per_array),
+            "role": what + (" of the four gates" if gated else ""),
+            # the entries the row states, as printed (the check adds them up against the count)
+            "entries": (len(keys) if gated else 1, per_array),
+        })
+
+    experiment = gradient_reach()
+    return Derivation(
+        problem=4,
+        equations=eq,
+        context={"params": table, "reach": experiment["summary"], "tiny": dict(TINY_SIZES),
+                 "reach_check": {"distances": list(REACH_CHECK_DISTANCES), "step": "10^{%d}" % round(np.log10(CS_STEP)),
+                                 "init_z": f"{REACH_INIT_Z:g}",
+                                 "smallest": float(np.min([experiment["curves"]["rnn"], *experiment["curves"]["lstm"].values()]))}},
+        figures=(
+            Figure("p04_lstm_cell", "figures.lstm:cell_diagram", cell_diagram_data(), kind="tikz"),
+            Figure("p04_gradient_reach", "figures.lstm:gradient_reach", experiment["curves"],
+                   width=5.6, height=2.9),
+        ),
+    )
+
