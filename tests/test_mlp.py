@@ -11,7 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import mlp
-from derivations.ledger import is_zero
+from derivations.ledger import Derivation, is_zero
+from derivations.mlp import checks as mlp_checks
+from derivations.mlp import derivation as mlp_derivation
+from derivations.mlp import experiment as mlp_experiment
+from derivations.mlp import method as mlp_method
 from derivations.tex import tex
 
 
@@ -20,16 +24,16 @@ from derivations.tex import tex
 
 def _sympy_check_delta_h(net, l, statement):
     """delta_h^(l-1) by SymPy's differentiation minus the statement's W^(l)T delta_z^(l)."""
-    s = mlp._layer_symbols()
+    s = mlp_derivation._layer_symbols()
     H = net.free("eta", l - 1)
     Z = net.free("zeta", l)
-    dh = mlp._grad(net.J_from_h(l - 1, H), H)
-    dz = mlp._grad(net.J_from_z(l, Z), Z)
+    dh = mlp_checks._grad(net.J_from_h(l - 1, H), H)
+    dz = mlp_checks._grad(net.J_from_z(l, Z), Z)
     at_h = {z: v for i in range(net.m) for z, v in zip(Z[i], net.W[l] * H[i] + net.b[l])}
     residual = []
     for i in range(net.m):
         values = {s["dh_prev"]: dh[i], s["W"]: net.W[l], s["dz"]: dz[i].subs(at_h)}
-        residual.append(mlp._evaluate(statement.lhs, values) - mlp._evaluate(statement.rhs, values))
+        residual.append(mlp_checks._evaluate(statement.lhs, values) - mlp_checks._evaluate(statement.rhs, values))
     return sp.Matrix.vstack(*residual)
 
 
@@ -60,78 +64,78 @@ def test_output_delta_is_y_minus_t_for_symbolic_K():
 @pytest.mark.parametrize("activation", ["smooth", "relu"])
 def test_delta_z_equals_delta_h_times_slope_exactly(activation, derivation):
     if activation == "smooth":
-        net = mlp._SymbolicNet(sp.Function("f"))
-        assert is_zero(mlp._engine_check_delta_z(net, 1, derivation.equations["p1.delta_z"]))
-        assert is_zero(_sympy_numerators(mlp._check_delta_z(net, 1, derivation.equations["p1.delta_z"])))  # SymPy alone
+        net = mlp_checks._SymbolicNet(sp.Function("f"))
+        assert is_zero(mlp_checks._engine_check_delta_z(net, 1, derivation.equations["p1.delta_z"]))
+        assert is_zero(_sympy_numerators(mlp_checks._check_delta_z(net, 1, derivation.equations["p1.delta_z"])))  # SymPy alone
     else:
-        net = mlp._SymbolicNet(mlp._relu)
-        residual = mlp._check_delta_z(net, 1, derivation.equations["p1.delta_z_relu"], mlp._relu_indicator)
-        assert is_zero(mlp._engine_numerators(residual))
+        net = mlp_checks._SymbolicNet(mlp_checks._relu)
+        residual = mlp_checks._check_delta_z(net, 1, derivation.equations["p1.delta_z_relu"], mlp_checks._relu_indicator)
+        assert is_zero(mlp_checks._engine_numerators(residual))
         assert is_zero(_sympy_numerators(residual))  # SymPy's together + expand agrees
 
 
 @pytest.mark.parametrize("layer", [1, 2])
 def test_delta_h_is_W_transpose_delta_z_exactly(layer, derivation):
-    net = mlp._SymbolicNet(sp.Function("f"))
-    assert is_zero(mlp._engine_check_delta_h(net, layer, derivation.equations["p1.delta_h"]))
+    net = mlp_checks._SymbolicNet(sp.Function("f"))
+    assert is_zero(mlp_checks._engine_check_delta_h(net, layer, derivation.equations["p1.delta_h"]))
     assert is_zero(_sympy_numerators(_sympy_check_delta_h(net, layer, derivation.equations["p1.delta_h"])))
 
 
 def test_parameter_gradients_equal_entrywise_derivatives_exactly(derivation):
-    net = mlp._SymbolicNet(sp.Function("f"))
-    res_W, res_b = mlp._engine_check_parameter_gradients(net, derivation.equations)
+    net = mlp_checks._SymbolicNet(sp.Function("f"))
+    res_W, res_b = mlp_checks._engine_check_parameter_gradients(net, derivation.equations)
     assert all(is_zero(r) for r in res_W + res_b)
-    res_W, res_b = mlp._check_parameter_gradients(net, derivation.equations)
-    assert is_zero(_sympy_numerators(mlp._flat(res_W + res_b)))
+    res_W, res_b = mlp_checks._check_parameter_gradients(net, derivation.equations)
+    assert is_zero(_sympy_numerators(mlp_checks._flat(res_W + res_b)))
 
 
 def test_symengine_checks_fail_a_wrong_statement_or_slope(derivation, monkeypatch):
     """Renaming f'(v), Max and Heaviside applications to symbols cannot make a wrong formula pass."""
-    s = mlp._layer_symbols()
-    smooth, relu = mlp._SymbolicNet(sp.Function("f")), mlp._SymbolicNet(mlp._relu)
+    s = mlp_derivation._layer_symbols()
+    smooth, relu = mlp_checks._SymbolicNet(sp.Function("f")), mlp_checks._SymbolicNet(mlp_checks._relu)
     no_slope = sp.Eq(s["dz"], s["dh"], evaluate=False)
-    assert not is_zero(mlp._engine_check_delta_z(smooth, 1, no_slope))
-    assert not is_zero(mlp._engine_numerators(mlp._check_delta_z(relu, 1, no_slope, mlp._relu_indicator)))
+    assert not is_zero(mlp_checks._engine_check_delta_z(smooth, 1, no_slope))
+    assert not is_zero(mlp_checks._engine_numerators(mlp_checks._check_delta_z(relu, 1, no_slope, mlp_checks._relu_indicator)))
     no_transpose_twice = sp.Eq(s["dh_prev"], 2 * s["W"].T * s["dz"], evaluate=False)
-    assert not is_zero(mlp._engine_check_delta_h(smooth, 1, no_transpose_twice))
+    assert not is_zero(mlp_checks._engine_check_delta_h(smooth, 1, no_transpose_twice))
     flipped = lambda v: sp.Heaviside(-v)  # noqa: E731
-    res_W, res_b = mlp._check_parameter_gradients(relu, derivation.equations, flipped)
-    assert not is_zero(mlp._engine_numerators(mlp._flat(res_W + res_b)))
+    res_W, res_b = mlp_checks._check_parameter_gradients(relu, derivation.equations, flipped)
+    assert not is_zero(mlp_checks._engine_numerators(mlp_checks._flat(res_W + res_b)))
     # f' taken at the wrong point (z of the other example) is caught by the generic-f check
-    right = mlp._Slopes.matrix
-    monkeypatch.setattr(mlp._Slopes, "matrix", lambda self, values: right(self, values[::-1, :]))
-    res_W, res_b = mlp._engine_check_parameter_gradients(smooth, derivation.equations)
+    right = mlp_checks._Slopes.matrix
+    monkeypatch.setattr(mlp_checks._Slopes, "matrix", lambda self, values: right(self, values[::-1, :]))
+    res_W, res_b = mlp_checks._engine_check_parameter_gradients(smooth, derivation.equations)
     assert not all(is_zero(r) for r in res_W + res_b)
 
 
 def test_evaluating_a_statement_gives_explicit_matrices():
-    s = mlp._layer_symbols()
+    s = mlp_derivation._layer_symbols()
     W, dz = sp.Matrix([[1, 2, 3], [4, 5, 6]]), sp.Matrix([1, -1])
-    assert mlp._evaluate(s["W"].T * s["dz"], {s["W"]: W, s["dz"]: dz}) == W.T * dz
+    assert mlp_checks._evaluate(s["W"].T * s["dz"], {s["W"]: W, s["dz"]: dz}) == W.T * dz
     grad = mlp.InOrder(mlp.MinibatchSum(s["dz"] * s["h_prev"].T), 2 * s["lam"] * s["W"], evaluate=False)
     examples = [{s["dz"]: dz, s["h_prev"]: sp.Matrix([1, 0, 2])}, {s["dz"]: 2 * dz, s["h_prev"]: sp.Matrix([0, 1, 0])}]
     expected = dz * sp.Matrix([[1, 0, 2]]) + 2 * dz * sp.Matrix([[0, 1, 0]]) + 2 * sp.Rational(1, 10) * W
-    assert mlp._evaluate(grad, {s["W"]: W, s["lam"]: sp.Rational(1, 10)}, examples) == expected
+    assert mlp_checks._evaluate(grad, {s["W"]: W, s["lam"]: sp.Rational(1, 10)}, examples) == expected
 
 
 def test_verify_catches_a_printed_gradient_without_two_lambda(derivation):
     """The statement printed with lambda W instead of 2 lambda W fails the exact check."""
-    s = mlp._layer_symbols()
+    s = mlp_derivation._layer_symbols()
     wrong = dict(derivation.equations)
     wrong["p1.grad_W"] = sp.Eq(
         s["dW"], mlp.InOrder(mlp.MinibatchSum(s["dz"] * s["h_prev"].T), s["lam"] * s["W"], evaluate=False)
     )
-    claims = {c.id: c for c in mlp.verify(mlp.Derivation(1, wrong, derivation.context, derivation.figures))}
+    claims = {c.id: c for c in mlp.verify(Derivation(1, wrong, derivation.context, derivation.figures))}
     assert not claims["p1.grad_W"].passed
     assert "lambda" in claims["p1.grad_W"].detail
     assert claims["p1.grad_b"].passed  # the bias gradient was not touched
 
 
 def test_verify_catches_a_printed_output_delta_with_the_wrong_sign(derivation):
-    s = mlp._layer_symbols()
+    s = mlp_derivation._layer_symbols()
     wrong = dict(derivation.equations)
     wrong["p1.delta_output"] = sp.Eq(wrong["p1.delta_output"].lhs, mlp.InOrder(s["y"], s["t"], evaluate=False))
-    claims = {c.id: c for c in mlp.verify(mlp.Derivation(1, wrong, derivation.context, derivation.figures))}
+    claims = {c.id: c for c in mlp.verify(Derivation(1, wrong, derivation.context, derivation.figures))}
     assert not claims["p1.delta_output"].passed
     assert not claims["p1.grad_W"].passed  # Algorithm 1 run with the printed (iv) goes wrong too
 
@@ -144,7 +148,7 @@ def test_gradients_match_central_differences(L):
     rng = np.random.default_rng(100 + L)
     sizes = [int(s) for s in rng.integers(2, 6, size=L + 1)]
     Ws, bs, X, T = mlp.random_network(rng, sizes, m=6)
-    assert mlp._fd_error(Ws, bs, X, T, lam=0.3) <= mlp.FD_TOLERANCE
+    assert mlp_experiment._fd_error(Ws, bs, X, T, lam=0.3) <= mlp.FD_TOLERANCE
 
 
 def test_loss_matches_an_independent_evaluation():
@@ -174,9 +178,9 @@ def test_gradients_have_the_inputs_shapes_and_match_differences(sizes, m, lam, s
     assert [g.shape for g in dW] == [W.shape for W in Ws]
     assert [g.shape for g in db] == [b.shape for b in bs]
     assert all(np.array_equal(a, b) for a, b in zip(before, Ws))  # inputs untouched
-    _, zs, _ = mlp._forward(Ws, bs, X)
+    _, zs, _ = mlp_method._forward(Ws, bs, X)
     if all(np.abs(z).min() > 1e-3 for z in zs[:-1]):  # away from ReLU's kink, where J is differentiable
-        assert mlp._fd_error(Ws, bs, X, T, lam) <= mlp.FD_TOLERANCE
+        assert mlp_experiment._fd_error(Ws, bs, X, T, lam) <= mlp.FD_TOLERANCE
 
 
 def test_verify_catches_a_gradient_without_two_lambda(monkeypatch, derivation):
@@ -186,7 +190,7 @@ def test_verify_catches_a_gradient_without_two_lambda(monkeypatch, derivation):
         dW, db = right(weights, biases, X, T, lam)
         return [g - lam * np.asarray(W) for g, W in zip(dW, weights)], db
 
-    monkeypatch.setattr(mlp, "gradients", dropped_two)
+    monkeypatch.setattr(mlp_experiment, "gradients", dropped_two)  # where _fd_error looks it up
     claims = {c.id: c for c in mlp.verify(derivation)}
     assert not claims["p1.backprop_fd"].passed
     assert claims["p1.backprop_fd"].error > 1e-3
@@ -206,15 +210,15 @@ def test_an_epoch_that_skips_the_last_minibatch_fails_the_epoch_check(monkeypatc
         return right(weights, biases, X[:keep], T[:keep], lam, learning_rate=learning_rate,
                      batch_size=batch_size, epochs=epochs, seed=seed)
 
-    monkeypatch.setattr(mlp, "sgd", skipping)
-    error, _ = mlp._check_sgd_epoch()
+    monkeypatch.setattr(mlp_checks, "sgd", skipping)  # where _check_sgd_epoch looks it up
+    error, _ = mlp_checks._check_sgd_epoch()
     assert error > 1e-3
 
 
 def test_training_replay_catches_a_misreported_accuracy(derivation):
     context = dict(derivation.context, train_accuracy=derivation.context["train_accuracy"] - 100 / 180)
-    assert mlp._check_training_replay(context) > mlp.REPLAY_TOLERANCE
-    assert mlp._check_training_replay(derivation.context) <= mlp.REPLAY_TOLERANCE
+    assert mlp_checks._check_training_replay(context) > mlp.REPLAY_TOLERANCE
+    assert mlp_checks._check_training_replay(derivation.context) <= mlp.REPLAY_TOLERANCE
 
 
 def test_sgd_lowers_the_training_loss(derivation):
@@ -262,7 +266,7 @@ def test_algorithm_lines_match_the_code_comments():
     template = (ROOT / "templates/problems/p01.tex.j2").read_text()
     body = template[template.index(r"\begin{algorithmic}") : template.index(r"\end{algorithmic}")]
     numbered = len(re.findall(r"^\s*\\(State|For|If|ElsIf|Else|While)\b", body, flags=re.M))
-    code = (ROOT / "derivations/mlp.py").read_text()
+    code = (ROOT / "derivations/mlp/method.py").read_text()
     cited = set()
     for first, last in re.findall(r"# lines? (\d+)(?:-(\d+))?", code):
         cited.update(range(int(first), int(last or first) + 1))

@@ -1,21 +1,14 @@
-"""Problem 1: backpropagation for an L-layer MLP.
-
-The network (assignment Eq. 1): h^(0) = x, z^(l) = W^(l) h^(l-1) + b^(l), h^(l) = f^(l)(z^(l)),
-y = softmax(z^(L)).  The loss (Eq. 2) is J = -sum_{(x,t) in D} t^T ln y + lambda ||Theta||^2,
-summed over the minibatch D, with Theta the weights only (no biases, no factor 1/2).  We state
-(i) delta_z = delta_h (.) f'(z), for ReLU delta_h (.) 1[z > 0]; (ii) delta_h^(l-1) = W^(l)T delta_z^(l);
-(iii) Delta W^(l) = sum_D delta_z^(l) h^(l-1)T + 2 lambda W^(l), Delta b^(l) = sum_D delta_z^(l);
-(iv) delta_z^(L) = y - t, derived by SymPy for a symbolic number of classes K; and (v) the
-minibatch-SGD algorithm, implemented below by :func:`gradients` and :func:`sgd`.
-
-Checks, each by a route that does not reuse the formula it checks:
+"""Problem 1's checks, each by a route that does not reuse the formula it checks.
 
 * exact: on a small network whose every entry is a SymPy symbol, a computer-algebra system
   differentiates the scalar J entry by entry and the formulas (i)-(iii) equal those derivatives
   exactly: SymEngine for a generic f (f'(v) kept as one symbol per point v), SymPy for ReLU
-  (whose derivative of Max(z, 0) is Heaviside(z)), both expanded by SymEngine;
-* numeric: the implementation :func:`gradients` against central finite differences of
-  :func:`loss` on random networks with L = 1, ..., 5 layers.
+  (whose derivative of Max(z, 0) is Heaviside(z)), both expanded by SymEngine; (iv) against
+  SymPy's derivative for a symbolic number of classes K;
+* numeric: the implementation :func:`derivations.mlp.method.gradients` against central finite
+  differences of :func:`derivations.mlp.method.loss` on random networks with L = 1, ..., 5
+  layers; one epoch of SGD against a full-batch step; the training run's reported numbers
+  against an independent (lambdified SymPy) replay.
 """
 
 from __future__ import annotations
@@ -25,336 +18,26 @@ import symengine as se
 import sympy as sp
 
 from derivations.exact import residual
-from derivations.ledger import Derivation, Figure, numeric_claim, relative_error, symbolic_claim
+from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
+from derivations.mlp.derivation import (
+    FD_DEPTHS,
+    FD_TOLERANCE,
+    REPLAY_TOLERANCE,
+    SGD_CHECK,
+    SYMBOLIC_M,
+    SYMBOLIC_SIZES,
+    MinibatchSum,
+    _layer_symbols,
+    output_delta,
+)
+from derivations.mlp.experiment import INIT, LAYER_SIZES, SPIRAL, TRAINING, _fd_error
+from derivations.mlp.method import _forward, loss, random_network, sgd
 from derivations.numerics import FD_STEP, central_differences
-from derivations.tex import common_decade, power_of_ten_above, tex, vec
 
-__all__ = ["loss", "gradients", "sgd", "derive", "verify", "output_delta", "LAYER_SIZES"]
+__all__ = ["verify"]
 
-#: Layer widths (d_0, d_1, K) of the three-layer MLP of the assignment's Figure 1, as the
-#: code uses them: the training run (figure p01_training) uses this very network, and the
-#: TikZ drawing (figure p01_mlp) is made from it.
-LAYER_SIZES = (2, 6, 3)
-
-FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
-FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
 FD_SEED = 0  # seed of the random networks of the finite-difference check
-RANDOM_BIAS_STD = 0.5  # standard deviation of the biases of random test networks
 KINK_MARGIN = 1e3 * FD_STEP  # random test networks keep every hidden |z| above this (clear of ReLU's kink)
-SYMBOLIC_SIZES, SYMBOLIC_M = (2, 3, 2), 2  # the network of the exact checks: widths, examples
-JACOBIAN_SHOWN = {"activation": 3, "affine": (2, 3)}  # sizes of the two Jacobians printed in (i), (ii)
-# The epoch check of Algorithm 1: a random depth-2 network of the finite-difference check (seed),
-# minibatches of 3 (the last one shorter) and the step in eta of the central differences.
-SGD_CHECK = {"depth": 2, "seed": 7, "batch_size": 3, "eta_step": 1e-5}
-# The training run of figure p01_training: spiral data, He initialisation, SGD settings.
-SPIRAL = {"per_class": 60, "turns": 3.0, "noise": 0.12, "seed": 1}
-TRAINING = {"learning_rate": 0.05, "batch_size": 10, "epochs": 300, "lam": 1e-3, "seed": 3}
-INIT = {"gain": 2.0, "seed": 2}  # initial weights ~ N(0, gain / fan-in) (He et al.), biases 0
-FD_SWEEP = {"sizes": (3, 5, 4, 3), "m": 6, "lam": 0.1, "clearance": 0.05, "seed": 4}  # figure p01_fd_steps
-REPLAY_TOLERANCE = 1e-10  # float64 rounding of the same numbers reached in another evaluation order
-
-
-# --------------------------------------------------------------------------- notation
-# Printing: SymPy's MatAdd prints its terms sorted (-t + y); InOrder keeps the order written.
-# MinibatchSum prints sum over (x, t) in D, which SymPy's Sum (scalars only) cannot hold.
-
-
-class InOrder(sp.MatAdd):
-    """A matrix sum printed in the order its terms are given."""
-
-    def _latex(self, printer):
-        return printer._print_Add(self, order="none")
-
-
-class MinibatchSum(sp.MatrixExpr):
-    """The sum over the minibatch D of a per-example matrix expression (printing only)."""
-
-    def __new__(cls, arg):
-        return super().__new__(cls, arg)
-
-    @property
-    def shape(self):
-        return self.args[0].shape
-
-    def _latex(self, printer):
-        return r"\sum_{(\mathbf{x},\mathbf{t})\in\mathcal{D}} " + printer._print(self.args[0])
-
-
-def _layer_symbols():
-    """Vectors and matrices of layer l, named as in the assignment.
-
-    Names with a superscript are wrapped in braces so that a transpose prints as
-    ``{\\mathbf{W}^{(l)}}^{\\top}`` rather than a double superscript.
-    """
-    n, p = sp.symbols("d_l d_{l-1}", integer=True, positive=True)
-    K = sp.Symbol("K", integer=True, positive=True)
-    return {
-        "dz": vec(r"\delta", n, sup="(l)", sub="z"),
-        "dh": vec(r"\delta", n, sup="(l)", sub="h"),
-        "dh_prev": vec(r"\delta", p, sup="(l-1)", sub="h"),
-        "fprime": sp.MatrixSymbol(r"f^{(l)\prime}\!\left(\mathbf{z}^{(l)}\right)", n, 1),
-        "relu_mask": sp.MatrixSymbol(r"\mathbf{1}\!\left[\mathbf{z}^{(l)} > \mathbf{0}\right]", n, 1),
-        "W": sp.MatrixSymbol(r"{\mathbf{W}^{(l)}}", n, p),
-        "h_prev": sp.MatrixSymbol(r"{\mathbf{h}^{(l-1)}}", p, 1),
-        "dW": sp.MatrixSymbol(r"\Delta\mathbf{W}^{(l)}", n, p),
-        "db": sp.MatrixSymbol(r"\Delta\mathbf{b}^{(l)}", n, 1),
-        "lam": sp.Symbol(r"\lambda", positive=True),
-        "y": vec("y", K),
-        "t": vec("t", K),
-    }
-
-
-# --------------------------------------------------------------------------- derivation
-
-
-def output_delta():
-    """delta_z^(L) of softmax + cross-entropy for one example, derived for a symbolic K.
-
-    Returns ``(component, steps)``: the j-th component of dJ/dz^(L) after using
-    sum_k t_k = 1 (an expression in indexed ``y[j]``, ``t[j]``), and the intermediate SymPy
-    expressions of the derivation (for the report).
-
-    Example
-    -------
-    >>> component, _ = output_delta()
-    >>> component
-    -t[j] + y[j]
-    """
-    K = sp.Symbol("K", integer=True, positive=True)
-    k, j, i = sp.symbols("k j i", integer=True, positive=True)
-    z, t, y = sp.IndexedBase("z"), sp.IndexedBase("t"), sp.IndexedBase("y")
-    normaliser = sp.Sum(sp.exp(z[i]), (i, 1, K))
-    log_y = sp.expand_log(sp.log(sp.exp(z[k]) / normaliser), force=True)  # z_k - ln sum_i e^{z_i}
-    # J = -sum_k t_k ln y_k, with the k-free factor ln sum_i e^{z_i} taken out of the sum.
-    J = -sp.Sum(t[k] * z[k], (k, 1, K)) + sp.Sum(t[k], (k, 1, K)) * sp.log(normaliser)
-    dJ = sp.diff(J, z[j]).doit()
-    dJ = sp.refine(dJ, sp.Q.ge(j, 1) & sp.Q.le(j, K))  # j is one of the K classes
-    one_hot = dJ.subs(sp.Sum(t[k], (k, 1, K)), 1)  # sum_k t_k = 1
-    component = one_hot.subs(sp.exp(z[j]) / normaliser, y[j])
-    steps = {"log_y": (sp.log(y[k]), log_y), "J": J, "dJ": dJ, "one_hot": one_hot}
-    return component, steps
-
-
-def _jacobian_of_activation(n: int):
-    """dh/dz for h = f(z) elementwise, n units: SymPy finds it diagonal."""
-    f = sp.Function("f")
-    zs = sp.Matrix(sp.symbols(f"z_1:{n + 1}"))
-    h = zs.applyfunc(f)
-    jac = h.jacobian(zs)
-    fprime = sp.Function(r"f^{\prime}")
-    return jac.replace(lambda e: isinstance(e, sp.Derivative), lambda e: fprime(e.variables[0]))
-
-
-def _jacobian_of_affine(n: int, p: int):
-    """dz/dh for z = W h + b, with W (n x p) of entries W_jk: SymPy finds W itself."""
-    W = sp.Matrix(n, p, lambda r, c: sp.Symbol(f"W_{{{r + 1}{c + 1}}}"))
-    h = sp.Matrix(sp.symbols(f"h_1:{p + 1}"))
-    b = sp.Matrix(sp.symbols(f"b_1:{n + 1}"))
-    return (W * h + b).jacobian(h)
-
-
-def derive() -> Derivation:
-    s = _layer_symbols()
-    K = sp.Symbol("K", integer=True, positive=True)
-    equations = {
-        "p1.delta_z": sp.Eq(s["dz"], sp.HadamardProduct(s["dh"], s["fprime"]), evaluate=False),
-        "p1.delta_z_relu": sp.Eq(s["dz"], sp.HadamardProduct(s["dh"], s["relu_mask"]), evaluate=False),
-        "p1.delta_h": sp.Eq(s["dh_prev"], s["W"].T * s["dz"], evaluate=False),
-        "p1.grad_W": sp.Eq(
-            s["dW"], InOrder(MinibatchSum(s["dz"] * s["h_prev"].T), 2 * s["lam"] * s["W"], evaluate=False)
-        ),
-        "p1.grad_b": sp.Eq(s["db"], MinibatchSum(s["dz"]), evaluate=False),
-        "p1.delta_output": sp.Eq(
-            vec(r"\delta", K, sup="(L)", sub="z"), InOrder(s["y"], -s["t"], evaluate=False)
-        ),
-        "p1.sgd_epoch": sp.Eq(
-            sp.Symbol(r"\left.\frac{\mathrm{d}\Theta_{\mathrm{epoch}}(\eta)}{\mathrm{d}\eta}\right|_{\eta=0}"),
-            -sp.Symbol(r"\frac{\partial J_{\mathcal{X}}}{\partial\Theta}"),
-            evaluate=False,
-        ),
-        "p1.training_replay": sp.Le(
-            sp.Symbol(r"\varepsilon_{\mathrm{rel}}"),
-            sp.Symbol("10^{%d}" % round(np.log10(REPLAY_TOLERANCE))),
-            evaluate=False,
-        ),
-        "p1.backprop_fd": sp.Le(
-            sp.Symbol(r"\max_{L \le %d}\,\varepsilon_{\mathrm{rel}}" % max(FD_DEPTHS)),
-            sp.Symbol("10^{%d}" % round(np.log10(FD_TOLERANCE))),
-            evaluate=False,
-        ),
-    }
-    _, steps = output_delta()
-    jac_h = _jacobian_of_activation(JACOBIAN_SHOWN["activation"])
-    jac_z = _jacobian_of_affine(*JACOBIAN_SHOWN["affine"])
-    ln = {"ln_notation": True}
-    context = {
-        "layer_sizes": LAYER_SIZES,
-        "jacobian_h": tex(sp.Eq(sp.Symbol(r"\frac{\partial \mathbf{h}}{\partial \mathbf{z}}"), jac_h, evaluate=False)),
-        "jacobian_z": tex(
-            sp.Eq(sp.Symbol(r"\frac{\partial \mathbf{z}}{\partial \mathbf{h}}"), jac_z, evaluate=False)
-        ),
-        "log_y": tex(sp.Eq(*steps["log_y"], evaluate=False), **ln),
-        "J_one": tex(steps["J"], **ln),
-        "dJ": tex(steps["dJ"], **ln),
-        "dJ_one_hot": tex(steps["one_hot"], **ln),
-        "fd_step": FD_STEP,
-        "fd_tolerance": FD_TOLERANCE,
-        "fd_depth_max": max(FD_DEPTHS),
-        "symbolic_sizes": SYMBOLIC_SIZES,
-        "symbolic_m": SYMBOLIC_M,
-        "jacobian_shown": JACOBIAN_SHOWN,
-        "sgd_check": SGD_CHECK,
-    }
-    context.update(_experiments())
-    figures = (
-        Figure("p01_mlp", "figures.mlp:network_tikz", {"sizes": LAYER_SIZES}, kind="tikz"),
-        Figure(
-            "p01_training", "figures.mlp:training", context["training"], width=6.0, height=2.5, ncols=2
-        ),
-        Figure("p01_fd_steps", "figures.mlp:fd_steps", context["fd_steps"], width=4.2, height=2.7),
-    )
-    return Derivation(problem=1, equations=equations, context=context, figures=figures)
-
-
-# --------------------------------------------------------------------------- numeric API
-
-
-def _as_network(weights, biases, X, T, lam):
-    """Float arrays of the inputs, after checking every shape; ValueError says what is wrong."""
-    if len(weights) == 0:
-        raise ValueError("weights is empty: an MLP needs at least one layer (the output layer)")
-    if len(weights) != len(biases):
-        raise ValueError(f"{len(weights)} weight matrices but {len(biases)} bias vectors; one of each per layer")
-    Ws = [np.asarray(W, dtype=float) for W in weights]
-    bs = [np.asarray(b, dtype=float) for b in biases]
-    X = np.asarray(X, dtype=float)
-    T = np.asarray(T, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must be (m, d_0) with one example per row; got shape {X.shape}")
-    width = X.shape[1]
-    for l, (W, b) in enumerate(zip(Ws, bs), start=1):
-        if W.ndim != 2:
-            raise ValueError(f"weights[{l - 1}] (W^({l})) must be a matrix (d_{l}, d_{l - 1}); got shape {W.shape}")
-        if W.shape[1] != width:
-            raise ValueError(
-                f"weights[{l - 1}] (W^({l})) has shape {W.shape}, but its input has {width} units: "
-                f"expected ({W.shape[0]}, {width})"
-            )
-        if b.shape != (W.shape[0],):
-            raise ValueError(
-                f"biases[{l - 1}] (b^({l})) has shape {b.shape}; expected ({W.shape[0]},) to match W^({l})"
-            )
-        width = W.shape[0]
-    if T.shape != (X.shape[0], width):
-        raise ValueError(
-            f"T has shape {T.shape}; expected (m, K) = ({X.shape[0]}, {width}): one row per example of X and "
-            f"one column per output unit"
-        )
-    # np.allclose(T.sum(axis=1), 1.0) (rtol 1e-5, atol 1e-8; NaN fails) written out: sgd checks every minibatch
-    if T.size and not (np.abs(T.sum(axis=1) - 1.0) <= 1e-5 + 1e-8).all():
-        raise ValueError("each row of T must sum to 1 (one-hot targets); delta_z^(L) = y - t uses it")
-    if not np.isfinite(lam):
-        raise ValueError(f"lam must be a finite number; got {lam!r}")
-    return Ws, bs, X, T, float(lam)
-
-
-def _forward(Ws, bs, X):
-    """Algorithm 1, lines 7-11, for all m rows of X at once: the h^(l), z^(l) and ln y."""
-    hs, zs = [X], []  # line 7: h^(0) = x; hs[l] = h^(l), zs[l - 1] = z^(l), one example per row
-    for l, (W, b) in enumerate(zip(Ws, bs), start=1):  # line 8
-        z = hs[-1] @ W.T + b  # line 9: z^(l) = W^(l) h^(l-1) + b^(l)
-        zs.append(z)
-        if l < len(Ws):
-            hs.append(np.maximum(z, 0.0))  # line 10: h^(l) = max(z^(l), 0) if l < L
-    z_L = zs[-1] - zs[-1].max(axis=1, keepdims=True)  # line 11: ln softmax(z^(L)), computed stably
-    log_y = z_L - np.log(np.exp(z_L).sum(axis=1, keepdims=True))
-    return hs, zs, log_y
-
-
-def loss(weights, biases, X, T, lam):
-    """J of Eq. 2: the cross-entropy summed over the minibatch plus lam * sum of squared weights.
-
-    Parameters
-    ----------
-    weights, biases:
-        ``weights[l]`` is W^(l+1) of shape (d_{l+1}, d_l), as in z = W x + b; ``biases[l]`` is
-        b^(l+1) of shape (d_{l+1},).  Hidden layers use ReLU, the output layer softmax.
-    X, T:
-        Inputs (m, d_0), one example per row, and one-hot targets (m, K).
-    lam:
-        The weight of lambda ||Theta||^2 (weights only, no factor 1/2).
-
-    Raises
-    ------
-    ValueError
-        When the shapes do not fit together (the message names the array and the shapes).
-    """
-    Ws, bs, X, T, lam = _as_network(weights, biases, X, T, lam)
-    _, _, log_y = _forward(Ws, bs, X)
-    return float(-(T * log_y).sum() + lam * sum(float((W**2).sum()) for W in Ws))
-
-
-def gradients(weights, biases, X, T, lam):
-    """(dweights, dbiases) of :func:`loss` by backpropagation: Algorithm 1, lines 5-17.
-
-    Takes the arguments of :func:`loss` and returns lists with the shapes of ``weights`` and
-    ``biases``.  Line 6's loop over the examples is vectorised: every line acts on all m rows
-    at once, so the sum over the minibatch of delta_z^(l) h^(l-1)T is ``delta_z.T @ h``.
-
-    Example
-    -------
-    >>> W, b = [np.zeros((3, 2))], [np.zeros(3)]
-    >>> dW, db = gradients(W, b, np.ones((1, 2)), np.eye(3)[:1], lam=0.1)
-    >>> db[0]  # y - t with y uniform
-    array([-0.66666667,  0.33333333,  0.33333333])
-    """
-    Ws, bs, X, T, lam = _as_network(weights, biases, X, T, lam)
-    L = len(Ws)
-    dW = [2 * lam * W for W in Ws]  # line 5: Delta W^(l) = 2 lambda W^(l)
-    db = [np.zeros_like(b) for b in bs]  # line 5: Delta b^(l) = 0
-    hs, zs, log_y = _forward(Ws, bs, X)  # lines 6-11: every example (row) of the minibatch
-    delta_z = np.exp(log_y) - T  # line 12: delta_z^(L) = y - t
-    for l in range(L, 0, -1):  # line 13
-        dW[l - 1] += delta_z.T @ hs[l - 1]  # line 14: += delta_z^(l) h^(l-1)T, summed over rows
-        db[l - 1] += delta_z.sum(axis=0)  # line 14: += delta_z^(l), summed over rows
-        if l > 1:  # line 15
-            delta_h = delta_z @ Ws[l - 1]  # line 16: delta_h^(l-1) = W^(l)T delta_z^(l)
-            delta_z = delta_h * (zs[l - 2] > 0)  # line 17: delta_z^(l-1) = delta_h (.) 1[z^(l-1) > 0]
-    return dW, db
-
-
-def sgd(weights, biases, X, T, lam, *, learning_rate, batch_size, epochs, seed):
-    """Algorithm 1: minibatch SGD with :func:`gradients`; returns (weights, biases, history).
-
-    ``weights``, ``biases`` are the initial parameters (line 1; not modified).  ``history``
-    holds the mean cross-entropy -t^T ln y over the whole data set before training and after
-    every epoch.
-    """
-    Ws, bs, X, T, lam = _as_network(weights, biases, X, T, lam)
-    Ws, bs = [W.copy() for W in Ws], [b.copy() for b in bs]  # line 1
-    rng = np.random.default_rng(seed)
-    m = len(X)
-    history = [loss(Ws, bs, X, T, 0.0) / m]
-    for _ in range(epochs):  # line 2
-        order = rng.permutation(m)  # line 3: shuffle D, cut it into minibatches
-        for start in range(0, m, batch_size):  # line 4
-            rows = order[start : start + batch_size]
-            dW, db = gradients(Ws, bs, X[rows], T[rows], lam)  # lines 5-17
-            for l in range(len(Ws)):  # line 18
-                Ws[l] -= learning_rate * dW[l]
-                bs[l] -= learning_rate * db[l]
-        history.append(loss(Ws, bs, X, T, 0.0) / m)
-    return Ws, bs, history
-
-
-def random_network(rng, sizes, m):
-    """Random weights, biases, inputs and one-hot targets for layer widths ``sizes``."""
-    L = len(sizes) - 1
-    Ws = [rng.normal(size=(sizes[l + 1], sizes[l])) / np.sqrt(sizes[l]) for l in range(L)]
-    bs = [rng.normal(scale=RANDOM_BIAS_STD, size=sizes[l + 1]) for l in range(L)]
-    X = rng.normal(size=(m, sizes[0]))
-    T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=m)]
-    return Ws, bs, X, T
 
 
 # --------------------------------------------------------------------------- exact check
@@ -696,14 +379,6 @@ def _engine_check_parameter_gradients(net, eq):
 # --------------------------------------------------------------------------- numeric check
 
 
-def _fd_error(Ws, bs, X, T, lam, step=FD_STEP):
-    """Relative error between :func:`gradients` and central differences of :func:`loss`."""
-    dW, db = gradients(Ws, bs, X, T, lam)
-    num = central_differences(lambda: loss(Ws, bs, X, T, lam), Ws + bs, step)
-    exact = np.concatenate([g.ravel() for g in dW + db])
-    return relative_error(exact, np.concatenate([g.ravel() for g in num]))
-
-
 def _fd_networks(seed=FD_SEED, depths=FD_DEPTHS):
     """Random networks for the finite-difference check, clear of ReLU's kink.
 
@@ -807,7 +482,7 @@ def verify(derivation: Derivation):
             "p1.delta_output",
             eq["p1.delta_output"],
             _check_output_delta(eq["p1.delta_output"]),
-            where="derivations.mlp:_check_output_delta",
+            where="derivations.mlp.checks:_check_output_delta",
             method="SymPy differentiation of softmax cross-entropy, symbolic K",
         )
     )
@@ -820,7 +495,7 @@ def verify(derivation: Derivation):
             "p1.delta_z",
             eq["p1.delta_z"],
             _first_nonzero(_engine_check_delta_z(smooth, 1, eq["p1.delta_z"])),
-            where="derivations.mlp:_engine_check_delta_z",
+            where="derivations.mlp.checks:_engine_check_delta_z",
             method="exact: SymEngine dJ/dz and dJ/dh entry by entry, generic f",
             reproduce=small,
         )
@@ -830,7 +505,7 @@ def verify(derivation: Derivation):
             "p1.delta_z_relu",
             eq["p1.delta_z_relu"],
             _engine_numerators(_check_delta_z(relu, 1, eq["p1.delta_z_relu"], _relu_indicator)),
-            where="derivations.mlp:_check_delta_z",
+            where="derivations.mlp.checks:_check_delta_z",
             method="exact: SymPy dJ/dz and dJ/dh entry by entry, f = max(z, 0)",
             reproduce=small,
         )
@@ -840,7 +515,7 @@ def verify(derivation: Derivation):
             "p1.delta_h",
             eq["p1.delta_h"],
             _first_nonzero(*[_engine_check_delta_h(smooth, l, eq["p1.delta_h"]) for l in (2, 1)]),
-            where="derivations.mlp:_engine_check_delta_h",
+            where="derivations.mlp.checks:_engine_check_delta_h",
             method="exact: SymEngine dJ/dh(l-1) and dJ/dz(l) entry by entry, l = 1, 2",
             reproduce=small,
         )
@@ -852,7 +527,7 @@ def verify(derivation: Derivation):
             "p1.grad_W",
             eq["p1.grad_W"],
             _first_nonzero(*res_W, _engine_numerators(_flat(relu_W))),
-            where="derivations.mlp:_check_parameter_gradients",
+            where="derivations.mlp.checks:_check_parameter_gradients",
             method="exact: Algorithm 1 vs dJ/dW entry by entry, SymEngine for generic f, SymPy for ReLU",
             reproduce=small,
         )
@@ -862,7 +537,7 @@ def verify(derivation: Derivation):
             "p1.grad_b",
             eq["p1.grad_b"],
             _first_nonzero(*res_b, _engine_numerators(_flat(relu_b))),
-            where="derivations.mlp:_check_parameter_gradients",
+            where="derivations.mlp.checks:_check_parameter_gradients",
             method="exact: Algorithm 1 vs dJ/db entry by entry, SymEngine for generic f, SymPy for ReLU",
             reproduce=small,
         )
@@ -877,9 +552,9 @@ def verify(derivation: Derivation):
             eq["p1.backprop_fd"],
             max(errors),
             FD_TOLERANCE,
-            where="derivations.mlp:_fd_error",
+            where="derivations.mlp.experiment:_fd_error",
             method=f"central differences of J (step {FD_STEP:g}), L = 1 to {max(FD_DEPTHS)}, random widths, m 5 to 8",
-            reproduce=f"derivations.mlp._fd_networks(seed={FD_SEED}): {shapes}; {redrawn} draws near a kink redrawn",
+            reproduce=f"derivations.mlp.checks._fd_networks(seed={FD_SEED}): {shapes}; {redrawn} draws near a kink redrawn",
         )
     )
     epoch_error, epoch_setup = _check_sgd_epoch()
@@ -889,9 +564,9 @@ def verify(derivation: Derivation):
             eq["p1.sgd_epoch"],
             epoch_error,
             FD_TOLERANCE,
-            where="derivations.mlp:_check_sgd_epoch",
+            where="derivations.mlp.checks:_check_sgd_epoch",
             method="central differences of one epoch of sgd in eta against central differences of J in Theta",
-            reproduce=f"derivations.mlp._check_sgd_epoch(SGD_CHECK): {epoch_setup}",
+            reproduce=f"derivations.mlp.checks._check_sgd_epoch(SGD_CHECK): {epoch_setup}",
         )
     )
     claims.append(
@@ -900,100 +575,10 @@ def verify(derivation: Derivation):
             eq["p1.training_replay"],
             _check_training_replay(derivation.context),
             REPLAY_TOLERANCE,
-            where="derivations.mlp:_check_training_replay",
+            where="derivations.mlp.checks:_check_training_replay",
             method="the network written out in SymPy and lambdified, on the stored initial and final parameters",
             reproduce=f"SPIRAL = {SPIRAL}, TRAINING = {TRAINING}, INIT = {INIT}",
         )
     )
     return claims
 
-
-# --------------------------------------------------------------------------- experiments (figure data)
-
-
-def make_dataset(seed=SPIRAL["seed"], per_class=SPIRAL["per_class"]):
-    """Three interleaved spiral arms in the plane, one class each (X: (3n, 2), one-hot T)."""
-    rng = np.random.default_rng(seed)
-    K = LAYER_SIZES[-1]
-    X, labels = [], []
-    for k in range(K):
-        r = np.linspace(0.15, 1.0, per_class)
-        angle = 2 * np.pi * k / K + SPIRAL["turns"] * r + rng.normal(scale=SPIRAL["noise"], size=per_class)
-        X.append(np.column_stack([r * np.cos(angle), r * np.sin(angle)]))
-        labels.append(np.full(per_class, k))
-    X, labels = np.concatenate(X), np.concatenate(labels)
-    return X, np.eye(K)[labels], labels
-
-
-def _initial_network(sizes, seed=INIT["seed"]):
-    """He initialisation: W^(l) ~ N(0, gain / d_{l-1}) entry by entry, b^(l) = 0."""
-    rng = np.random.default_rng(seed)
-    pairs = list(zip(sizes[:-1], sizes[1:]))
-    Ws = [rng.normal(scale=np.sqrt(INIT["gain"] / fan_in), size=(fan_out, fan_in)) for fan_in, fan_out in pairs]
-    bs = [np.zeros(fan_out) for _, fan_out in pairs]
-    return Ws, bs
-
-
-def _training_run():
-    X, T, labels = make_dataset()
-    Ws0, bs0 = _initial_network(LAYER_SIZES)
-    setup = dict(TRAINING)
-    lam = setup.pop("lam")
-    Ws, bs, history = sgd(Ws0, bs0, X, T, lam, **setup)
-    g = np.linspace(-1.2, 1.2, 121)
-    gx, gy = np.meshgrid(g, g)
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    _, _, log_y = _forward(Ws, bs, grid)
-    regions = log_y.argmax(axis=1).reshape(gx.shape)
-    _, _, log_y_train = _forward(Ws, bs, X)
-    accuracy = float((log_y_train.argmax(axis=1) == labels).mean())
-    return {
-        "X": X,
-        "labels": labels,
-        "grid": g,
-        "regions": regions,
-        "history": np.asarray(history),
-        "accuracy": accuracy,
-        "initial": (Ws0, bs0),
-        "final": (Ws, bs),
-        **TRAINING,
-    }
-
-
-def _fd_step_sweep(cfg=FD_SWEEP):
-    """Error of central differences against the step: truncation ~ step^2, round-off ~ eps/step.
-
-    The network is redrawn until every hidden pre-activation is at least ``clearance`` from
-    ReLU's kink, so that no step up to 1e-3 crosses it (crossing would add an O(1) error).
-    """
-    rng = np.random.default_rng(cfg["seed"])
-    sizes, m = cfg["sizes"], cfg["m"]
-    while True:
-        Ws, bs, X, T = random_network(rng, list(sizes), m)
-        _, (*hidden, _), _ = _forward(Ws, bs, X)  # the output layer has no ReLU
-        if all(np.abs(z).min() > cfg["clearance"] for z in hidden):
-            break
-    steps = np.logspace(-12, -3, 28)
-    errors = np.array([_fd_error(Ws, bs, X, T, cfg["lam"], step) for step in steps])
-    return {"steps": steps, "errors": errors, "sizes": sizes, "m": m, "check_step": FD_STEP}
-
-
-def _experiments():
-    training = _training_run()
-    sweep = _fd_step_sweep()
-    # The smallest error is round-off-sized, so its argmin and its digits differ between processors:
-    # the text prints the decade shared by every step within a factor 2 of the smallest error, and a
-    # power of ten above that error (both refuse when round-off could change them).
-    errors = sweep["errors"]
-    near_best = sweep["steps"][errors <= 2 * errors.min()]
-    return {
-        "training": training,
-        "fd_steps": sweep,
-        "train_first": training["history"][0],
-        "train_last": training["history"][-1],
-        "train_accuracy": 100 * training["accuracy"],
-        "train_m": len(training["X"]),
-        "fd_best_decade": common_decade(near_best),
-        "fd_best_bound": power_of_ten_above(errors.min()),
-        "fd_sizes": sweep["sizes"],
-    }
