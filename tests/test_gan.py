@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
 from derivations import gan
+from derivations.gan import checks, experiment, method
+from derivations.vae_display import InOrder
 from tests.conftest import with_statement as _with
 
 
@@ -30,11 +32,11 @@ def test_pointwise_maximum_is_a_over_a_plus_b_and_concave():
 
 def test_criterion_minus_twice_jsd_is_minus_log_4_for_symbolic_K():
     ct = gan.criterion_terms()
-    theorem = sp.Eq(gan.C_G, gan.InOrder(-gan.LOG4, 2 * gan.JSD))
+    theorem = sp.Eq(gan.C_G, InOrder(-gan.LOG4, 2 * gan.JSD))
     residual, summand = gan.criterion_residual(theorem, ct)
     assert residual == 0
     # a wrong constant in the printed theorem leaves a non-zero residual
-    assert gan.criterion_residual(sp.Eq(gan.C_G, gan.InOrder(gan.LOG4, 2 * gan.JSD)), ct)[0] != 0
+    assert gan.criterion_residual(sp.Eq(gan.C_G, InOrder(gan.LOG4, 2 * gan.JSD)), ct)[0] != 0
 
 
 def test_saturating_gradient_vanishes_and_non_saturating_does_not():
@@ -77,8 +79,8 @@ def test_gan_gradients_match_finite_differences():
     x, z = rng.normal(2.0, 0.5, 5), rng.standard_normal(4)
     for loss in ("saturating", "non-saturating"):
         gd, gg = gan.gan_gradients(P, x, z, loss)
-        nd = gan._fd(lambda: gan.gan_losses(P, x, z, loss)[0], P, gan.D_KEYS)
-        ng = gan._fd(lambda: gan.gan_losses(P, x, z, loss)[1], P, gan.G_KEYS)
+        nd = checks._fd(lambda: gan.gan_losses(P, x, z, loss)[0], P, gan.D_KEYS)
+        ng = checks._fd(lambda: gan.gan_losses(P, x, z, loss)[1], P, gan.G_KEYS)
         for k in gan.D_KEYS:
             assert np.allclose(gd[k], nd[k], rtol=1e-6, atol=1e-9)
         for k in gan.G_KEYS:
@@ -133,7 +135,7 @@ def _rounding_tolerance(cfg, monkeypatch):
 
     base = _numbers(gan.train_gan(cfg))
     with monkeypatch.context() as m:
-        m.setattr(gan, "init_gan", nudged)
+        m.setattr(experiment, "init_gan", nudged)  # where _train_runs looks it up
         response = float(np.max(np.abs(_numbers(gan.train_gan(cfg)) - base)))
     return 10 * max(cfg.iterations, 1) * max(response, delta * float(np.max(np.abs(base))))
 
@@ -142,7 +144,7 @@ def test_runs_side_by_side_equal_runs_alone(monkeypatch):
     # The seed study trains its runs stacked; each must be the run train_gan makes alone, to rounding
     # (the two routes need not round alike: see _rounding_tolerance).
     cfgs = [gan.GanConfig(seed=seed, iterations=60, snapshots=snaps) for seed, snaps in ((0, (0, 59)), (3, (59,)))]
-    together = gan._train_runs(cfgs)
+    together = experiment._train_runs(cfgs)
     for cfg, run in zip(cfgs, together):
         alone = gan.train_gan(cfg)
         assert [s["iteration"] for s in run["snapshots"]] == [s["iteration"] for s in alone["snapshots"]]
@@ -150,7 +152,7 @@ def test_runs_side_by_side_equal_runs_alone(monkeypatch):
         assert tol < 1e-4 * cfg.lr_g  # far below a real mistake (~lr per step)
         assert np.max(np.abs(_numbers(run) - _numbers(alone))) <= tol
     with pytest.raises(ValueError, match="differ only in seed"):
-        gan._train_runs([gan.GanConfig(), gan.GanConfig(m=64)])
+        experiment._train_runs([gan.GanConfig(), gan.GanConfig(m=64)])
 
 
 def test_one_step_by_hand_matches_the_batched_step(monkeypatch):
@@ -161,9 +163,9 @@ def test_one_step_by_hand_matches_the_batched_step(monkeypatch):
     P = gan.init_gan(rng, cfg)
     z, x = rng.standard_normal(cfg.m), rng.normal(cfg.data_mean, cfg.data_std, cfg.m)
     gd = np.concatenate([v for v in gan.discriminator_gradients(P, x, z).values()])
-    gan._Adam(P["theta_d"].size, cfg.lr_d).step(P["theta_d"], gd, ascend=True)
+    method._Adam(P["theta_d"].size, cfg.lr_d).step(P["theta_d"], gd, ascend=True)
     gg = np.concatenate([v for v in gan.generator_gradients(P, rng.standard_normal(cfg.m)).values()])
-    gan._Adam(P["theta_g"].size, cfg.lr_g).step(P["theta_g"], gg, ascend=False)
+    method._Adam(P["theta_g"].size, cfg.lr_g).step(P["theta_g"], gg, ascend=False)
     params = gan.train_gan(cfg)["params"]
     tol = _rounding_tolerance(cfg, monkeypatch)
     assert tol < 1e-4 * cfg.lr_g
@@ -174,7 +176,7 @@ def test_one_step_by_hand_matches_the_batched_step(monkeypatch):
 def test_plain_normal_density_matches_scipy():
     from scipy import stats
 
-    pdf = gan._normal_pdf(-1.0, 0.5)
+    pdf = checks._normal_pdf(-1.0, 0.5)
     for x in (-7.0, -1.3, -1.0, 0.2, 4.0):
         # exp(-t^2/2) inherits the rounding of its argument, ~t^2 u, plus a few u per route
         t = (x + 1.0) / 0.5
@@ -191,7 +193,7 @@ def test_every_claim_passes(derivation):
 
 def _pair(seed, n, zeros):
     rng = np.random.default_rng(seed)
-    return gan._random_pair(rng, n, zeros=zeros)
+    return checks._random_pair(rng, n, zeros=zeros)
 
 
 @settings(max_examples=80, deadline=None)
@@ -248,13 +250,13 @@ def _failed(derivation):
     ],
 )
 def test_a_wrong_optimal_discriminator_is_caught(derivation, monkeypatch, wrong):
-    monkeypatch.setattr(gan, "optimal_discriminator", wrong)
+    monkeypatch.setattr(checks, "optimal_discriminator", wrong)  # where the check looks it up
     assert "p8.optimal_discriminator" in _failed(derivation)
 
 
 def test_a_wrong_criterion_is_caught(derivation, monkeypatch):
     real = gan.virtual_training_criterion
-    monkeypatch.setattr(gan, "virtual_training_criterion", lambda p, q: real(p, q) + np.log(2))  # -log 2, not -log 4
+    monkeypatch.setattr(checks, "virtual_training_criterion", lambda p, q: real(p, q) + np.log(2))  # -log 2, not -log 4
     assert {"p8.criterion_discrete", "p8.global_minimum"} <= _failed(derivation)
 
 
@@ -265,14 +267,14 @@ def test_a_wrong_generator_gradient_is_caught(derivation, monkeypatch):
         g = real(P, z, "non-saturating" if loss == "saturating" else loss)
         return g
 
-    monkeypatch.setattr(gan, "generator_gradients", wrong)
+    monkeypatch.setattr(method, "generator_gradients", wrong)  # gan_gradients calls it
     assert "p8.gan_gradients" in _failed(derivation)
 
 
 @pytest.mark.parametrize("claim_id, wrong", [
     ("p8.concavity", lambda eqs: sp.Eq(eqs["p8.concavity"].lhs, -eqs["p8.concavity"].rhs.args[0])),
     ("p8.optimal_discriminator", lambda eqs: sp.Eq(gan.D_STAR, gan.P_DATA / (gan.P_DATA + 2 * gan.P_G))),
-    ("p8.criterion_discrete", lambda eqs: sp.Eq(gan.C_G, gan.InOrder(-gan.LOG4, gan.JSD))),
+    ("p8.criterion_discrete", lambda eqs: sp.Eq(gan.C_G, InOrder(-gan.LOG4, gan.JSD))),
     ("p8.global_minimum", lambda eqs: sp.Eq(eqs["p8.global_minimum"].lhs, gan.LOG4)),
     ("p8.gan_gradients", lambda eqs: (eqs["p8.gan_gradients"][0],
                                       sp.Eq(eqs["p8.gan_gradients"][1].lhs, 2 * eqs["p8.gan_gradients"][1].rhs))),
@@ -284,7 +286,7 @@ def test_a_fault_in_a_printed_statement_is_caught(derivation, claim_id, wrong):
 
 
 def test_a_wrong_adam_step_is_caught(derivation, monkeypatch):
-    monkeypatch.setattr(gan._Adam, "__init__", lambda self, size, lr: (
+    monkeypatch.setattr(method._Adam, "__init__", lambda self, size, lr: (
         setattr(self, "lr", lr), setattr(self, "b1", 0.5), setattr(self, "b2", 0.999), setattr(self, "eps", 1e-8),
         setattr(self, "t", 1), setattr(self, "m", np.zeros(size)), setattr(self, "v", np.zeros(size))) and None)
     assert "p8.adam" in _failed(derivation)  # the bias correction starts one step late
@@ -294,12 +296,12 @@ def test_the_end_of_the_training_run_is_re_measured(derivation):
     """'At the end p_g matches p_data and D is close to 1/2' holds for the trained networks; an
     untrained generator fails it, and so does a printed final mean that the networks do not give."""
     eq, ctx = derivation.equations["p8.training_end"], derivation.context
-    assert gan._check_training_end(eq, ctx).passed
+    assert checks._check_training_end(eq, ctx).passed
     untrained = gan.init_gan(np.random.default_rng(0), gan.GanConfig())
-    assert not gan._check_training_end(eq, {**ctx, "final_params": untrained}).passed
+    assert not checks._check_training_end(eq, {**ctx, "final_params": untrained}).passed
     run = dict(ctx["run"])
     run["snapshots"] = run["snapshots"][:-1] + [{**run["snapshots"][-1], "g_mean": run["snapshots"][-1]["g_mean"] + 0.05}]
-    assert not gan._check_training_end(eq, {**ctx, "run": run}).passed
+    assert not checks._check_training_end(eq, {**ctx, "run": run}).passed
 
 
 def test_a_printed_adam_rule_that_divides_by_zero_fails(derivation):
@@ -323,6 +325,6 @@ def test_a_printed_run_number_on_a_rounding_boundary_fails(derivation):
     assert min(gan.rounding_clearance(v) for _, v in gan.printed_run_numbers(ctx)) >= gan.PRINTED_MARGIN
     run = dict(ctx["run"])
     run["snapshots"] = [{**run["snapshots"][0], "g_std": 0.3055}] + run["snapshots"][1:]
-    claim = gan._check_training_end(eq, {**ctx, "run": run})
+    claim = checks._check_training_end(eq, {**ctx, "run": run})
     assert not claim.passed and "rounding boundary" in claim.detail
     assert gan.rounding_clearance(0.3054) > 1e-4 and gan.rounding_clearance(0.5) == float("inf")
