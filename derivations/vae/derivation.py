@@ -71,6 +71,7 @@ def evidence_identities():
     }
     return {"terms": terms, "k": k, "q": q, "evidence": evidence}
 
+
 def _gaussian_expectation(moments, z):
     """E over N(mu, sigma^2) of a polynomial in z, from the Gaussian moment integrals."""
 

@@ -212,6 +212,7 @@ def reparameterized_gradient(mu, sigma, x, w, s, eps):
     _, fz = _f_and_grad(mu + sigma * eps, x, w, s)
     return np.mean(fz, axis=-1), np.mean(fz * eps, axis=-1)
 
+
 # A tiny VAE: MLP encoder x -> (mu, log sigma^2), MLP Bernoulli decoder z -> logits.
 
 
