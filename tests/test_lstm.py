@@ -382,7 +382,7 @@ def test_the_parameter_table_adds_up_to_the_count(derivation):
 def test_cell_diagram_is_tikz_in_the_assignments_notation():
     from figures.lstm import cell_diagram
 
-    src = cell_diagram(lstm.cell_diagram_data())
+    src = cell_diagram({})
     assert src.startswith(r"\begin{tikzpicture}") and src.rstrip().endswith(r"\end{tikzpicture}")
     for label in (r"\mathbf{c}^{(t-1)}", r"\mathbf{h}^{(t-1)}", r"\mathbf{x}^{(t)}", r"\mathbf{f}^{(t)}",
                   r"\mathbf{i}^{(t)}", r"\mathbf{g}^{(t)}", r"\mathbf{o}^{(t)}", r"\mathbf{W}_{f}"):

@@ -27,7 +27,7 @@ Rooms (Problem 2's RNN comes from :mod:`derivations.rnn`):
 """
 
 from derivations.lstm.checks import finite_difference_error, verify
-from derivations.lstm.derivation import D_, H_, K_, TAU, T_SYM, cell_diagram_data, derive, statements
+from derivations.lstm.derivation import D_, H_, K_, TAU, T_SYM, derive, statements
 from derivations.lstm.experiment import REACH, gradient_reach, reach_data
 from derivations.lstm.method import GATES, PARAM_SHAPES, bptt, forward, gradients, init_params, loss, parameter_count
 
@@ -43,7 +43,6 @@ __all__ = [
     "derive",
     "verify",
     "statements",
-    "cell_diagram_data",
     "REACH",
     "reach_data",
     "gradient_reach",

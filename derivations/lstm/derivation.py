@@ -12,7 +12,7 @@ from derivations.ledger import Derivation, Figure
 from derivations.lstm.experiment import CS_STEP, REACH_CHECK_DISTANCES, REACH_INIT_Z, gradient_reach
 from derivations.lstm.method import GATES, PARAM_SHAPES
 
-__all__ = ["statements", "derive", "cell_diagram_data", "D_", "H_", "K_", "TAU", "T_SYM", "TINY_SIZES"]
+__all__ = ["statements", "derive", "D_", "H_", "K_", "TAU", "T_SYM", "TINY_SIZES"]
 
 
 # --------------------------------------------------------------------------- statements
@@ -249,57 +249,6 @@ class _Sigmoid(sp.Function):
 TINY_SIZES = {"D": 2, "H": 2, "K": 2, "tau": 2}  # sizes of the symbolic LSTM the statements are evaluated on
 
 
-# --------------------------------------------------------------------------- the cell (data of figure p04_lstm_cell)
-
-_BUS_Y = 0.5  # the line carrying x^(t) and h^(t-1) to the gates
-_CELL_Y = 3.7  # the cell-state line
-_GATE_Y = 1.6
-
-
-def cell_diagram_data() -> dict:
-    """Nodes (name, kind, x, y, text) and edges (points, label, label side, style) of one cell."""
-    gates = {"f": (1.8, r"\sigma"), "i": (3.6, r"\sigma"), "g": (5.4, r"\tanh"), "o": (7.4, r"\sigma")}
-    x_tanh, x_out, x_right = 8.9, 9.9, 11.4
-    nodes = [
-        ("c_prev", "port", -0.9, _CELL_Y, r"$\mathbf{c}^{(t-1)}$"),
-        ("h_prev", "port", -0.9, _BUS_Y, r"$\mathbf{h}^{(t-1)}$"),
-        ("x", "port", 0.8, -0.8, r"$\mathbf{x}^{(t)}$"),
-        ("c_next", "port", x_right, _CELL_Y, r"$\mathbf{c}^{(t)}$"),
-        ("h_next", "port", x_right, _BUS_Y, r"$\mathbf{h}^{(t)}$"),
-        ("y", "port", x_out, 5.1, r"$\mathbf{y}^{(t)} = \softmax(\mathbf{V}\mathbf{h}^{(t)} + \mathbf{c})$"),
-        ("mul_f", "op", gates["f"][0], _CELL_Y, r"$\odot$"),
-        ("add", "op", gates["g"][0], _CELL_Y, r"$+$"),
-        ("mul_i", "op", gates["g"][0], 2.7, r"$\odot$"),
-        ("tanh_c", "fun", x_tanh, 2.75, r"$\tanh$"),
-        ("mul_o", "op", x_tanh, _GATE_Y, r"$\odot$"),
-        ("join", "dot", 0.8, _BUS_Y, ""),
-        ("split_c", "dot", x_tanh, _CELL_Y, ""),
-        ("split_h", "dot", x_out, _GATE_Y, ""),
-    ]
-    edges = [
-        (["c_prev", "mul_f", "add", "c_next"], "", "", "cell"),
-        (["h_prev", "join"], "", "", "bus"),
-        (["x", "join"], "", "", "bus"),
-        (["join", (gates["o"][0], _BUS_Y)], "", "", "bus"),
-        (["split_c", "tanh_c", "mul_o"], "", "", "flow"),
-        (["mul_o", "split_h", (x_out, _BUS_Y), "h_next"], "", "", "flow"),
-        (["split_h", "y"], "", "", "flow"),
-        (["mul_i", "add"], "", "", "flow"),
-    ]
-    for gate, (gx, act) in gates.items():
-        nodes.append((f"gate_{gate}", "gate", gx, _GATE_Y, f"${act}$"))
-        nodes.append((f"par_{gate}", "note", gx + 0.08, _GATE_Y - 0.62,
-                      r"$\mathbf{W}_{%s},\mathbf{U}_{%s},\mathbf{b}_{%s}$" % (gate, gate, gate)))
-        edges.append(([(gx, _BUS_Y), f"gate_{gate}"], "", "", "bus"))
-    edges += [
-        (["gate_f", "mul_f"], r"$\mathbf{f}^{(t)}$", "left", "flow"),
-        (["gate_i", (gates["i"][0], 2.7), "mul_i"], r"$\mathbf{i}^{(t)}$", "above", "flow"),
-        (["gate_g", "mul_i"], r"$\mathbf{g}^{(t)}$", "right", "flow"),
-        (["gate_o", "mul_o"], r"$\mathbf{o}^{(t)}$", "above", "flow"),
-    ]
-    return {"nodes": nodes, "edges": edges, "box": (0.25, -0.05, 10.45, 4.25)}
-
-
 # --------------------------------------------------------------------------- derivation
 
 
@@ -343,7 +292,7 @@ def derive() -> Derivation:
                                  "init_z": f"{REACH_INIT_Z:g}",
                                  "smallest": float(np.min([experiment["curves"]["rnn"], *experiment["curves"]["lstm"].values()]))}},
         figures=(
-            Figure("p04_lstm_cell", "figures.lstm:cell_diagram", cell_diagram_data(), kind="tikz"),
+            Figure("p04_lstm_cell", "figures.lstm:cell_diagram", {}, kind="tikz"),  # a schematic: its layout is drawing
             Figure("p04_gradient_reach", "figures.lstm:gradient_reach", experiment["curves"],
                    width=5.6, height=2.9),
         ),
