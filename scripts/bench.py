@@ -34,7 +34,7 @@ def timed(cmd, cwd, env=None) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--problem", default="derivations/regularization.py", help="module touched for the one-problem build")
+    ap.add_argument("--problem", default="derivations/regularization/derivation.py", help="module touched for the one-problem build")
     args = ap.parse_args(argv)
 
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True).stdout.split()

@@ -2,14 +2,16 @@
 """Mutation run: are the checks real?
 
 Plants one small fault at a time in the derivation code (every top-level function or class of
-a problem module except those that verify, check or draw) (an arithmetic operator swapped, a
+every module under ``derivations/`` that some problem imports, except the problems' ``checks.py``
+(or ``checks_<part>.py``) rooms, which hold the independent routes, and the build's infrastructure: ledger, registry,
+printer, package ``__init__`` files) (an arithmetic operator swapped, a
 constant changed, a transpose dropped, a comparison flipped, a sign removed) and runs
 ``build.py --verify-only`` for the problem that module serves.  A mutant is *killed* when the
 build fails (or hangs past the time limit); one that passes *survives* and is listed, so that
 it gets a check that kills it or an explanation of why it cannot change a result.
 
     python scripts/mutation.py                 # the default sample, all problem modules
-    python scripts/mutation.py --per-module 30 --modules derivations/mlp.py
+    python scripts/mutation.py --per-module 30 --modules derivations/mlp/method.py
     python scripts/mutation.py --list          # count the sites only
 
 The sample is drawn with a fixed seed, so two runs on one commit test the same mutants.
@@ -40,8 +42,6 @@ SETTING_CALLS = {
     "numeric_claim", "symbolic_claim", "default_rng", "RandomState", "seed", "Figure", "Claim",
     "range", "linspace", "logspace", "geomspace", "arange", "round", "format", "integers",
 }
-# Functions that check or draw rather than derive: the faults are planted in what they check.
-NOT_DERIVATION = ("verify", "_verify", "check", "_check", "draw", "_draw", "figure", "_figure")
 SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult}
 FLIP = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 
@@ -136,8 +136,6 @@ def sites_of(path: Path) -> list[tuple[str, ast.AST]]:
     tree = _tree(path)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            if node.name.startswith(NOT_DERIVATION):
-                continue
             v.visit(node)
     return v.sites
 
@@ -147,7 +145,7 @@ def mutate(path: Path, kind: str, index: int) -> tuple[str, str, str, int]:
     tree = _tree(path)
     v = _Sites()
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith(NOT_DERIVATION):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             v.visit(node)
     same = [n for k, n in v.sites if k == kind]
     node = same[index]
@@ -183,7 +181,11 @@ def _replace(tree, old, new):
     raise RuntimeError("mutation site not found")
 
 
-# Shared machinery, printing and the checkers themselves are not derivation code.
+# The rule is a file: a problem's checks.py holds its independent routes (faults are planted in
+# what they check, not in them); the ledger, registry, printer and package faces are machinery.
+def is_check_room(path: Path) -> bool:
+    """checks.py, or checks_<part>.py where a problem's checks room is split (Problems 5-6)."""
+    return path.name == "checks.py" or (path.name.startswith("checks_") and path.suffix == ".py")
 NOT_DERIVATION_FILES = ("__init__.py", "ledger.py", "tex.py", "registry.py")
 
 
@@ -197,8 +199,8 @@ def problems_of(module_path: str) -> list[int]:
 
 def derivation_files() -> list[str]:
     files = []
-    for f in sorted((ROOT / "derivations").glob("*.py")):
-        if f.name in NOT_DERIVATION_FILES or f.stem.endswith(("_checks", "_tex")):
+    for f in sorted((ROOT / "derivations").rglob("*.py")):
+        if f.name in NOT_DERIVATION_FILES or is_check_room(f):
             continue
         rel = f.relative_to(ROOT).as_posix()
         if problems_of(rel):
