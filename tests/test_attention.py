@@ -10,7 +10,7 @@ import build
 from derivations import attention as A
 from derivations.attention import method
 from derivations.attention.experiment import _random_problem
-from derivations.attention.notation import _column_softmax
+from derivations.display import _column_softmax
 from derivations.registry import by_number
 
 

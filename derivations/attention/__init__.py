@@ -8,10 +8,12 @@ state, the alignment a_t is a softmax of the scores, the context is c_t = Hbar a
 attentional hidden state is htilde_t = tanh(W_c [c_t; h_t]) and p(y_t | y_<t, x) =
 softmax(W_s htilde_t).
 
-The equations are SymPy matrix expressions with symbolic shapes.  SymPy checks only integer
-shapes, so :func:`checked_shape` walks every expression and proves that each product, sum,
-concatenation and equation is conformable for all sizes.  :func:`evaluate` interprets the very
-expressions the report prints on NumPy arrays; :func:`verify` runs that interpreter through T
+The equations are SymPy matrix expressions with symbolic shapes, printed and interpreted through
+the matrix toolkit of :mod:`derivations.display` (:class:`Elementwise`, :func:`checked_shape`,
+:func:`evaluate`, :func:`sized`, re-exported here).  SymPy checks only integer shapes, so :func:`checked_shape`
+walks every expression and proves that each product, sum, concatenation and equation is
+conformable for all sizes.  :func:`evaluate` interprets the very expressions the report prints
+on NumPy arrays; :func:`verify` runs that interpreter through T
 decoding steps and compares every intermediate quantity with :func:`decode`, a batched NumPy
 decoder written independently (rows, einsum, another memory layout).
 
@@ -19,8 +21,6 @@ References: Luong et al. 2015, Eqs. 5-7 and Section 3.3; Bahdanau et al. 2014.
 
 Rooms:
 
-* ``notation``    -- the matrix toolkit: :class:`Elementwise`, :func:`checked_shape`,
-  :func:`evaluate`, :func:`sized` (Problem 10 uses it too, through this package);
 * ``derivation``  -- the symbols, the printed equations, the shape table and parameter count,
   :func:`derive`;
 * ``method``      -- the batched NumPy decoder: :func:`lstm_step`, :func:`attention_step`,
@@ -34,7 +34,7 @@ from __future__ import annotations
 from derivations.attention.checks import verify
 from derivations.attention.derivation import L, S, V, d, decoder_equations, decoder_symbols, derive, n
 from derivations.attention.method import attention_step, decode, init_params, lstm_step, sigmoid, softmax
-from derivations.attention.notation import Elementwise, ShapeMismatch, checked_shape, evaluate, sized
+from derivations.display import Elementwise, ShapeMismatch, checked_shape, evaluate, sized
 
 __all__ = [
     "Elementwise",

@@ -15,7 +15,7 @@ import sympy as sp
 from derivations.attention.derivation import SIZE_SYMBOLS, d, d_l, decoder_symbols, n
 from derivations.attention.experiment import FEEDBACK_DELTA, FEEDBACK_SEED, FEEDBACK_STEP, _random_problem
 from derivations.attention.method import GATES, decode, init_params
-from derivations.attention.notation import _same, checked_shape, evaluate, sized
+from derivations.display import checked_shape, evaluate, sized
 from derivations.ledger import Derivation, numeric_claim, relative_error
 
 __all__ = ["verify"]
@@ -165,7 +165,7 @@ def verify(derivation: Derivation):
     params, Hbar, y_prev, h0, m0 = _random_problem(sizes, 0)
     ref = decode(params, Hbar, y_prev, h0, m0)
     got = _interpret_decoder(eqs, sym, params, Hbar, y_prev, h0, m0, sizes)
-    shape_penalty = 0.0 if got["shapes_ok"] and _same(x1_rows, d + n) else np.inf
+    shape_penalty = 0.0 if got["shapes_ok"] and sp.simplify(x1_rows - (d + n)) == 0 else np.inf
     # Both routes evaluate the same arithmetic in another order. Along the longest dependent chain,
     # T steps x L layers, each step rounds at most once per term of its sums: the gates' [x; h]
     # (d + 2n with the fed-back htilde), the score and context (S each), htilde's [c; h] (2n) and

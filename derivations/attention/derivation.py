@@ -10,7 +10,7 @@ import sympy as sp
 
 from derivations.attention.experiment import CHECK_SIZES, FEEDBACK_SEED, feedback_dependence
 from derivations.attention.method import GATES
-from derivations.attention.notation import Elementwise
+from derivations.display import Elementwise
 from derivations.ledger import Derivation, Figure
 from derivations.tex import mat, tex, vec
 
