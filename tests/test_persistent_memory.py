@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import build
 from derivations import persistent_memory as P
-from derivations.attention import ShapeMismatch, checked_shape
+from derivations.display import ShapeMismatch, checked_shape
 from derivations.persistent_memory import checks, method
 from derivations.registry import by_number
 

@@ -17,9 +17,9 @@ split-softmax identity); the parameter counts are compared with the arrays the m
 
 Rooms:
 
-* ``derivation`` -- the expression pieces (:class:`ScalarTimes`, :class:`IndexedSum`), the
-  symbols, the printed statements and parameter counts, :func:`derive`; the matrix notation
-  (shapes, interpreter) comes from Problem 9's :mod:`derivations.attention`;
+* ``derivation`` -- the symbols, the printed statements and parameter counts, :func:`derive`;
+  the matrix notation (:class:`ScalarTimes`, :class:`IndexedSum`, shapes, interpreter) comes
+  from :mod:`derivations.display`;
 * ``method``     -- the NumPy models: :func:`feedforward`, :func:`all_attention`;
 * ``checks``     -- :func:`verify`, the round-off bound :func:`gamma` and the independent loop
   model :func:`all_attention_loops` (two separate softmaxes).
@@ -28,14 +28,10 @@ Rooms:
 from __future__ import annotations
 
 from derivations.persistent_memory.checks import all_attention_loops, gamma, verify
-from derivations.persistent_memory.derivation import (
-    H, IndexedSum, N, ScalarTimes, attention_symbols, d, d_f, d_h, derive, ff_symbols,
-)
+from derivations.persistent_memory.derivation import H, N, attention_symbols, d, d_f, d_h, derive, ff_symbols
 from derivations.persistent_memory.method import all_attention, feedforward, init_all_attention, init_ff
 
 __all__ = [
-    "IndexedSum",
-    "ScalarTimes",
     "feedforward",
     "init_ff",
     "init_all_attention",

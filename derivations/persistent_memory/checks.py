@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derivations.attention import checked_shape, evaluate, sized
+from derivations.display import IndexedSum, checked_shape, evaluate, sized
 from derivations.ledger import Derivation, numeric_claim, symbolic_claim
 from derivations.persistent_memory.derivation import (
-    FF_EXAMPLE, RELU, H, IndexedSum, N, attention_symbols, d, d_f, d_h, ff_symbols, tau,
+    FF_EXAMPLE, RELU, H, N, attention_symbols, d, d_f, d_h, ff_symbols, tau,
 )
 from derivations.persistent_memory.method import all_attention, feedforward, init_all_attention, init_ff
 

@@ -2,25 +2,22 @@
 
 The FF sublayer in matrix form and as a sum over d_f fixed key-value pairs, the keys and values
 read off V and U, the all-attention layer's per-position equations with persistent memory, the
-split-softmax identity and the parameter counts, as SymPy statements keyed by claim id; the
-expression pieces :class:`ScalarTimes` and :class:`IndexedSum` that print (and interpret) the
-paper's sum form; :func:`derive`.
+split-softmax identity and the parameter counts, as SymPy statements keyed by claim id (the
+paper's sum form printed, and interpreted, through :class:`derivations.display.ScalarTimes` and
+:class:`derivations.display.IndexedSum`); :func:`derive`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from derivations.attention import Elementwise
+from derivations.display import Elementwise, IndexedSum, ScalarTimes
 from derivations.ledger import Derivation, Figure
 from derivations.persistent_memory.method import init_ff
-from derivations.tex import mat, tex, vec
+from derivations.tex import mat, vec
 
 __all__ = [
-    "IndexedSum",
-    "ScalarTimes",
     "ff_symbols",
     "ff_equations",
     "attention_symbols",
@@ -32,62 +29,6 @@ __all__ = [
 # Settings of the text's example and of the checked layer (the checks hold for any values).
 FF_EXAMPLE = {"d": 64, "d_f": 256, "seed": 3}  # the random FF whose key weights the text counts
 ATTENTION_SIZES = {"T": 7, "d": 8, "H": 2, "N": 3, "window": 4}  # the checked all-attention layer
-
-
-# --------------------------------------------------------------------------- expression pieces
-
-
-class ScalarTimes(MatrixExpr):
-    """A 1x1 expression times a matrix, printed as ``s v`` (the paper's order)."""
-
-    def __new__(cls, scalar, matrix):
-        return MatrixExpr.__new__(cls, scalar, matrix)
-
-    @property
-    def shape(self):
-        return self.args[1].shape
-
-    def _latex(self, printer):
-        return "%s %s" % (printer._print(self.args[0]), printer._print(self.args[1]))
-
-    def _conform(self, check):
-        r, c = check(self.args[0])
-        if not (sp.simplify(r - 1) == 0 and sp.simplify(c - 1) == 0):
-            raise ValueError(f"{tex(self)}: the factor must be 1 x 1, not {r} x {c}")
-        return check(self.args[1])
-
-    def _interpret(self, env, ev):
-        return ev(self.args[0])[0, 0] * ev(self.args[1])
-
-
-class IndexedSum(MatrixExpr):
-    r"""``\sum_{i=lo}^{hi} term``; the interpreter binds every name in ``env`` that is a function
-    of ``i`` (an indexed family such as the keys ``k_i``) before evaluating the term."""
-
-    def __new__(cls, term, index, lo, hi):
-        return MatrixExpr.__new__(cls, term, index, sp.sympify(lo), sp.sympify(hi))
-
-    @property
-    def shape(self):
-        return self.args[0].shape
-
-    def _latex(self, printer):
-        term, i, lo, hi = self.args
-        parts = (printer._print(x) for x in (i, lo, hi, term))
-        return r"\sum_{%s=%s}^{%s} %s" % tuple(parts)
-
-    def _conform(self, check):
-        return check(self.args[0])
-
-    def _interpret(self, env, ev):
-        term, i, lo, hi = self.args
-        lo_, hi_ = (int(sp.sympify(x).subs({s: env[s.name] for s in x.free_symbols})) for x in (lo, hi))
-        total = None
-        for k in range(lo_, hi_ + 1):
-            local = {name: (f(k) if callable(f) else f) for name, f in env.items()}
-            v = ev(term, local)
-            total = v if total is None else total + v
-        return total
 
 
 # --------------------------------------------------------------------------- symbols
