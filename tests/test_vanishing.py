@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import rnn, vanishing
+from derivations.display import Gap
 from derivations.ledger import Derivation
 from derivations.rnn import method as rnn_method
 from derivations.seqnotation import Jac, Norm2
@@ -121,5 +122,5 @@ def test_a_bound_with_the_eigenvalue_would_fail(derivation):
 def test_a_tighter_printed_bound_fails_the_norm_check(derivation):
     """The statement itself is evaluated: one more factor gamma sigma makes it false at distance 0."""
     wrong = sp.Le(Norm2(Jac(vanishing.t, vanishing.k)),
-                  sp.Pow(vanishing.GAMMA * vanishing.SIGMA, vanishing.Gap(vanishing.t, vanishing.k) + 1), evaluate=False)
+                  sp.Pow(vanishing.GAMMA * vanishing.SIGMA, Gap(vanishing.t, vanishing.k) + 1), evaluate=False)
     assert _check_norm_bound(wrong, derivation.context["runs"]) > 1e-3

@@ -24,7 +24,7 @@ Rooms (Problem 2's RNN and notation come from :mod:`derivations.rnn`):
 
 from derivations.rnn import t
 from derivations.vanishing.checks import SYMBOLIC_RUN, jacobian_by_differences, states_from, verify
-from derivations.vanishing.derivation import GAMMA, SIGMA, U, Gap, derive, j, k
+from derivations.vanishing.derivation import GAMMA, SIGMA, U, derive, j, k
 from derivations.vanishing.method import clip_gradient, jacobian_norms
 
 __all__ = [
@@ -42,5 +42,4 @@ __all__ = [
     "U",
     "GAMMA",
     "SIGMA",
-    "Gap",
 ]

@@ -7,33 +7,19 @@ import numpy as np
 import sympy as sp
 
 from derivations import rnn
+from derivations.display import Gap
 from derivations.ledger import Derivation, Figure
 from derivations.rnn import ONES, V_T, delta_h, delta_o, h, hT, t, tau
 from derivations.seqnotation import Diag, Had, Jac, JacT, Norm2, Plus, const
 from derivations.vanishing.experiment import COUNTER_RUN, NORM_RUN, _counterexample, _norm_experiment
 
-__all__ = ["derive", "k", "j", "U", "GAMMA", "SIGMA", "STEP", "Gap"]
+__all__ = ["derive", "k", "j", "U", "GAMMA", "SIGMA", "STEP"]
 
 k, j = sp.symbols("k j", integer=True, positive=True)
 U = const(r"\mathbf{U}")
 GAMMA = sp.Symbol(r"\gamma")
 SIGMA = sp.Symbol(r"\sigma_{\max}(\mathbf{U})")
 STEP = Diag(Plus(ONES, -Had(h(j), h(j)))) * U  # dh^(j)/dh^(j-1)
-
-
-class Gap(sp.Function):
-    """The distance a - b between two steps, printed in that order (SymPy's Add prints -b + a)."""
-
-    nargs = 2
-    is_integer = True
-
-    @classmethod
-    def eval(cls, a, b):
-        if a.is_Integer and b.is_Integer:
-            return a - b
-
-    def _latex(self, printer, exp=None):
-        return "%s - %s" % tuple(printer._print(x) for x in self.args)
 
 
 def derive() -> Derivation:
