@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from derivations.display import KeyTable
 from derivations.knn_lm.experiment import SETTINGS, knn_target_probs, run, where_it_helps
 from derivations.ledger import Derivation, Figure
 
-__all__ = ["P_KNN", "P_LM", "P_MIX", "INDICATOR", "KeyTable", "COST_SYMBOLS", "PAPER", "statements", "cost_at",
+__all__ = ["P_KNN", "P_LM", "P_MIX", "INDICATOR", "COST_SYMBOLS", "PAPER", "statements", "cost_at",
            "derive"]
 
 # --------------------------------------------------------------------------- statements
@@ -36,14 +37,6 @@ P_MIX = sp.Function(r"\mathit{p}")(_y_given_x)
 INDICATOR = sp.Function(r"\mathbf{1}")
 _t, _J, _jj = sp.symbols("t J j", integer=True)
 _scale, _gamma = sp.Symbol("s", positive=True), sp.Symbol(r"\gamma", positive=True)
-
-
-class KeyTable(sp.Function):
-    """``KeyTable(j, t)``: the row of the random table R_j for the word j places before position t."""
-
-    def _latex(self, printer):
-        j, t = self.args
-        return r"\mathbf{R}_{%s}[w_{%s-%s}]" % (printer._print(j), printer._print(t), printer._print(j))
 
 
 COST_SYMBOLS = {"N": _N, "d": _d, "m": _m, "b": _b, "nlist": _nlist, "nprobe": _nprobe}
