@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import mlp
+from derivations.display import MatInOrder, MinibatchSum, evaluate
 from derivations.ledger import Derivation, is_zero
 from derivations.mlp import checks as mlp_checks
 from derivations.mlp import derivation as mlp_derivation
@@ -33,7 +34,7 @@ def _sympy_check_delta_h(net, l, statement):
     residual = []
     for i in range(net.m):
         values = {s["dh_prev"]: dh[i], s["W"]: net.W[l], s["dz"]: dz[i].subs(at_h)}
-        residual.append(mlp_checks._evaluate(statement.lhs, values) - mlp_checks._evaluate(statement.rhs, values))
+        residual.append(evaluate(statement.lhs, values, functions={}) - evaluate(statement.rhs, values, functions={}))
     return sp.Matrix.vstack(*residual)
 
 
@@ -111,11 +112,11 @@ def test_symengine_checks_fail_a_wrong_statement_or_slope(derivation, monkeypatc
 def test_evaluating_a_statement_gives_explicit_matrices():
     s = mlp_derivation._layer_symbols()
     W, dz = sp.Matrix([[1, 2, 3], [4, 5, 6]]), sp.Matrix([1, -1])
-    assert mlp_checks._evaluate(s["W"].T * s["dz"], {s["W"]: W, s["dz"]: dz}) == W.T * dz
-    grad = mlp.InOrder(mlp.MinibatchSum(s["dz"] * s["h_prev"].T), 2 * s["lam"] * s["W"], evaluate=False)
+    assert evaluate(s["W"].T * s["dz"], {s["W"]: W, s["dz"]: dz}, functions={}) == W.T * dz
+    grad = MatInOrder(MinibatchSum(s["dz"] * s["h_prev"].T), 2 * s["lam"] * s["W"], evaluate=False)
     examples = [{s["dz"]: dz, s["h_prev"]: sp.Matrix([1, 0, 2])}, {s["dz"]: 2 * dz, s["h_prev"]: sp.Matrix([0, 1, 0])}]
     expected = dz * sp.Matrix([[1, 0, 2]]) + 2 * dz * sp.Matrix([[0, 1, 0]]) + 2 * sp.Rational(1, 10) * W
-    assert mlp_checks._evaluate(grad, {s["W"]: W, s["lam"]: sp.Rational(1, 10)}, examples) == expected
+    assert evaluate(grad, {s["W"]: W, s["lam"]: sp.Rational(1, 10), "examples": examples}, functions={}) == expected
 
 
 def test_verify_catches_a_printed_gradient_without_two_lambda(derivation):
@@ -123,7 +124,7 @@ def test_verify_catches_a_printed_gradient_without_two_lambda(derivation):
     s = mlp_derivation._layer_symbols()
     wrong = dict(derivation.equations)
     wrong["p1.grad_W"] = sp.Eq(
-        s["dW"], mlp.InOrder(mlp.MinibatchSum(s["dz"] * s["h_prev"].T), s["lam"] * s["W"], evaluate=False)
+        s["dW"], MatInOrder(MinibatchSum(s["dz"] * s["h_prev"].T), s["lam"] * s["W"], evaluate=False)
     )
     claims = {c.id: c for c in mlp.verify(Derivation(1, wrong, derivation.context, derivation.figures))}
     assert not claims["p1.grad_W"].passed
@@ -134,7 +135,7 @@ def test_verify_catches_a_printed_gradient_without_two_lambda(derivation):
 def test_verify_catches_a_printed_output_delta_with_the_wrong_sign(derivation):
     s = mlp_derivation._layer_symbols()
     wrong = dict(derivation.equations)
-    wrong["p1.delta_output"] = sp.Eq(wrong["p1.delta_output"].lhs, mlp.InOrder(s["y"], s["t"], evaluate=False))
+    wrong["p1.delta_output"] = sp.Eq(wrong["p1.delta_output"].lhs, MatInOrder(s["y"], s["t"], evaluate=False))
     claims = {c.id: c for c in mlp.verify(Derivation(1, wrong, derivation.context, derivation.figures))}
     assert not claims["p1.delta_output"].passed
     assert not claims["p1.grad_W"].passed  # Algorithm 1 run with the printed (iv) goes wrong too

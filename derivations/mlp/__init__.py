@@ -22,7 +22,7 @@ Rooms:
 """
 
 from derivations.mlp.checks import verify
-from derivations.mlp.derivation import FD_TOLERANCE, REPLAY_TOLERANCE, InOrder, MinibatchSum, derive, output_delta
+from derivations.mlp.derivation import FD_TOLERANCE, REPLAY_TOLERANCE, derive, output_delta
 from derivations.mlp.experiment import LAYER_SIZES
 from derivations.mlp.method import gradients, loss, random_network, sgd
 
@@ -34,8 +34,6 @@ __all__ = [
     "derive",
     "verify",
     "output_delta",
-    "InOrder",
-    "MinibatchSum",
     "LAYER_SIZES",
     "FD_TOLERANCE",
     "REPLAY_TOLERANCE",

@@ -17,6 +17,7 @@ import numpy as np
 import symengine as se
 import sympy as sp
 
+from derivations.display import evaluate
 from derivations.exact import residual
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
 from derivations.mlp.derivation import (
@@ -26,7 +27,6 @@ from derivations.mlp.derivation import (
     SGD_CHECK,
     SYMBOLIC_M,
     SYMBOLIC_SIZES,
-    MinibatchSum,
     _layer_symbols,
     output_delta,
 )
@@ -105,37 +105,6 @@ def _fprime(f, values):
     return values.applyfunc(lambda v: d.subs(s, v))
 
 
-def _evaluate(expr, values, examples=()):
-    """An explicit SymPy matrix for one side of a printed statement, on a concrete network.
-
-    ``values`` maps the statement's symbols (``MatrixSymbol`` or scalar ``Symbol``) to explicit
-    matrices or expressions; ``examples`` holds one such mapping per example of the minibatch,
-    over which :class:`MinibatchSum` sums.  The checks evaluate the very statements the report
-    prints, so a wrong printed formula gives a wrong value here.
-    """
-    if expr in values:
-        return values[expr]
-    if isinstance(expr, MinibatchSum):
-        terms = [_evaluate(expr.args[0], {**values, **example}) for example in examples]
-        return sum(terms[1:], terms[0])
-    if isinstance(expr, sp.Transpose):
-        return _evaluate(expr.arg, values, examples).T
-    if isinstance(expr, sp.HadamardProduct):
-        a, b = (_evaluate(x, values, examples) for x in expr.args)
-        return a.multiply_elementwise(b)
-    if isinstance(expr, sp.MatMul):
-        product = sp.Integer(1)
-        for factor in expr.args:  # matrix factors keep their order
-            product = product * _evaluate(factor, values, examples)
-        return product
-    if isinstance(expr, sp.MatAdd):
-        terms = [_evaluate(a, values, examples) for a in expr.args]
-        return sum(terms[1:], terms[0])
-    if isinstance(expr, sp.MatrixExpr):
-        raise TypeError(f"cannot evaluate {type(expr).__name__} {expr}: no value given")
-    return sp.sympify(expr).xreplace(values)  # a scalar such as 2*lambda
-
-
 def _check_delta_z(net, l, statement, indicator=None):
     """delta_z^(l) by direct differentiation of J minus the statement's right-hand side.
 
@@ -153,7 +122,8 @@ def _check_delta_z(net, l, statement, indicator=None):
         dh_i = dh[i].xreplace(at_h)  # evaluated at h^(l) = f(z^(l))
         slope = Z[i].applyfunc(indicator) if indicator else _fprime(net.f, Z[i])
         values = {s["dz"]: dz[i], s["dh"]: dh_i, s["fprime"]: slope, s["relu_mask"]: slope}
-        residual.append(_evaluate(statement.lhs, values) - _evaluate(statement.rhs, values))
+        lhs, rhs = (evaluate(side, values, functions={}) for side in (statement.lhs, statement.rhs))
+        residual.append(lhs - rhs)
     return sp.Matrix.vstack(*residual)
 
 
@@ -165,20 +135,20 @@ def _backprop_symbolic(net, eq, indicator=None, slope=None):
     delta = []
     for zi, t in zip(z[net.L], net.T):
         e = zi.applyfunc(sp.exp)
-        delta.append(_evaluate(eq["p1.delta_output"].rhs, {s["y"]: e / sum(e), s["t"]: t}))  # (iv)
+        delta.append(evaluate(eq["p1.delta_output"].rhs, {s["y"]: e / sum(e), s["t"]: t}, functions={}))  # (iv)
     rule_i = eq["p1.delta_z_relu"] if indicator else eq["p1.delta_z"]
     for l in range(net.L, 0, -1):
         examples = [{s["dz"]: d, s["h_prev"]: hi} for d, hi in zip(delta, h[l - 1])]
         shared = {s["W"]: net.W[l], s["lam"]: net.lam}
-        dW[l] = _evaluate(eq["p1.grad_W"].rhs, shared, examples)  # (iii)
-        db[l] = _evaluate(eq["p1.grad_b"].rhs, shared, examples)  # (iii)
+        dW[l] = evaluate(eq["p1.grad_W"].rhs, {**shared, "examples": examples}, functions={})  # (iii)
+        db[l] = evaluate(eq["p1.grad_b"].rhs, {**shared, "examples": examples}, functions={})  # (iii)
         if l > 1:
-            delta_h = [_evaluate(eq["p1.delta_h"].rhs, {**shared, s["dz"]: d}) for d in delta]  # (ii)
+            delta_h = [evaluate(eq["p1.delta_h"].rhs, {**shared, s["dz"]: d}, functions={}) for d in delta]  # (ii)
             slopes = [
                 slope(zi) if slope else zi.applyfunc(indicator) if indicator else _fprime(net.f, zi) for zi in z[l - 1]
             ]
             delta = [
-                _evaluate(rule_i.rhs, {s["dh"]: dh, s["fprime"]: g, s["relu_mask"]: g})  # (i)
+                evaluate(rule_i.rhs, {s["dh"]: dh, s["fprime"]: g, s["relu_mask"]: g}, functions={})  # (i)
                 for dh, g in zip(delta_h, slopes)
             ]
     return dW, db
@@ -200,7 +170,7 @@ def _check_output_delta(statement):
     y, t = sp.IndexedBase("y"), sp.IndexedBase("t")
     j = sp.Symbol("j", integer=True, positive=True)
     entry = {s["y"]: sp.Matrix([y[j]]), s["t"]: sp.Matrix([t[j]])}  # the statement is entry-wise
-    return sp.Matrix([component]) - _evaluate(statement.rhs, entry)
+    return sp.Matrix([component]) - evaluate(statement.rhs, entry, functions={})
 
 
 def _relu(s):
@@ -321,7 +291,8 @@ def _placeholders(name, rows, cols):
 def _engine_statement(statement, values, truth):
     """lhs - rhs of ``statement`` evaluated on placeholder matrices, the placeholders then
     replaced (in SymEngine) by ``truth``: placeholder SymPy symbol -> SymEngine expression."""
-    diff = _evaluate(statement.lhs, values) - _evaluate(statement.rhs, values)
+    lhs, rhs = (evaluate(side, values, functions={}) for side in (statement.lhs, statement.rhs))
+    diff = lhs - rhs
     at = {se.sympify(k): v for k, v in truth.items()}
     return [se.sympify(e).subs(at) for e in diff]
 

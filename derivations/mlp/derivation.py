@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from derivations.display import MatInOrder, MinibatchSum
 from derivations.ledger import Derivation, Figure
 from derivations.mlp.experiment import LAYER_SIZES, _experiments
 from derivations.numerics import FD_STEP
 from derivations.tex import tex, vec
 
-__all__ = ["derive", "output_delta", "InOrder", "MinibatchSum", "FD_TOLERANCE", "REPLAY_TOLERANCE"]
+__all__ = ["derive", "output_delta", "FD_TOLERANCE", "REPLAY_TOLERANCE"]
 
 FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
 FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
@@ -21,32 +22,6 @@ JACOBIAN_SHOWN = {"activation": 3, "affine": (2, 3)}  # sizes of the two Jacobia
 # minibatches of 3 (the last one shorter) and the step in eta of the central differences.
 SGD_CHECK = {"depth": 2, "seed": 7, "batch_size": 3, "eta_step": 1e-5}
 REPLAY_TOLERANCE = 1e-10  # float64 rounding of the same numbers reached in another evaluation order
-
-
-# --------------------------------------------------------------------------- notation
-# Printing: SymPy's MatAdd prints its terms sorted (-t + y); InOrder keeps the order written.
-# MinibatchSum prints sum over (x, t) in D, which SymPy's Sum (scalars only) cannot hold.
-
-
-class InOrder(sp.MatAdd):
-    """A matrix sum printed in the order its terms are given."""
-
-    def _latex(self, printer):
-        return printer._print_Add(self, order="none")
-
-
-class MinibatchSum(sp.MatrixExpr):
-    """The sum over the minibatch D of a per-example matrix expression (printing only)."""
-
-    def __new__(cls, arg):
-        return super().__new__(cls, arg)
-
-    @property
-    def shape(self):
-        return self.args[0].shape
-
-    def _latex(self, printer):
-        return r"\sum_{(\mathbf{x},\mathbf{t})\in\mathcal{D}} " + printer._print(self.args[0])
 
 
 def _layer_symbols():
@@ -130,11 +105,11 @@ def derive() -> Derivation:
         "p1.delta_z_relu": sp.Eq(s["dz"], sp.HadamardProduct(s["dh"], s["relu_mask"]), evaluate=False),
         "p1.delta_h": sp.Eq(s["dh_prev"], s["W"].T * s["dz"], evaluate=False),
         "p1.grad_W": sp.Eq(
-            s["dW"], InOrder(MinibatchSum(s["dz"] * s["h_prev"].T), 2 * s["lam"] * s["W"], evaluate=False)
+            s["dW"], MatInOrder(MinibatchSum(s["dz"] * s["h_prev"].T), 2 * s["lam"] * s["W"], evaluate=False)
         ),
         "p1.grad_b": sp.Eq(s["db"], MinibatchSum(s["dz"]), evaluate=False),
         "p1.delta_output": sp.Eq(
-            vec(r"\delta", K, sup="(L)", sub="z"), InOrder(s["y"], -s["t"], evaluate=False)
+            vec(r"\delta", K, sup="(L)", sub="z"), MatInOrder(s["y"], -s["t"], evaluate=False)
         ),
         "p1.sgd_epoch": sp.Eq(
             sp.Symbol(r"\left.\frac{\mathrm{d}\Theta_{\mathrm{epoch}}(\eta)}{\mathrm{d}\eta}\right|_{\eta=0}"),
