@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import exact, lstm
+from derivations.display import Diag
 from derivations.ledger import Derivation, Figure, relative_error
 from derivations.lstm import checks as lstm_checks
 from derivations.lstm import derivation as lstm_derivation
@@ -282,7 +283,7 @@ def test_a_wrong_abbreviation_in_the_cell_jacobian_fails(derivation):
     """The rows defining A_g etc. are evaluated too: A_g = diag(i (1 - g)) (tanh' taken as 1 - g) fails."""
     rows = derivation.equations["p4.cell_jacobian"]
     i_vec, one_minus_gg = rows[3].rhs.args[0].args
-    wrong_g = sp.Eq(rows[3].lhs, lstm_derivation._Diag(lstm_derivation._had(i_vec, lstm_derivation._one_minus(one_minus_gg.args[1].args[1].args[0]))),
+    wrong_g = sp.Eq(rows[3].lhs, Diag(lstm_derivation._had(i_vec, lstm_derivation._one_minus(one_minus_gg.args[1].args[1].args[0]))),
                     evaluate=False)
     eq = dict(derivation.equations, **{"p4.cell_jacobian": rows[:3] + (wrong_g,) + rows[4:]})
     result = {c.id: c for c in lstm_checks._check_cell_jacobians(eq, lstm_checks._Truth())}

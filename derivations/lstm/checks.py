@@ -18,8 +18,9 @@ import symengine as se
 import sympy as sp
 
 from derivations import exact
+from derivations.display import Diag, GateSum
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
-from derivations.lstm.derivation import D_, H_, K_, STAR, TAU, T_SYM, TINY_SIZES, _Diag, _GateSum, _LEAVES, _Sigmoid
+from derivations.lstm.derivation import D_, H_, K_, STAR, TAU, T_SYM, TINY_SIZES, _LEAVES, _Sigmoid
 from derivations.lstm.experiment import CS_STEP, REACH, REACH_CHECK_DISTANCES, REACH_INIT_Z, reach_data
 from derivations.lstm.method import (
     GATES,
@@ -177,12 +178,12 @@ def _evaluate_node(expr, truth: _Truth, t: int, gate: str):
         for term in terms[1:]:
             out = out + term
         return out
-    if isinstance(expr, _GateSum):
+    if isinstance(expr, GateSum):
         out = _evaluate(expr.args[0], truth, t, GATES[0])
         for other in GATES[1:]:
             out = out + _evaluate(expr.args[0], truth, t, other)
         return out
-    if isinstance(expr, _Diag):
+    if isinstance(expr, Diag):
         return se.diag(*_evaluate(expr.args[0], truth, t, gate).ravel())
     if isinstance(expr, sp.MatrixSymbol):
         quantity, shift = _LEAVES[expr.name]

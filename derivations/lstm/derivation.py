@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE
 
 from derivations import tex as _tex
+from derivations.display import AsWritten, Diag, GateSum, InOrder, MatInOrder, Product
 from derivations.ledger import Derivation, Figure
 from derivations.lstm.experiment import CS_STEP, REACH_CHECK_DISTANCES, REACH_INIT_Z, gradient_reach
 from derivations.lstm.method import GATES, PARAM_SHAPES
@@ -61,99 +61,12 @@ def _grad(kind, gate=None):
                  f"grad:{kind}_{gate}" if gate else f"grad:{kind}", *_DIMS[kind])
 
 
-# Printing in the order written.  SymPy's printer sorts the terms of a sum; these subclasses
-# print their arguments in the order given (a rule of this module, not of derivations.tex).
-
-
-def _print_signed_terms(printer, args, is_negative, negate):
-    out = printer._print(args[0])
-    for a in args[1:]:
-        if is_negative(a):
-            out += " - " + printer.parenthesize(negate(a), PRECEDENCE["Add"], strict=True)
-        else:
-            out += " + " + printer._print(a)
-    return out
-
-
-class _MatSum(sp.MatAdd):
-    """A matrix sum printed term by term in the given order."""
-
-    def _latex(self, printer):
-        return _print_signed_terms(
-            printer, self.args,
-            lambda a: isinstance(a, sp.MatMul) and a.args[0] == -1,
-            lambda a: sp.MatMul(*a.args[1:], evaluate=False) if len(a.args) > 2 else a.args[1],
-        )
-
-
-class _ScalarSum(sp.Add):
-    """A scalar sum printed term by term in the given order."""
-
-    def __new__(cls, *args, evaluate=False, **kwargs):
-        return super().__new__(cls, *args, evaluate=evaluate, **kwargs)
-
-    def doit(self, **hints):
-        return sp.Add(*[sp.sympify(a).doit(**hints) for a in self.args])
-
-    def _latex(self, printer):
-        return _print_signed_terms(printer, self.args, lambda a: a.could_extract_minus_sign(), lambda a: -a)
-
-
-class _ScalarProduct(sp.Mul):
-    """A scalar product printed factor by factor in the given order."""
-
-    def __new__(cls, *args, evaluate=False, **kwargs):
-        return super().__new__(cls, *args, evaluate=evaluate, **kwargs)
-
-    def doit(self, **hints):
-        return sp.Mul(*[sp.sympify(a).doit(**hints) for a in self.args])
-
-    def _latex(self, printer):
-        return " ".join(printer.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in self.args)
-
-
-class _Eq(sp.Equality):
-    """An equation that stays as written, also when rebuilt from a pickle (SymPy re-creates objects
-    with their constructor's defaults, and ``Eq`` would evaluate a matrix equation to False)."""
-
-    def __new__(cls, lhs, rhs, evaluate=False, **kwargs):
-        return super().__new__(cls, lhs, rhs, evaluate=evaluate, **kwargs)
-
-
-class _GateSum(sp.MatrixExpr):
-    """sum over the four gates of an expression in the generic gate \\star."""
-
-    def __new__(cls, expr):
-        return sp.Basic.__new__(cls, expr)
-
-    @property
-    def shape(self):
-        return self.args[0].shape
-
-    def _latex(self, printer):
-        return r"\sum_{\star\in\{f,i,g,o\}} " + printer._print(self.args[0])
-
-
-class _Diag(sp.MatrixExpr):
-    """diag(v): the square matrix with the vector expression v on its diagonal."""
-
-    def __new__(cls, vector):
-        return sp.Basic.__new__(cls, vector)
-
-    @property
-    def shape(self):
-        return (self.args[0].shape[0], self.args[0].shape[0])
-
-    def _latex(self, printer):
-        return r"\diag\!\left(%s\right)" % printer._print(self.args[0])
-
-
 def _had(*args):
     return sp.HadamardProduct(*args, evaluate=False)
 
 
 def _add(*args):
-    return _MatSum(*args, evaluate=False)
+    return MatInOrder(*args, evaluate=False)
 
 
 def _mul(*args):
@@ -188,49 +101,49 @@ def statements() -> dict:
     V = _param("V")
 
     eq = {}
-    eq["p4.delta_out"] = _Eq(d_out, _add(y_t, -target), evaluate=False)
+    eq["p4.delta_out"] = AsWritten(d_out, _add(y_t, -target), evaluate=False)
     eq["p4.grad_output"] = (
-        _Eq(_grad("V"), _sum_t(_mul(d_out, h_t.T)), evaluate=False),
-        _Eq(_grad("c"), _sum_t(d_out), evaluate=False),
+        AsWritten(_grad("V"), _sum_t(_mul(d_out, h_t.T)), evaluate=False),
+        AsWritten(_grad("c"), _sum_t(d_out), evaluate=False),
     )
-    eq["p4.delta_h"] = _Eq(
+    eq["p4.delta_h"] = AsWritten(
         d_h,
-        _add(_mul(V.T, d_out), _GateSum(_mul(_param("U", STAR).T, d_star_next))),
+        _add(_mul(V.T, d_out), GateSum(_mul(_param("U", STAR).T, d_star_next))),
         evaluate=False,
     )
-    eq["p4.delta_c"] = _Eq(
+    eq["p4.delta_c"] = AsWritten(
         d_c,
         _add(_had(d_h, o, _one_minus(tanh2_c)), _had(f_next, d_c_next)),
         evaluate=False,
     )
     eq["p4.delta_gates"] = (
-        _Eq(_delta("f"), _had(d_c, c_prev, f, _one_minus(f)), evaluate=False),
-        _Eq(_delta("i"), _had(d_c, g, i, _one_minus(i)), evaluate=False),
-        _Eq(_delta("g"), _had(d_c, i, _one_minus(_had(g, g))), evaluate=False),
-        _Eq(_delta("o"), _had(d_h, tanh_c, o, _one_minus(o)), evaluate=False),
+        AsWritten(_delta("f"), _had(d_c, c_prev, f, _one_minus(f)), evaluate=False),
+        AsWritten(_delta("i"), _had(d_c, g, i, _one_minus(i)), evaluate=False),
+        AsWritten(_delta("g"), _had(d_c, i, _one_minus(_had(g, g))), evaluate=False),
+        AsWritten(_delta("o"), _had(d_h, tanh_c, o, _one_minus(o)), evaluate=False),
     )
     eq["p4.grad_params"] = (
-        _Eq(_grad("W", STAR), _sum_t(_mul(d_star, x_t.T)), evaluate=False),
-        _Eq(_grad("U", STAR), _sum_t(_mul(d_star, h_prev.T)), evaluate=False),
-        _Eq(_grad("b", STAR), _sum_t(d_star), evaluate=False),
+        AsWritten(_grad("W", STAR), _sum_t(_mul(d_star, x_t.T)), evaluate=False),
+        AsWritten(_grad("U", STAR), _sum_t(_mul(d_star, h_prev.T)), evaluate=False),
+        AsWritten(_grad("b", STAR), _sum_t(d_star), evaluate=False),
     )
     # part (iii): the cell-state Jacobians
     dc_dc = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}", "jac_c_full", "H", "H")
     dc_dc_direct = _leaf(r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}}\Big|_{\mathbf{h}^{(t-1)}}",
                          "jac_c_direct", "H", "H")
-    eq["p4.cell_direct"] = _Eq(dc_dc_direct, _Diag(f), evaluate=False)
+    eq["p4.cell_direct"] = AsWritten(dc_dc_direct, Diag(f), evaluate=False)
     # abbreviations: matrix leaves whose values the check takes from their defining rows below
     A = {k: _leaf(r"\mathbf{A}_{%s}^{(t)}" % k, f"abbrev:A_{k}", "H", "H") for k in ("f", "i", "g")}
     B = _leaf(r"\mathbf{B}^{(t-1)}", "abbrev:B", "H", "H")
     o_prev = _gate_vec("o", -1)
     tanh2_c_prev = _leaf(r"\tanh^{2}\mathbf{c}", "sq:tanh_c", "H", shift=-1)
     eq["p4.cell_jacobian"] = (
-        _Eq(dc_dc, _add(_Diag(f), _mul(_add(*[_mul(A[k], _param("U", k)) for k in A]), B)), evaluate=False),
+        AsWritten(dc_dc, _add(Diag(f), _mul(_add(*[_mul(A[k], _param("U", k)) for k in A]), B)), evaluate=False),
         # the row above is the result; the rows below define its abbreviations
-        _Eq(A["f"], _Diag(_had(c_prev, f, _one_minus(f))), evaluate=False),
-        _Eq(A["i"], _Diag(_had(g, i, _one_minus(i))), evaluate=False),
-        _Eq(A["g"], _Diag(_had(i, _one_minus(_had(g, g)))), evaluate=False),
-        _Eq(B, _Diag(_had(o_prev, _one_minus(tanh2_c_prev))), evaluate=False),
+        AsWritten(A["f"], Diag(_had(c_prev, f, _one_minus(f))), evaluate=False),
+        AsWritten(A["i"], Diag(_had(g, i, _one_minus(i))), evaluate=False),
+        AsWritten(A["g"], Diag(_had(i, _one_minus(_had(g, g)))), evaluate=False),
+        AsWritten(B, Diag(_had(o_prev, _one_minus(tanh2_c_prev))), evaluate=False),
     )
     return eq
 
@@ -257,12 +170,12 @@ def derive() -> Derivation:
     eq = statements()
     # part (i): the parameters and their count
     N = sp.Symbol("N_{\\mathrm{LSTM}}")
-    count = _ScalarSum(_ScalarProduct(4, _ScalarSum(H_ * D_, H_**2, H_)), K_ * H_, K_)
-    eq["p4.param_count"] = _Eq(N, count, evaluate=False)
+    count = InOrder(Product(4, InOrder(H_ * D_, H_**2, H_)), K_ * H_, K_)
+    eq["p4.param_count"] = AsWritten(N, count, evaluate=False)
     x = sp.Symbol("x")
-    eq["p4.sigmoid"] = _Eq(
+    eq["p4.sigmoid"] = AsWritten(
         sp.Derivative(_Sigmoid(x), x),
-        _ScalarProduct(_Sigmoid(x), _ScalarSum(1, -_Sigmoid(x), evaluate=False), evaluate=False),
+        Product(_Sigmoid(x), InOrder(1, -_Sigmoid(x), evaluate=False), evaluate=False),
         evaluate=False,
     )
 
