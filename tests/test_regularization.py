@@ -177,9 +177,9 @@ def test_alpha_in_place_of_alpha_over_H_is_caught(l1, monkeypatch):
 
 
 def test_printed_eq_723_without_H_is_caught(monkeypatch):
-    from derivations.regularization.display import MaxOf, Plus, Seq, Sign
+    from derivations.display import InOrder, MaxOf, Product, Sign
 
-    monkeypatch.setattr(derivation_l1, "eq_723", lambda c, h, alpha: Seq(Sign(c), MaxOf(Plus(sp.Abs(c), -alpha), 0)))
+    monkeypatch.setattr(derivation_l1, "eq_723", lambda c, h, alpha: Product(Sign(c), MaxOf(InOrder(sp.Abs(c), -alpha), 0)))
     assert "p6.soft_threshold" in _failed(regularization.verify_l1(regularization.derive_l1()))
 
 

@@ -16,12 +16,14 @@ Rooms (the two problems share one package; each room that would pass 600 lines w
 split into its L2 part, Problem 5, and an ``_l1`` part, Problem 6):
 
 * ``method.py``: the numeric closed forms ``ridge_solution``, ``soft_threshold``, ``l2_shrink_diagonal``;
-* ``display.py``: printing rules that keep the book's order of terms (``H + alpha I``, ``max(., 0)``);
 * ``derivation.py``: Problem 5's SymPy derivation and ``derive_l2`` (also ``ALPHA``, shared with Problem 6);
 * ``derivation_l1.py``: Problem 6's SymPy derivation and ``derive_l1``;
 * ``checks.py``: ``verify_l2`` and its independent routes, and the exact evaluation of a printed
   statement on explicit matrices that Problem 6's checks use too;
 * ``checks_l1.py``: ``verify_l1`` and its independent routes (golden-section search, scikit-learn's Lasso).
+
+The book's order of terms (``H + alpha I``, ``max(., 0)``) is printed by the wrappers of
+:mod:`derivations.display` (``MatInOrder``, ``InOrder``, ``Product``, ``MaxOf``, ``Sign``, ``Bracket``).
 
 Example
 -------

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from derivations.display import MatInOrder
 from derivations.ledger import Derivation, Figure
-from derivations.regularization.display import MatSum
 from derivations.regularization.method import ridge_solution
 from derivations.tex import tex
 
@@ -64,7 +64,7 @@ def _regularized_scalar(w, w_star, H):
 
 def ridge_expression(H, I, w_star):
     """Eq. 7.10 as it is printed, (H + alpha I)^-1 H w*, from symbols or explicit matrices."""
-    return sp.MatMul(sp.Inverse(MatSum(H, ALPHA * I)), H, w_star)
+    return sp.MatMul(sp.Inverse(MatInOrder(H, ALPHA * I)), H, w_star)
 
 
 # --------------------------------------------------------------------------- derivation
@@ -141,10 +141,10 @@ def derive_l2() -> Derivation:
     solutions = {n: solve_stationary(n) for n in STATIONARY_SIZES}
 
     equations = {
-        "p5.gradient": sp.Eq(grad, MatSum(ALPHA * w, sp.MatMul(H, MatSum(w, -w_star))), evaluate=False),
+        "p5.gradient": sp.Eq(grad, MatInOrder(ALPHA * w, sp.MatMul(H, MatInOrder(w, -w_star))), evaluate=False),
         "p5.ridge": sp.Eq(w_tilde, ridge_expression(H, I, w_star), evaluate=False),
         "p5.eigen": sp.Eq(
-            w_tilde, sp.MatMul(Q, sp.Inverse(MatSum(Lam, ALPHA * I)), Lam, Q.T, w_star), evaluate=False
+            w_tilde, sp.MatMul(Q, sp.Inverse(MatInOrder(Lam, ALPHA * I)), Lam, Q.T, w_star), evaluate=False
         ),
         "p5.factor": sp.Eq(
             sp.MatMul(q_i.T, w_tilde), sp.MatMul(lam_i / (lam_i + ALPHA), q_i.T, w_star), evaluate=False

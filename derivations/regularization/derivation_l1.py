@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from derivations.display import Bracket, InOrder, MaxOf, Product, Scaled, Sign
 from derivations.ledger import Derivation, Figure
 from derivations.regularization.derivation import ALPHA
-from derivations.regularization.display import Bracket, MaxOf, Plus, Seq, Sign
 from derivations.regularization.method import l2_shrink_diagonal, soft_threshold
 from derivations.tex import tex
 
@@ -58,7 +58,7 @@ def scalar_objective(w=W):
 
 def eq_723(c, h, alpha):
     """Eq. 7.23 as it is printed, sign(c) max(|c| - alpha/h, 0); ``doit()`` gives plain SymPy."""
-    return Seq(Sign(c), MaxOf(Plus(sp.Abs(c), -alpha / h), 0))
+    return Product(Sign(c), MaxOf(InOrder(sp.Abs(c), -alpha / h), 0))
 
 
 # --------------------------------------------------------------------------- derivation
@@ -152,10 +152,10 @@ def derive_l1() -> Derivation:
     equations = {
         "p6.separable": sp.Eq(
             sp.Symbol(r"\alpha\|\mathbf{w}\|_1 + \hat{J}(\mathbf{w})"),
-            Plus(
+            InOrder(
                 sp.Symbol(r"J(\mathbf{w}^{*})"),
                 sp.Sum(
-                    Bracket(Plus(Seq(sp.Rational(1, 2), h_ii, Plus(w_i, -ws_i) ** 2), ALPHA * sp.Abs(w_i))),
+                    Bracket(InOrder(Scaled(1, 2, Product(h_ii, InOrder(w_i, -ws_i) ** 2)), ALPHA * sp.Abs(w_i))),
                     (i, 1, n),
                 ),
             ),
@@ -164,9 +164,9 @@ def derive_l1() -> Derivation:
         "p6.cases": sp.Eq(
             w_i,
             sp.Piecewise(
-                (Plus(ws_i, -thr), sp.Gt(ws_i, thr)),
+                (InOrder(ws_i, -thr), sp.Gt(ws_i, thr)),
                 (0, sp.Le(sp.Abs(ws_i), thr)),
-                (Plus(ws_i, thr), sp.Lt(ws_i, -thr)),
+                (InOrder(ws_i, thr), sp.Lt(ws_i, -thr)),
             ),
             evaluate=False,
         ),
