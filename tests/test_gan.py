@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
 from derivations import gan
+from derivations.display import InOrder
 from derivations.gan import checks, experiment, method
-from derivations.vae_display import InOrder
 from tests.conftest import with_statement as _with
 
 

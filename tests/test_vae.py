@@ -9,8 +9,8 @@ from hypothesis.extra.numpy import arrays
 from scipy import integrate, stats
 
 from derivations import vae
+from derivations.display import InOrder
 from derivations.vae import checks, method
-from derivations.vae_display import InOrder
 from tests.conftest import with_statement as _with
 
 
@@ -220,7 +220,7 @@ def test_a_fault_in_a_printed_statement_is_caught(derivation, claim_id, wrong):
 
 
 def test_printed_formulas_evaluate_to_the_code():
-    from derivations.vae_display import Scaled, evaluate
+    from derivations.display import Scaled, evaluate
 
     m, i, t = sp.Symbol("m"), sp.Symbol("i"), sp.Symbol("t_i")
-    assert evaluate(Scaled(1, m, sp.Sum(t, (i, 1, m))), {m: 4}, {t: np.array([1.0, 2, 3, 6])}) == 3.0
+    assert evaluate(Scaled(1, m, sp.Sum(t, (i, 1, m))), {m: 4}, samples={t: np.array([1.0, 2, 3, 6])}) == 3.0

@@ -23,8 +23,8 @@ Rooms:
 * ``derivation.py``: SymPy's Proposition 1, Theorem 1 and saturation, Adam's rule, ``derive``;
 * ``checks.py``: ``verify`` and its independent routes.
 
-The display wrappers (``InOrder``, ``Scaled``, ...) are shared with Problem 7 in
-:mod:`derivations.vae_display`.
+The display wrappers (``InOrder``, ``Scaled``, ...) and the evaluator of printed formulas
+come from :mod:`derivations.display`.
 """
 
 from derivations.gan.checks import (

@@ -16,6 +16,7 @@ import sympy as sp
 from scipy import integrate, optimize, special
 from scipy.spatial.distance import jensenshannon
 
+from derivations.display import evaluate, plain
 from derivations.gan.derivation import ADAM_SYMBOLS, ADAM_T, TRAINING_END_TOL, criterion_residual
 from derivations.gan.experiment import CORE_POINTS, KDE_SAMPLES
 from derivations.gan.method import (
@@ -36,7 +37,6 @@ from derivations.gan.method import (
 from derivations.gan.notation import JSD, LOG4, LOG_1M_D_GZ, LOG_D_X, M_BATCH, P_DATA, P_G, SIGMA_A
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
 from derivations.numerics import one_blas_thread
-from derivations.vae_display import evaluate, plain
 
 __all__ = [
     "verify",
@@ -352,7 +352,7 @@ def verify(derivation: Derivation):
     # The printed J_D and J_G on a minibatch of m = 5, per-sample terms by SciPy's log-sigmoid.
     x, z = rng.normal(cfg.data_mean, cfg.data_std, 5), rng.standard_normal(5)
     terms = {LOG_D_X: np.log(discriminator(P, x)), LOG_1M_D_GZ: np.log1p(-discriminator(P, samples(P, z)))}
-    printed = [float(evaluate(e.rhs, {M_BATCH: 5}, terms)) for e in eqs["p8.gan_gradients"]]
+    printed = [float(evaluate(e.rhs, {M_BATCH: 5}, samples=terms)) for e in eqs["p8.gan_gradients"]]
     worst = max(worst, relative_error(np.array(gan_losses(P, x, z, "saturating")), np.array(printed)))
     claims.append(numeric_claim(
         "p8.gan_gradients", eqs["p8.gan_gradients"], worst, 1e-6,

@@ -14,6 +14,7 @@ import functools
 import numpy as np
 import sympy as sp
 
+from derivations.display import InOrder, Paren, Scaled, plain
 from derivations.gan.experiment import SEED_STUDY, _train_runs
 from derivations.gan.method import ADAM_BETAS, ADAM_EPS, GanConfig
 from derivations.gan.notation import (
@@ -29,7 +30,6 @@ from derivations.gan.notation import (
 from derivations.ledger import Derivation, Figure
 from derivations.numerics import one_blas_thread
 from derivations.tex import tex
-from derivations.vae_display import InOrder, Paren, Scaled, plain
 
 __all__ = [
     "pointwise_maximum",

@@ -21,8 +21,8 @@ Rooms:
 * ``derivation.py``: the notation, the exact sums and Gaussian integrals, ``derive``;
 * ``checks.py``: ``verify`` and its independent routes.
 
-The display wrappers (``InOrder``, ``Scaled``, ...) are shared with Problem 8 in
-:mod:`derivations.vae_display`.
+The display wrappers (``InOrder``, ``Scaled``, ...) and the evaluator of printed formulas
+come from :mod:`derivations.display`.
 """
 
 from derivations.vae.checks import sum_residual, verify

@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, special, stats
 
+from derivations.display import evaluate, plain
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
 from derivations.vae.derivation import E_REC, ELBO, KL_POST, KL_PRIOR, LOG_PX
 from derivations.vae.experiment import BOUND_MODEL, VARIANCE_SETTING
@@ -32,7 +33,6 @@ from derivations.vae.method import (
     vae_estimator_gradients,
     vae_forward,
 )
-from derivations.vae_display import evaluate, plain
 
 __all__ = ["verify", "sum_residual", "check_evidence_identities", "check_bound_figure"]
 
@@ -288,7 +288,7 @@ def verify(derivation: Derivation):
     z = p["mu"] + p["sigma"] * pairs
     f = stats.norm.logpdf(p["x"], p["w"] * z, p["s"])
     sf_est = eqs["p7.score_estimator"][0].rhs
-    sf_printed = [evaluate(sf_est, {nt["L"]: 2}, {nt["sf_term"]: f * score(z)}) for score in scores]
+    sf_printed = [evaluate(sf_est, {nt["L"]: 2}, samples={nt["sf_term"]: f * score(z)}) for score in scores]
     rep = f"seed 11, {n} single-sample estimates (and {n // 2} with L = 2), setting {p}; the same noise at {GENERIC_SETTING}"
     q_ = GENERIC_SETTING  # no unit values, so that no factor s, w or sigma can hide
     exact_q = [_gaussian_value(e, g, **q_) for e in var["exact"]]
@@ -360,7 +360,7 @@ def verify(derivation: Derivation):
             val, _ = integrate.quad(integrand, -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)
             total += val
         printed = float(evaluate(eqs["p7.kl_quadrature"].lhs - kl_sum, {KL_PRIOR: total, nt["J"]: J},
-                                 {nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv)}))
+                                 samples={nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv)}))
         worst_quad = max(worst_quad, relative_error(gaussian_kl(m, lv), total), abs(printed) / abs(total))
     # quad is asked for 1e-12 relative (1e-13 absolute) per dimension; 1e-10 is 100 times that
     # accuracy, and a wrong KL (a dropped 1/2 or term) is off by more than 1e-2.
@@ -374,7 +374,7 @@ def verify(derivation: Derivation):
     se = logratio.std(ddof=1) / np.sqrt(len(logratio))
     st = eqs["p7.kl_monte_carlo"]
     printed = float(evaluate(st.lhs - st.rhs, {KL_PRIOR: logratio.mean(), nt["J"]: 3},
-                             {nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv)}))
+                             samples={nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv)}))
     z_kl = max(abs(printed), abs(logratio.mean() - gaussian_kl(m, lv))) / se
     claims.append(numeric_claim("p7.kl_monte_carlo", st, z_kl, 4.0,
                                 method="Monte Carlo mean of log q - log p, 400000 samples, in standard errors "
@@ -393,7 +393,7 @@ def verify(derivation: Derivation):
         fw = vae_forward(params, x, e)
         log_lik = stats.bernoulli(special.expit(fw["logits"])).logpmf(x).sum(1)
         printed = float(evaluate(est, {nt["J"]: e.shape[1], nt["M"]: e.shape[0]},
-                                 {nt["mu_j"]: fw["mu"], nt["sigma_j"]: np.exp(0.5 * fw["log_var"]), nt["rec_term"]: log_lik}))
+                                 samples={nt["mu_j"]: fw["mu"], nt["sigma_j"]: np.exp(0.5 * fw["log_var"]), nt["rec_term"]: log_lik}))
         worst_fd = max(worst_fd, relative_error(vae_estimator(params, x, e), printed))
         grads = vae_estimator_gradients(params, x, e)
         num = {}
@@ -424,7 +424,7 @@ def verify(derivation: Derivation):
     Z = m + np.exp(0.5 * lv) * eps
     rec = stats.multivariate_normal(np.zeros(len(x)), s**2 * np.eye(len(x))).logpdf(x - Z @ W.T - b)
     # M = 1 estimates from the printed formula; their mean is the estimator with M = 200000.
-    one = evaluate(est, {nt["J"]: d, nt["M"]: 1}, {nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv), nt["rec_term"]: rec[:, None]})
+    one = evaluate(est, {nt["J"]: d, nt["M"]: 1}, samples={nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv), nt["rec_term"]: rec[:, None]})
     z_est = abs(one.mean() - t["elbo"]) / (one.std(ddof=1) / np.sqrt(len(one)))
     claims.append(numeric_claim("p7.estimator_unbiased", eqs["p7.estimator_unbiased"], z_est, 4.0,
                                 method="Monte Carlo mean of the printed estimator with M = 1 vs L by quadrature "
