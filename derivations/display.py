@@ -44,14 +44,17 @@ __all__ = [
 
 def _signed_terms(printer, args, is_negative, negate) -> str:
     """``a + b - c``: each later term after `` + ``, or after `` - `` with its sign taken off and
-    parenthesised when it is itself a sum (``a - (b + c)``, never ``a - b + c``)."""
+    parenthesised when it is itself a sum (``a - (b + c)``, never ``a - b + c``).  A term that
+    prints with its own leading minus but has no sign SymPy can take off (``Scaled(-1, 2, x)``,
+    ``-\\frac{1}{2} x``) follows after a space, never as ``+ -``."""
     out = printer._print(args[0])
     for a in args[1:]:
         if is_negative(a):
             # strict=False: a negated sum has the precedence of Add itself and needs the parentheses
             out += " - " + printer.parenthesize(negate(a), PRECEDENCE["Add"], strict=False)
         else:
-            out += " + " + printer._print(a)
+            s = printer._print(a)
+            out += (" " + s) if s.startswith("-") else (" + " + s)
     return out
 
 
@@ -370,8 +373,12 @@ def plain(expr):
         return tuple(plain(e) for e in expr)
     if isinstance(expr, _Display):
         return expr.value()
-    if isinstance(expr, (InOrder, Product, Gap)):
-        return expr.doit()
+    if isinstance(expr, InOrder):  # the sum of the plain terms; a Sum inside stays a Sum
+        return sp.Add(*(plain(a) for a in expr.args))
+    if isinstance(expr, Product):
+        return sp.Mul(*(plain(a) for a in expr.args))
+    if isinstance(expr, Gap):
+        return plain(expr.args[0]) - plain(expr.args[1])
     if isinstance(expr, sp.Basic) and expr.args and not isinstance(expr, (sp.Indexed, sp.Symbol)):
         return expr.func(*(plain(a) for a in expr.args))
     return expr

@@ -168,3 +168,19 @@ def test_plain_removes_every_wrapper():
     p = dsp.plain(expr)
     assert not any(isinstance(e, (dsp.InOrder, dsp.Product, dsp._Display)) for e in sp.preorder_traversal(p))
     assert sp.simplify(p - (1 + sp.Max(a, -b) + a * b) / 2) == 0
+
+
+def test_a_term_with_its_own_leading_minus_never_prints_plus_minus():
+    expr = dsp.InOrder(dsp.Scaled(-1, 2, sp.log(2 * sp.pi)), dsp.Scaled(-1, 2, dsp.Paren(dsp.InOrder(x**2, y**2))))
+    assert tex(expr) == r"-\frac{1}{2} \log{\left(2 \pi \right)} -\frac{1}{2} \left(x^{2} + y^{2}\right)"
+    assert sp.simplify(dsp.plain(expr) - (-sp.log(2 * sp.pi) / 2 - (x**2 + y**2) / 2)) == 0
+
+
+def test_plain_keeps_a_sum_over_samples_a_sum():
+    """The evaluator feeds samples to a Sum; plain() must not evaluate it into M times its term."""
+    m, M_ = sp.Symbol("m", integer=True), sp.Symbol("M", integer=True, positive=True)
+    term = sp.Symbol("t_m")
+    expr = dsp.InOrder(a, dsp.Scaled(1, M_, sp.Sum(term, (m, 1, M_))))
+    assert dsp.plain(expr).atoms(sp.Sum)
+    value = dsp.evaluate(expr, {a: 1.0, M_: 3}, samples={term: np.array([1.0, 2.0, 6.0])})
+    assert float(value) == 4.0
