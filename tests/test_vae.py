@@ -224,3 +224,17 @@ def test_printed_formulas_evaluate_to_the_code():
 
     m, i, t = sp.Symbol("m"), sp.Symbol("i"), sp.Symbol("t_i")
     assert evaluate(Scaled(1, m, sp.Sum(t, (i, 1, m))), {m: 4}, samples={t: np.array([1.0, 2, 3, 6])}) == 3.0
+
+
+def test_the_old_claim_that_the_reparameterized_variance_vanishes_is_caught(derivation):
+    """As sigma -> 0 only the mu-component's variance vanishes; stating 0 for the sigma-component
+    (the report's former sentence) fails the claim, and so does dropping the square."""
+    from tests.conftest import with_statement
+
+    from derivations.vae import verify
+
+    mu_part, sigma_part = derivation.equations["p7.rp_variance_limit"]
+    for wrong in (sp.Eq(sigma_part.lhs, 0, evaluate=False), sp.Eq(sigma_part.lhs, sp.sqrt(sigma_part.rhs), evaluate=False)):
+        changed = with_statement(derivation, "p7.rp_variance_limit", (mu_part, wrong))
+        claim = next(c for c in verify(changed) if c.id == "p7.rp_variance_limit")
+        assert not claim.passed

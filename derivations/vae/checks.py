@@ -326,6 +326,25 @@ def verify(derivation: Derivation):
                                                           z_var(rp2, printed_variance(vr, 2))), 4.0,
                                 method="sample variance vs the printed variance at L = 1 and L = 2, in standard errors",
                                 reproduce=rep))
+    # (vi) the limits of the reparameterized variances as sigma -> 0, by another route: the
+    # variance of f'(mu + sigma eps) and of eps f'(mu + sigma eps) integrated directly against the
+    # standard normal density (not from the moments the derivation used), then the limit.
+    g = sym["g"]
+    e = sp.Symbol("epsilon", real=True)
+    density = sp.exp(-e**2 / 2) / sp.sqrt(2 * sp.pi)
+    slope = sp.diff(g["f"], g["z"]).subs(g["z"], g["mu"] + g["sigma"] * e)
+
+    def variance(h):
+        mean = sp.integrate(sp.expand(h * density), (e, -sp.oo, sp.oo))
+        return sp.integrate(sp.expand(h**2 * density), (e, -sp.oo, sp.oo)) - mean**2
+
+    direct = [sp.limit(sp.simplify(variance(h)), g["sigma"], 0) for h in (slope, e * slope)]
+    named = {ctx["rp_limit"]["fprime_mu"]: ctx["rp_limit"]["slope_at_mu"]}
+    claims.append(symbolic_claim(
+        "p7.rp_variance_limit", eqs["p7.rp_variance_limit"],
+        sp.Matrix([sp.expand(st.rhs.xreplace(named) - d) for st, d in zip(eqs["p7.rp_variance_limit"], direct)]),
+        method="variances of f'(mu + sigma eps) and eps f'(mu + sigma eps) integrated directly against the "
+               "normal density (SymPy), limit sigma -> 0, against the printed limits with f'(mu) from f"))
     ratio = eqs["p7.variance_ratio"]
     claims.append(numeric_claim("p7.variance_ratio", ratio,
                                 max(z_ratio(a, b, float(e.rhs)) for a, b, e in zip(sf, rp, ratio)), 4.0,

@@ -183,7 +183,20 @@ def derive() -> Derivation:
     ratio = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{SF},%s}\bigr]/\operatorname{Var}\bigl[\hat{g}_{\mathrm{RP},%s}\bigr]"
                        % (c, c)) for c in (r"\mu", r"\sigma")]
 
+    # Part (vi): what the reparameterized estimator's variance tends to as sigma -> 0.  Its
+    # mu-component f'(mu + sigma eps) stops fluctuating; its sigma-component eps f'(mu + sigma eps)
+    # keeps the noise as a factor, so its variance tends to f'(mu)^2, not to 0.
+    lim_rp = [sp.limit(v, sigma, 0) for v in var["rp_var"]]
+    fprime_mu = sp.Symbol(r"f'(\mu)")
+    slope_at_mu = sp.diff(g["f"], g["z"]).subs(g["z"], mu)
+    vlim = [sp.Symbol(r"\lim_{\sigma\to0}\operatorname{Var}\bigl[\hat{g}_{\mathrm{RP},%s}\bigr]" % c)
+            for c in (r"\mu", r"\sigma")]
+    # printed as f'(mu)^2 where the limit is exactly that square, else as the limit itself
+    named = [fprime_mu**2 if sp.expand(lim - slope_at_mu**2) == 0 else sp.factor(lim) for lim in lim_rp]
+    limit_statement = tuple(sp.Eq(v, value, evaluate=False) for v, value in zip(vlim, named))
+
     equations = {
+        "p7.rp_variance_limit": limit_statement,
         "p7.eq12": (sp.Eq(LOG_PX, KL_POST + ELBO), sp.Eq(ELBO, E_DEF)),
         "p7.eq12_numeric": sp.Eq(LOG_PX, KL_POST + ELBO),
         "p7.bound": sp.Le(ELBO, LOG_PX),
@@ -222,6 +235,7 @@ def derive() -> Derivation:
         "cross_display": cross_display,
         "neg_entropy_display": neg_entropy_display,
         "cross_tex": tex(cross_display),
+        "rp_limit": {"fprime_mu": fprime_mu, "slope_at_mu": slope_at_mu},
         "neg_entropy_tex": tex(neg_entropy_display),
     }
     return Derivation(problem=7, equations=equations, context=context, figures=figures)
