@@ -165,3 +165,20 @@ def test_a_wrong_printed_lambda_is_caught(derivation):
 def test_gamma_is_highams_bound():
     u = np.finfo(float).eps / 2
     assert P.gamma(1) == u / (1 - u) and P.gamma(10) == 10 * u / (1 - 10 * u)
+
+
+def test_the_softmax_step_catches_a_wrong_printed_memory():
+    """p10.ff_softmax: keys as the columns of V (not of V^T), values from V, or a missing softmax fail."""
+    from tests.conftest import with_statement
+
+    derivation = P.derive()
+    main, keys, values = derivation.equations["p10.ff_softmax"]
+    s = P.derivation.ff_symbols()
+    wrong = [
+        (main, sp.Eq(keys.lhs, s["V"].T * 2, evaluate=False), values),  # a factor 2 on the keys
+        (main, keys, sp.Eq(values.lhs, 2 * s["U"], evaluate=False)),  # a factor 2 on the values
+        (sp.Eq(main.lhs, values.lhs * keys.lhs.T * s["x"], evaluate=False), keys, values),  # no softmax
+    ]
+    for statement in wrong:
+        claims = {c.id: c for c in P.verify(with_statement(derivation, "p10.ff_softmax", statement))}
+        assert not claims["p10.ff_softmax"].passed

@@ -118,6 +118,7 @@ def _check_key_weights(eqs: dict, env: dict, df: int) -> np.ndarray:
 REPORT_ORDER = (
     "p10.keys_values",
     "p10.ff_as_memory",
+    "p10.ff_softmax",
     "p10.projections",
     "p10.all_attention",
     "p10.split_softmax",
@@ -130,7 +131,8 @@ def verify(derivation: Derivation):
     s = ff_symbols()
     a = attention_symbols()
     claims = []
-    for key in ("p10.ff_as_memory", "p10.keys_values", "p10.projections", "p10.all_attention", "p10.split_softmax"):
+    for key in ("p10.ff_as_memory", "p10.ff_softmax", "p10.keys_values", "p10.projections", "p10.all_attention",
+                "p10.split_softmax"):
         checked_shape(eqs[key])
 
     # (1) the two forms of FF, exactly, for small symbolic sizes and an arbitrary nonlinearity
@@ -203,6 +205,40 @@ def verify(derivation: Derivation):
         "row, column and entry i; the text's zero count and sum of the weights from the printed form",
         reproduce="seed 0, d in 1..16, d_f in 1..64",
         detail=detail,
+    ))
+
+    # (2b) the softmax step: the printed U softmax(V x) and M^v softmax(M^kT x), with M^k and M^v
+    # from their printed definitions, against attention by explicit loops over the d_f pairs
+    # (key i = row i of V, value i = column i of U, weights exp(x.k_i) / sum_j exp(x.k_j)).
+    st = eqs["p10.ff_softmax"]
+    rng = np.random.default_rng(2)
+    worst_sm = 0.0
+    for trial in range(12):
+        dd, df = int(rng.integers(1, 17)), int(rng.integers(1, 65))
+        if trial == 0:
+            df = dd  # square: a transposed V or U would still run
+        p = init_ff(dd, df, rng)
+        x = rng.normal(size=dd)
+        env = {s["x"].name: x[:, None], s["U"].name: p["U"], s["V"].name: p["V"]}
+        env[st[1].lhs.name] = evaluate(st[1].rhs, env)
+        env[st[2].lhs.name] = evaluate(st[2].rhs, env)
+        logits = [sum(x[j] * p["V"][i, j] for j in range(dd)) for i in range(df)]
+        top = max(logits)
+        weights = [np.exp(v - top) for v in logits]
+        total = sum(weights)
+        want = np.array([sum(weights[i] / total * p["U"][r, i] for i in range(df)) for r in range(dd)])
+        # rounding: the logits (d-term products), the exponentials and the d_f-term sums, relative to
+        # the sum of |U| weighted by the softmax weights
+        scale = np.abs(p["U"]) @ (np.array(weights) / total) * (np.max(np.abs(logits)) + 1)
+        for side in (st[0].lhs, st[0].rhs):
+            got = evaluate(side, env)[:, 0]
+            worst_sm = max(worst_sm, float(np.max(np.abs(got - want) / (gamma(dd + df + 8) * scale))))
+    claims.append(numeric_claim(
+        "p10.ff_softmax", st, worst_sm, 2.0,
+        method="both printed sides, M^k and M^v from their printed definitions, vs attention by explicit "
+        "loops over the d_f key-value pairs (softmax weights), 12 random sizes; error in units of the "
+        "float64 rounding bound",
+        reproduce="seed 2, d in 1..16, d_f in 1..64",
     ))
 
     # (3) all-attention: printed per-position equations, vectorised model, loops with two softmaxes

@@ -54,6 +54,8 @@ def ff_symbols() -> dict:
         "v": vec("v", d, sub="i"),
         "b_i": sp.MatrixSymbol("b_{i}", 1, 1),
         "e_f": sp.MatrixSymbol(r"\mathbf{e}_{i}", d_f, 1),
+        "M_k": mat("M", d, d_f, sup="k"),
+        "M_v": mat("M", d, d_f, sup="v"),
     }
 
 
@@ -62,7 +64,16 @@ def ff_equations(s: dict) -> dict:
     matrix_form = s["U"] * Elementwise(RELU, s["V"] * s["x"] + s["b"]) + s["c"]
     weight = Elementwise(RELU, sp.MatAdd(sp.MatMul(s["x"].T, s["k"]), s["b_i"]))
     memory_form = IndexedSum(ScalarTimes(weight, s["v"]), i_, 1, d_f) + s["c"]
+    # The step to persistent memory: ReLU replaced by a softmax over the d_f keys and the biases
+    # dropped, FF is attention of the query x over keys M^k = V^T and values M^v = U (columns).
+    Mk, Mv = s["M_k"], s["M_v"]
+    soft = lambda arg: Elementwise(r"\softmax", arg)  # noqa: E731
     return {
+        "p10.ff_softmax": (
+            sp.Eq(s["U"] * soft(s["V"] * s["x"]), Mv * soft(Mk.T * s["x"]), evaluate=False),
+            sp.Eq(Mk, s["V"].T, evaluate=False),
+            sp.Eq(Mv, s["U"], evaluate=False),
+        ),
         "p10.ff_as_memory": sp.Eq(matrix_form, memory_form, evaluate=False),
         "p10.keys_values": (
             sp.Eq(s["k"], sp.MatMul(s["V"].T, s["e_f"]), evaluate=False),
