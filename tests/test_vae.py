@@ -173,8 +173,8 @@ def test_a_dropped_half_in_the_kl_is_caught(derivation, monkeypatch):
 def test_a_wrong_score_is_caught(derivation, monkeypatch):
     real = checks.score_function_gradient
 
-    def wrong(mu, sigma, x, w, s, eps):  # forgets the 1/sigma^2 of d log q / d mu
-        g_mu, g_sigma = real(mu, sigma, x, w, s, eps)
+    def wrong(mu, sigma, x, w, s, eps, baseline=0.0):  # forgets the 1/sigma^2 of d log q / d mu
+        g_mu, g_sigma = real(mu, sigma, x, w, s, eps, baseline)
         return g_mu * sigma**2, g_sigma
 
     monkeypatch.setattr(checks, "score_function_gradient", wrong)
@@ -238,3 +238,17 @@ def test_the_old_claim_that_the_reparameterized_variance_vanishes_is_caught(deri
         changed = with_statement(derivation, "p7.rp_variance_limit", (mu_part, wrong))
         claim = next(c for c in verify(changed) if c.id == "p7.rp_variance_limit")
         assert not claim.passed
+
+
+def test_a_wrong_baseline_variance_is_caught(derivation):
+    """p7.variance_baseline: the printed variances with b = E_q f are re-measured by Monte Carlo; the
+    variances without the baseline (a plausible slip) fail the claim."""
+    from tests.conftest import with_statement
+
+    from derivations.vae import verify
+
+    without = tuple(sp.Eq(new.lhs, old.rhs, evaluate=False) for new, old in
+                    zip(derivation.equations["p7.variance_baseline"], derivation.equations["p7.variance_sf"]))
+    claim = next(c for c in verify(with_statement(derivation, "p7.variance_baseline", without))
+                 if c.id == "p7.variance_baseline")
+    assert not claim.passed

@@ -116,13 +116,21 @@ def estimator_variances(g):
         sp.expand(E_at(sp.expand((f * sc).subs(at) ** 2)) / a.subs(at) ** 2 - e.subs(at) ** 2)
         for sc, a, e in zip(score, scale, exact)
     ]
+    # With the baseline b = E_q f subtracted from f (a control variate: the score has mean zero, so the
+    # mean is unchanged), at the study's setting.
+    Ef_at = sp.expand(Ef.subs(at))
+    sf_base_var = [
+        sp.expand(E_at(sp.expand(((f.subs(at) - Ef_at) * sc.subs(at)) ** 2)) / a.subs(at) ** 2 - e.subs(at) ** 2)
+        for sc, a, e in zip(score, scale, exact)
+    ]
     # Reparameterized: z = mu + sigma*eps, d/dphi f(z) = f'(z) dz/dphi with dz/dmu = 1, dz/dsigma = eps.
     fz = sp.diff(f, z)
     rp = [fz, sp.expand(fz * (z - mu))]  # f'(z) and sigma * f'(z) eps
     rp_scale = [1, sigma]
     rp_mean = [E(r) / a for r, a in zip(rp, rp_scale)]
     rp_var = [sp.factor(E(r**2) / a**2 - e**2) for r, a, e in zip(rp, rp_scale, exact)]
-    return dict(exact=exact, Ef=Ef, sf_mean=sf_mean, sf_var=sf_var, rp_mean=rp_mean, rp_var=rp_var)
+    return dict(exact=exact, Ef=Ef, sf_mean=sf_mean, sf_var=sf_var, rp_mean=rp_mean, rp_var=rp_var,
+                baseline=Ef_at, sf_base_var=sf_base_var)
 
 
 def negative_kl_per_dimension(g):
@@ -174,8 +182,10 @@ def derive() -> Derivation:
 
     setting = {g[k]: sp.nsimplify(v) for k, v in VARIANCE_SETTING.items()}
     var_num = {
-        name: [float(sp.N(e.subs(setting))) for e in var[name]] for name in ("exact", "sf_var", "rp_var")
+        name: [float(sp.N(e.subs(setting))) for e in var[name]] for name in ("exact", "sf_var", "rp_var", "sf_base_var")
     }
+    var_num["baseline"] = float(var["baseline"])
+    vsb = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{SF}-b,%s}\bigr]" % c) for c in (r"\mu", r"\sigma")]
     vsf = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{SF},%s}\bigr]" % c) for c in (r"\mu", r"\sigma")]
     vrp = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{RP},%s}\bigr]" % c) for c in (r"\mu", r"\sigma")]
     sym_l = sp.Symbol("L", positive=True)
@@ -205,6 +215,8 @@ def derive() -> Derivation:
         "p7.score_identity": sp.Eq(grad_Ef, sf_rhs),
         "p7.score_estimator": (sp.Eq(g_sf, sf_est), sp.Eq(E_gsf, grad_rec)),
         "p7.variance_sf": tuple(sp.Eq(v, sp.Float(c, VARIANCE_DIGITS) / sym_l) for v, c in zip(vsf, var_num["sf_var"])),
+        "p7.variance_baseline": tuple(sp.Eq(v, sp.Float(c, VARIANCE_DIGITS) / sym_l)
+                                      for v, c in zip(vsb, var_num["sf_base_var"])),
         "p7.variance_rp": tuple(sp.Eq(v, sp.Float(c, VARIANCE_DIGITS) / sym_l) for v, c in zip(vrp, var_num["rp_var"])),
         "p7.variance_ratio": tuple(sp.Eq(r, sp.Float(a / b, RATIO_DIGITS)) for r, a, b in zip(ratio, var_num["sf_var"], var_num["rp_var"])),
         "p7.reparam_identity": sp.Eq(grad_Ef, rp_rhs),
