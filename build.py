@@ -233,7 +233,7 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
         header = GENERATED.format(source=f"templates/{p.template}")
         header += f"\n% Derivation: {p.module}:{p.derive} (Problem {p.number})"
         (staging / rel).write_text(header + "\n" + body)
-        sections.append({"problem": p, "input": rel[:-4]})
+        sections.append({"problem": p, "input": rel[:-4], "counter": p.number - 1})
     unshown = [c.id for c in claims if c.id not in printer.shown]
     if unshown:
         raise BuildError(
@@ -263,7 +263,7 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
     for name, ctx in (
         ("appendix.tex.j2", {"rows": rows}),
         ("main.tex.j2", {"sections": sections, "date": date, "n_claims": len(claims),
-                         "problem_list": describe(o.problem.number for o in outcomes)}),
+                         "problem_list": describe(o.problem.number for o in outcomes), "report": report_settings()}),
     ):
         text = env.get_template(name).render(**ctx)
         (staging / name[:-3]).write_text(GENERATED.format(source=f"templates/{name}") + "\n" + text)
@@ -286,6 +286,36 @@ def _check_references(body: str, problem: Problem, built: set) -> None:
                     f"{owner}, which this build leaves out, so the reference would print as '??'. Build both: "
                     f"--problems {','.join(str(n) for n in sorted(built | {owner}))}.",
                 )
+
+
+REPORT_DEFAULTS = {
+    "course": "Advanced Deep Learning, 2021 Fall",
+    "title": "Assignment 1: solutions",
+    "author": "",
+}
+
+
+def report_settings(pyproject: Path | None = None) -> dict:
+    """The title page: ``[tool.report]`` of pyproject.toml (course, title, author) over the defaults.
+    The date is not a setting: it is the source date, so that builds stay reproducible."""
+    import tomllib
+
+    path = pyproject or ROOT / "pyproject.toml"
+    try:
+        table = tomllib.loads(path.read_text()).get("tool", {}).get("report", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BuildError(EXIT_USAGE, f"cannot read the report settings from {path}: {exc}") from None
+    unknown = sorted(set(table) - set(REPORT_DEFAULTS))
+    if unknown:
+        raise BuildError(
+            EXIT_USAGE,
+            f"[tool.report] in {path} has unknown key(s) {', '.join(unknown)}; it takes "
+            f"{', '.join(REPORT_DEFAULTS)} (the date is the source date)",
+        )
+    bad = sorted(k for k, v in table.items() if not isinstance(v, str))
+    if bad:
+        raise BuildError(EXIT_USAGE, f"[tool.report] in {path}: {', '.join(bad)} must be text in quotes")
+    return {**REPORT_DEFAULTS, **table}
 
 
 def compile_stage(staging: Path, epoch: int) -> Path:
@@ -340,7 +370,7 @@ def source_date_epoch() -> int:
 
 
 # Every input of the build: a change to any of them is a change to the report.
-INPUTS = ("build.py", "derivations", "figures", "pipeline", "templates", "data")
+INPUTS = ("build.py", "pyproject.toml", "derivations", "figures", "pipeline", "templates", "data")
 
 
 def prepare_output(out: Path, staging: Path) -> None:

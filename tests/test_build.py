@@ -164,3 +164,23 @@ def test_the_abstract_and_the_readme_name_the_registry_s_problems():
     table = readme.split("| problem | what it asks |", 1)[1].split("\n\n", 1)[0]
     rows = [int(line.split("|")[1]) for line in table.splitlines() if line.split("|")[1:2] and line.split("|")[1].strip().isdigit()]
     assert rows == numbers  # the README's table of problems is the registry's, in order
+
+
+def test_the_title_page_comes_from_tool_report_with_defaults(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.report]\nauthor = "Ada Lovelace"\n')
+    settings = build.report_settings(tmp_path / "pyproject.toml")
+    assert settings["author"] == "Ada Lovelace" and settings["course"] == build.REPORT_DEFAULTS["course"]
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert build.report_settings(tmp_path / "pyproject.toml") == build.REPORT_DEFAULTS
+    (tmp_path / "pyproject.toml").write_text('[tool.report]\ndate = "1 April"\n')
+    with pytest.raises(build.BuildError, match="unknown key.*date"):
+        build.report_settings(tmp_path / "pyproject.toml")
+    (tmp_path / "pyproject.toml").write_text("[tool.report]\nauthor = 3\n")
+    with pytest.raises(build.BuildError, match="must be text"):
+        build.report_settings(tmp_path / "pyproject.toml")
+
+
+def test_every_section_carries_its_problem_s_number():
+    """Problem 14 is section 14 (equations 14.x), not the 13th section: the template sets the counter."""
+    main = (ROOT / "templates" / "main.tex.j2").read_text()
+    assert r"\setcounter{section}{\VAR{s.counter}}" in main
