@@ -242,8 +242,11 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
             + ", ".join(unshown)
             + ". Show each in its problem's template (templates/problems/pNN.tex.j2).",
         )
+    # The appendix lists the claims in reading order (the order the text shows them), so that the
+    # marks [V1], [V2], ... in the text count up as one reads.
+    reading = {cid: k for k, cid in enumerate(printer.shown)}
     rows = []
-    for i, c in enumerate(claims, start=1):
+    for i, c in enumerate(sorted(claims, key=lambda c: reading[c.id]), start=1):
         rows.append(
             {
                 "id": c.id,

@@ -184,3 +184,17 @@ def test_every_section_carries_its_problem_s_number():
     """Problem 14 is section 14 (equations 14.x), not the 13th section: the template sets the counter."""
     main = (ROOT / "templates" / "main.tex.j2").read_text()
     assert r"\setcounter{section}{\VAR{s.counter}}" in main
+
+
+def test_appendix_rows_follow_the_order_the_text_shows_the_claims(tmp_path):
+    """The marks [V1], [V2], ... count up as one reads: the appendix lists claims in the order the
+    templates show them, not in the order the checks return them."""
+    import re
+
+    r = run("--problems", "9,10", "--no-pdf", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c"))
+    assert r.returncode == 0, r.stderr
+    shown = []
+    for tex in ("p09.tex", "p10.tex"):
+        shown += re.findall(r"\\claimlink\{([^}]+)\}", (tmp_path / "out" / "problems" / tex).read_text())
+    rows = re.findall(r"\\label\{claim:([^}]+)\}", (tmp_path / "out" / "appendix.tex").read_text())
+    assert rows == shown and len(rows) > 10
