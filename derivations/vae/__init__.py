@@ -16,10 +16,12 @@ and scipy quadrature (the KL), and central finite differences (the estimator's g
 Rooms:
 
 * ``method.py``: the numeric API (``gaussian_kl``, both exactly computable models, the two
-  gradient estimators, the tiny VAE's estimator and its backpropagation);
+  gradient estimators, the tiny VAE: encoder, decoder backward pass, estimator, backpropagation);
 * ``experiment.py``: the seeded runs behind the figures (the variance study, the bound's curve);
 * ``derivation.py``: the notation, the exact sums and Gaussian integrals, ``derive``;
-* ``checks.py``: ``verify`` and its independent routes.
+* ``checks.py``: ``verify`` and its independent routes;
+* ``checks_implementation.py``: part (vii) as implemented (MLPs, Bernoulli likelihood, the
+  estimator's gradients) against scipy and central finite differences.
 
 The display wrappers (``InOrder``, ``Scaled``, ...) and the evaluator of printed formulas
 come from :mod:`derivations.display`.

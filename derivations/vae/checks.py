@@ -5,7 +5,8 @@ Eqs. 12-13 and the bound as printed, by exact sums over a symbolic number of lat
 a linear-Gaussian model with its posterior in closed form and Gauss-Hermite quadrature); the
 gradient identities and estimator variances by SymPy's Gaussian integrals and Monte Carlo; the
 KL by SymPy, scipy quadrature and Monte Carlo; the VAE estimator's gradient by central finite
-differences.
+differences.  Part (vii) as implemented (the MLPs, the Bernoulli likelihood, the estimator's gradients)
+is checked in :mod:`derivations.vae.checks_implementation`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from scipy import integrate, special, stats
 
 from derivations.display import evaluate, plain
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
-from derivations.vae.derivation import E_REC, ELBO, KL_POST, KL_PRIOR, LOG_PX
+from derivations.vae.derivation import (
+    E_REC,
+    ELBO,
+    KL_POST,
+    KL_PRIOR,
+    LOG_PX,
+)
+from derivations.vae.checks_implementation import verify_implementation
 from derivations.vae.experiment import BOUND_MODEL, VARIANCE_SETTING
 from derivations.vae.method import (
     VAE_SIZES,
@@ -461,5 +469,8 @@ def verify(derivation: Derivation):
     claims.append(numeric_claim("p7.estimator_unbiased", eqs["p7.estimator_unbiased"], z_est, 4.0,
                                 method="Monte Carlo mean of the printed estimator with M = 1 vs L by quadrature "
                                        "(linear-Gaussian decoder), in standard errors", reproduce="seed 9"))
+
+    # (vii) as a student implements it: the MLPs, the Bernoulli likelihood, the gradients.
+    claims += verify_implementation(eqs, nt, ctx["implemented"])
     order = list(derivation.equations)  # the appendix lists the claims in the text's order
     return sorted(claims, key=lambda c: order.index(c.id))

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.display import InOrder, Paren, Scaled, plain
+from derivations.display import AsWritten, Elementwise, InOrder, MatInOrder, Paren, Product, Scaled, plain
 from derivations.ledger import Derivation, Figure
-from derivations.tex import tex
+from derivations.tex import mat, tex, vec
 from derivations.vae.experiment import VARIANCE_SETTING, bound_curve, variance_study
 
 __all__ = [
@@ -28,6 +28,9 @@ __all__ = [
     "gaussian_integrals",
     "estimator_variances",
     "negative_kl_per_dimension",
+    "implementation_statements",
+    "estimator_derivatives",
+    "bernoulli_logit_derivative",
     "derive",
 ]
 
@@ -145,6 +148,97 @@ def negative_kl_per_dimension(g):
     return sp.expand(cross - neg_entropy), cross, neg_entropy, (mu, sigma)
 
 
+def implementation_statements(M):
+    """Part (vii) as implemented: the encoder and decoder MLPs of the tiny VAE, the Bernoulli
+    likelihood and its logit gradient, and the estimator's gradients (statements and notation)."""
+    D, H, J = sp.symbols("D H J", integer=True, positive=True)  # sizes of x, of the hidden layers, of z
+    i, m = sp.symbols("i m", integer=True, positive=True)
+    x, z = vec("x", D), vec("z", J)
+    h_e, h_d, a = vec("h", H, sub="e"), vec("h", H, sub="d"), vec("a", D)
+    mu, log_var = vec(r"\mu", J), sp.MatrixSymbol(r"\log\boldsymbol{\sigma}^{2}", J, 1)
+    W_e, b_e = mat("W", H, D, sub="e"), vec("b", H, sub="e")
+    W_mu, b_mu = mat("W", J, H, sub=r"\mu"), vec("b", J, sub=r"\mu")
+    W_lv, b_lv = mat("W", J, H, sub=r"\log\sigma^{2}"), vec("b", J, sub=r"\log\sigma^{2}")
+    W_d, b_d = mat("W", H, J, sub="d"), vec("b", H, sub="d")
+    W_o, b_o = mat("W", D, H, sub="o"), vec("b", D, sub="o")
+    sigma_j, log_var_j, mu_j = sp.Symbol(r"\sigma_{j}"), sp.Symbol(r"\log\sigma_{j}^{2}"), sp.Symbol(r"\mu_{j}")
+    encoder = (
+        AsWritten(h_e, Elementwise(r"\tanh", MatInOrder(sp.MatMul(W_e, x), b_e))),
+        AsWritten(mu, MatInOrder(sp.MatMul(W_mu, h_e), b_mu)),
+        AsWritten(log_var, MatInOrder(sp.MatMul(W_lv, h_e), b_lv)),
+        sp.Eq(sigma_j, sp.exp(Scaled(1, 2, log_var_j)), evaluate=False),
+    )
+    decoder = (
+        AsWritten(h_d, Elementwise(r"\tanh", MatInOrder(sp.MatMul(W_d, z), b_d))),
+        AsWritten(a, MatInOrder(sp.MatMul(W_o, h_d), b_o)),
+    )
+    x_i, y_i, a_i = sp.Symbol("x_{i}"), sp.Symbol("y_{i}"), sp.Symbol("a_{i}")
+    log_lik = sp.Symbol(r"\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z})")
+    bernoulli = (
+        sp.Eq(log_lik, sp.Sum(InOrder(Product(x_i, sp.log(y_i)), Product(Paren(InOrder(1, -x_i)), sp.log(InOrder(1, -y_i)))),
+                              (i, 1, D)), evaluate=False),
+        sp.Eq(y_i, 1 / (1 + sp.exp(-a_i)), evaluate=False),
+    )
+    d_logit = sp.Symbol(r"\frac{\partial\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z})}{\partial a_{i}}")
+    bernoulli_grad = sp.Eq(d_logit, InOrder(x_i, -y_i), evaluate=False)
+    # The estimator's gradients per latent dimension j; g^(m) = grad_z log p(x|z) at z^(m).
+    g_jm, eps_jm = sp.Symbol(r"g_{j}^{(m)}"), sp.Symbol(r"\epsilon_{j}^{(m)}")
+    Lt = r"\widetilde{\mathcal{L}}"
+    grad_mu = sp.Eq(sp.Symbol(r"\frac{\partial%s}{\partial\mu_{j}}" % Lt),
+                    InOrder(-mu_j, Scaled(1, M, sp.Sum(g_jm, (m, 1, M)))), evaluate=False)
+    grad_lv = sp.Eq(sp.Symbol(r"\frac{\partial%s}{\partial\log\sigma_{j}^{2}}" % Lt),
+                    InOrder(Scaled(1, 2, Paren(InOrder(1, -sigma_j**2))),
+                            Scaled(sigma_j, 2, Scaled(1, M, sp.Sum(Product(g_jm, eps_jm), (m, 1, M))))), evaluate=False)
+    grad_theta_term = sp.Symbol(r"\nabla_{\boldsymbol{\theta}}\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z}^{(m)})")
+    grad_theta = sp.Eq(sp.Symbol(r"\nabla_{\boldsymbol{\theta}}%s" % Lt),
+                       Scaled(1, M, sp.Sum(grad_theta_term, (m, 1, M))), evaluate=False)
+    statements = {
+        "p7.encoder": encoder,
+        "p7.decoder": decoder,
+        "p7.bernoulli": bernoulli,
+        "p7.bernoulli_grad": bernoulli_grad,
+        "p7.grad_mu_logvar": (grad_mu, grad_lv),
+        "p7.grad_theta": grad_theta,
+    }
+    notation = {"D": D, "H": H, "J": J, "i": i, "m": m, "x": x, "z": z, "h_e": h_e, "h_d": h_d, "a": a, "mu": mu,
+                "log_var": log_var, "W_e": W_e, "b_e": b_e, "W_mu": W_mu, "b_mu": b_mu, "W_lv": W_lv, "b_lv": b_lv,
+                "W_d": W_d, "b_d": b_d, "W_o": W_o, "b_o": b_o, "sigma_j": sigma_j, "log_var_j": log_var_j,
+                "mu_j": mu_j, "x_i": x_i, "y_i": y_i, "a_i": a_i, "g_jm": g_jm, "eps_jm": eps_jm,
+                "grad_theta_term": grad_theta_term}
+    return statements, notation
+
+
+def estimator_derivatives(estimator, nt):
+    """d/d mu_j and d/d log sigma_j^2 of the printed estimator (its first equation), by SymPy.
+
+    Dimension j of the KL sum is kept (the others do not depend on mu_j, sigma_j); the
+    reconstruction term log p(x|z^(m)) becomes F(mu + e^(v/2) eps^(m)), F an undefined function of
+    z_j (the other coordinates held), v = log sigma_j^2.  Returns the two derivatives with F' at
+    z^(m) written g[m], and the symbols (mu, v, g, eps, m) they are in.
+    """
+    j, m = nt["j"], nt["m"]
+    mu, v = sp.symbols("mu v", real=True)
+    g, eps = sp.IndexedBase("g"), sp.IndexedBase("epsilon")
+    F = sp.Function("F")
+    L = plain(estimator.rhs).replace(lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == j, lambda e: e.function)
+    L = L.xreplace({nt["rec_term"]: F(mu + sp.exp(v / 2) * eps[m])}).subs({nt["mu_j"][j]: mu, nt["sigma_j"][j]: sp.exp(v / 2)})
+
+    def named(d):  # F' at z^(m) (a Subs of a Derivative, or a Derivative) written g[m]
+        for kind in (sp.Subs, sp.Derivative):
+            d = d.xreplace({e: g[m] for e in d.atoms(kind) if e.has(F)})
+        return d
+
+    derivs = [named(sp.diff(L, s)) for s in (mu, v)]
+    return derivs, (mu, v, g, eps, m)
+
+
+def bernoulli_logit_derivative():
+    """d/da of x log y + (1 - x) log(1 - y), y = 1/(1 + e^-a), by SymPy, and its symbols (x, a)."""
+    x, a = sp.symbols("x a", real=True)
+    y = 1 / (1 + sp.exp(-a))
+    return sp.simplify(sp.diff(x * sp.log(y) + (1 - x) * sp.log(1 - y), a)), (x, a, y)
+
+
 def derive() -> Derivation:
     ids = evidence_identities()
     g = gaussian_integrals()
@@ -227,6 +321,9 @@ def derive() -> Derivation:
         "p7.estimator": (sp.Eq(L_tilde, InOrder(kl_sum, rec_mc)), sp.Eq(zm, eps_m)),
         "p7.estimator_unbiased": sp.Eq(sp.Symbol(r"\E_{\boldsymbol{\epsilon}}\bigl[\widetilde{\mathcal{L}}\bigr]"), ELBO),
     }
+    # (vii) as implemented: the MLPs, the Bernoulli likelihood and the gradients of the estimator.
+    implemented, impl_nt = implementation_statements(M)
+    equations.update(implemented)
 
     # The variance study and the bound's picture come from seeded runs.
     study = variance_study(var_num)
@@ -243,7 +340,8 @@ def derive() -> Derivation:
         "study": study,
         "bound": bound,
         "notation": {"J": J, "M": M, "L": Lsym, "var_L": sym_l, "mu_j": muj, "sigma_j": sigj,
-                     "sf_term": sf_term, "rec_term": rec_term},
+                     "sf_term": sf_term, "rec_term": rec_term, "j": j, "m": m},
+        "implemented": impl_nt,
         "cross_display": cross_display,
         "neg_entropy_display": neg_entropy_display,
         "cross_tex": tex(cross_display),

@@ -22,7 +22,10 @@ __all__ = [
     "roundoff_bound",
     "score_function_gradient",
     "reparameterized_gradient",
+    "vae_encoder",
+    "decoder_backward",
     "vae_forward",
+    "estimator_from_encoder",
     "vae_estimator",
     "vae_estimator_gradients",
     "HERMITE_NODES",
@@ -230,41 +233,64 @@ def _init_vae(rng, sizes=VAE_SIZES):
     return {k: rng.normal(scale=VAE_INIT_SCALE, size=v) for k, v in shapes.items()}
 
 
+def vae_encoder(params, x):
+    """The encoder MLP: hidden layer h = tanh(W_e x + b_e), mu = W_mu h + b_mu, log sigma^2 = W_lv h + b_lv."""
+    h = np.tanh(params["We"] @ x + params["be"])
+    return h, params["Wmu"] @ h + params["bmu"], params["Wlv"] @ h + params["blv"]
+
+
+def _decoder(params, z):
+    """The decoder MLP on samples z (shape (M, J)): its hidden layer and the Bernoulli logits."""
+    hd = np.tanh(z @ params["Wd"].T + params["bd"])
+    return hd, hd @ params["Wo"].T + params["bo"]
+
+
+def _bernoulli_log_lik(x, logits):
+    """log p(x|z) = sum_i x_i log y_i + (1 - x_i) log(1 - y_i), y = sigmoid(logits), in the stable
+    form x . logits - sum_i log(1 + e^logits_i), one value per row of ``logits``."""
+    return np.sum(x * logits - np.logaddexp(0.0, logits), axis=-1)
+
+
+def decoder_backward(params, x, z):
+    """Per-sample Bernoulli log p(x|z^(m)) and its gradients by backpropagation, for z of shape (M, J).
+
+    Returns ``log_lik`` (M,), ``d_z`` (M, J): grad_z log p(x|z) at each z^(m), and ``theta``: for each
+    decoder weight (Wd, bd, Wo, bo) the M per-sample gradients (leading axis m).
+    """
+    hd, logits = _decoder(params, z)
+    d_logits = x - special.expit(logits)  # d log p(x|z) / d logits = x - y
+    d_ad = (d_logits @ params["Wo"]) * (1 - hd**2)
+    theta = {"Wd": np.einsum("mh,mj->mhj", d_ad, z), "bd": d_ad,
+             "Wo": np.einsum("mi,mh->mih", d_logits, hd), "bo": d_logits}
+    return {"log_lik": _bernoulli_log_lik(x, logits), "d_z": d_ad @ params["Wd"], "theta": theta}
+
+
 def vae_forward(params, x, eps):
     """Encoder outputs (mu, log sigma^2), samples z = mu + sigma * eps (shape (M, J)) and decoder logits."""
-    h = np.tanh(params["We"] @ x + params["be"])
-    mu = params["Wmu"] @ h + params["bmu"]
-    log_var = params["Wlv"] @ h + params["blv"]
+    _, mu, log_var = vae_encoder(params, x)
     z = mu + np.exp(0.5 * log_var) * eps  # (M, J)
-    hd = np.tanh(z @ params["Wd"].T + params["bd"])
-    return {"mu": mu, "log_var": log_var, "z": z, "logits": hd @ params["Wo"].T + params["bo"]}
+    return {"mu": mu, "log_var": log_var, "z": z, "logits": _decoder(params, z)[1]}
+
+
+def estimator_from_encoder(params, x, mu, log_var, eps):
+    """The M-sample estimator for given encoder outputs mu and log sigma^2 (the decoder from ``params``)."""
+    z = mu + np.exp(0.5 * log_var) * eps
+    return float(-gaussian_kl(mu, log_var) + np.mean(_bernoulli_log_lik(x, _decoder(params, z)[1])))
 
 
 def vae_estimator(params, x, eps):
     """The M-sample estimator of Eq. 14's bound for one binary x; ``eps`` has shape (M, J)."""
-    fw = vae_forward(params, x, eps)
-    logits = fw["logits"]
-    log_lik = np.sum(x * logits - np.logaddexp(0.0, logits), axis=1)  # Bernoulli log p(x|z^(m))
-    return float(-gaussian_kl(fw["mu"], fw["log_var"]) + np.mean(log_lik))
+    _, mu, log_var = vae_encoder(params, x)
+    return estimator_from_encoder(params, x, mu, log_var, eps)
 
 
 def vae_estimator_gradients(params, x, eps):
     """Backpropagation through :func:`vae_estimator` (the reparameterized path), by hand."""
-    M = eps.shape[0]
-    a = params["We"] @ x + params["be"]
-    h = np.tanh(a)
-    mu = params["Wmu"] @ h + params["bmu"]
-    log_var = params["Wlv"] @ h + params["blv"]
+    h, mu, log_var = vae_encoder(params, x)
     sd = np.exp(0.5 * log_var)
-    z = mu + sd * eps
-    ad = z @ params["Wd"].T + params["bd"]
-    hd = np.tanh(ad)
-    logits = hd @ params["Wo"].T + params["bo"]
-    d_logits = (x - special.expit(logits)) / M  # d/dlogits of mean_m log p(x|z^(m))
-    g = {"Wo": d_logits.T @ hd, "bo": d_logits.sum(0)}
-    d_ad = (d_logits @ params["Wo"]) * (1 - hd**2)
-    g["Wd"], g["bd"] = d_ad.T @ z, d_ad.sum(0)
-    d_z = d_ad @ params["Wd"]
+    dec = decoder_backward(params, x, mu + sd * eps)
+    g = {k: v.mean(0) for k, v in dec["theta"].items()}  # grad_theta of mean_m log p(x|z^(m))
+    d_z = dec["d_z"] / eps.shape[0]
     # -KL = 1/2 sum (1 + lv - mu^2 - e^lv): d/dmu = -mu, d/dlv = (1 - e^lv)/2; plus the sampling path.
     d_mu = -mu + d_z.sum(0)
     d_lv = 0.5 * (1 - np.exp(log_var)) + (d_z * eps).sum(0) * 0.5 * sd
