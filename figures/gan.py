@@ -4,10 +4,43 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["training_stages", "generator_losses"]
+__all__ = ["figure_one", "training_stages", "generator_losses"]
 
 DATA, GEN, DISC = "black", "#2e8b57", "#1f5fa8"
 DSTAR_SHOWN_ABOVE = 1e-3  # D* is left out where p_data + p_g is below this fraction of its peak (0/0 at the ends)
+
+
+def figure_one(data, axes):
+    """The paper's Figure 1 redrawn from the explicit model of :mod:`derivations.gan.panels`:
+    p_data black dotted, p_g green solid, D blue dashed; below, the z-line mapped up by x = G(z)."""
+    x = np.array(data["x"])
+    lo, hi = x[0], x[-1]
+    zy, xy = -0.42, -0.08  # heights of the z-line and the x-line
+    captions = {"a": "(a)", "b": "(b) $D$ trained", "c": "(c) $G$ updated", "d": "(d) $p_g=p_{\\mathrm{data}}$"}
+    for ax, (tag, panel) in zip(np.ravel(axes), data["panels"].items()):
+        ax.plot(x, data["p_data"], ":", color=DATA, lw=1.5, label=r"$p_{\mathrm{data}}$")
+        ax.plot(x, panel["p_g"], "-", color=GEN, lw=1.3, label=r"$p_g$")
+        ax.plot(x, panel["D"], "--", color=DISC, lw=1.3, label=r"$D$")
+        ax.plot([lo, hi], [zy, zy], "-", color="0.3", lw=0.6, clip_on=False)
+        ax.plot([lo, hi], [xy, xy], "-", color="0.3", lw=0.6, clip_on=False)
+        for z, g in zip(panel["z"], panel["Gz"]):  # z in (0, 1) drawn along the line's length
+            ax.annotate("", xy=(g, xy), xytext=(lo + z * (hi - lo), zy),
+                        arrowprops=dict(arrowstyle="-|>", lw=0.5, color="0.4", shrinkA=0, shrinkB=0, mutation_scale=5))
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(zy - 0.04, 1.05)
+        ax.set_xticks([])
+        ax.set_yticks([0, 0.5, 1])
+        ax.spines["bottom"].set_visible(False)
+        ax.spines["left"].set_bounds(0, 1)
+        ax.set_title(captions[tag], fontsize=9)
+    first = np.ravel(axes)[0]
+    last = np.ravel(axes)[-1]
+    last.text(hi + 0.03 * (hi - lo), zy, r"$z$", va="center", ha="left", fontsize=9)
+    last.text(hi + 0.03 * (hi - lo), xy, r"$x$", va="center", ha="left", fontsize=9)
+    first.set_yticklabels(["0", r"$\frac{1}{2}$", "1"])
+    for ax in np.ravel(axes)[1:]:
+        ax.set_yticklabels([])
+    np.ravel(axes)[3].legend(loc="upper right", fontsize=8, handlelength=1.8, borderaxespad=0.1)
 
 
 def training_stages(data, axes):

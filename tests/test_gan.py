@@ -328,3 +328,91 @@ def test_a_printed_run_number_on_a_rounding_boundary_fails(derivation):
     claim = checks._check_training_end(eq, {**ctx, "run": run})
     assert not claim.passed and "rounding boundary" in claim.detail
     assert gan.rounding_clearance(0.3054) > 1e-4 and gan.rounding_clearance(0.5) == float("inf")
+
+
+# --------------------------------------------------------------------------- the redrawn Figure 1
+
+
+def _panel_claims(derivation, equations=None, **panel_changes):
+    """check_panels on the derivation with some of the model's panels (tag -> changes) replaced."""
+    model = derivation.context["panels"]
+    panels = {tag: {**p, **panel_changes.get(tag, {})} for tag, p in model["panels"].items()}
+    ctx = {**derivation.context, "panels": {**model, "panels": panels}}
+    return {c.id: c for c in checks.check_panels({**derivation.equations, **(equations or {})}, ctx)}
+
+
+def test_the_panels_follow_algorithm_1(derivation):
+    from derivations.gan import panels as model
+
+    m = derivation.context["panels"]
+    (m_b, s_b), (m_c, s_c) = ((m["panels"][t]["m"], m["panels"][t]["s"]) for t in "bc")
+    assert m_c < m_b  # G's step moved p_g towards the data (mean 0)
+    assert m["panels"]["d"]["D"] == [0.5] * len(m["x"])  # exact: p / (p + p) = 1/2 in floating point
+    # D*_(b) is sigmoid(9/2 - 6x), exactly
+    assert sp.simplify(model.logit_b() - (sp.Rational(9, 2) - 6 * model.X)) == 0
+    # the Gauss-Hermite gradient against central differences of the Gauss-Hermite objective (other route: the claim)
+    J = lambda th: model.generator_objective(th[0], np.exp(th[1]))[0]  # noqa: E731
+    th, h = np.array([m_b, np.log(s_b)]), 1e-5
+    fd = [(J(th + h * e) - J(th - h * e)) / (2 * h) for e in np.eye(2)]
+    assert np.allclose(model.generator_objective(m_b, s_b)[1], fd, rtol=1e-6)
+    assert all(c.passed for c in _panel_claims(derivation).values())
+
+
+def test_a_wrong_discriminator_in_panels_b_and_c_is_caught(derivation):
+    p = derivation.context["panels"]
+    a, b = np.array(p["p_data"]), np.array(p["panels"]["b"]["p_g"])
+    wrong = (a / (a + 2 * b)).tolist()  # a / (a + 2b)
+    assert not _panel_claims(derivation, b={"D": wrong})["p8.panel_optimal"].passed
+    # the D of (b) drawn over (c)'s p_g: not the optimum for that generator
+    assert not _panel_claims(derivation, c={"D": p["panels"]["b"]["D"]})["p8.panel_optimal"].passed
+
+
+def test_panel_a_must_be_partial(derivation):
+    """A D in panel (a) that is already optimal, or no better than 1/2, fails 'partially accurate'."""
+    model = derivation.context["panels"]
+    logit = float(sp.Rational(9, 2)), -6.0  # D*_(b) = sigmoid(9/2 - 6x) as (c, w)
+    for D_a in ((logit[1], logit[0]), (0.0, 0.0)):
+        ctx = {**derivation.context, "panels": {**model, "D_a": D_a}}
+        claim = next(c for c in checks.check_panels(derivation.equations, ctx) if c.id == "p8.panel_partial")
+        assert not claim.passed
+
+
+def test_a_wrong_step_of_g_is_caught(derivation, monkeypatch):
+    from derivations.gan import panels as model
+
+    c = derivation.context["panels"]["panels"]["c"]
+    assert not _panel_claims(derivation, c={"m": c["m"] + 1e-3})["p8.panel_update"].passed
+    # ascending instead of descending: p_g moves away from the data
+    real = model.generator_objective
+    monkeypatch.setattr(model, "generator_objective", lambda m, s, **kw: (real(m, s)[0], -real(m, s)[1]))
+    away = model.panel_model()["panels"]["c"]
+    failed = {k for k, v in _panel_claims(derivation, c={k: away[k] for k in ("m", "s", "p_g", "D", "Gz")}).items()
+              if not v.passed}
+    assert {"p8.panel_update", "p8.panel_flow", "p8.panel_jsd"} <= failed
+    # no step at all: the divergence does not fall from (b) to (c)
+    b = derivation.context["panels"]["panels"]["b"]
+    assert not _panel_claims(derivation, c={k: b[k] for k in ("m", "s")})["p8.panel_jsd"].passed
+
+
+@pytest.mark.parametrize("claim_id, wrong", [
+    ("p8.panel_half", lambda eqs: sp.Eq(eqs["p8.panel_half"].lhs, sp.Rational(1, 3), evaluate=False)),
+    ("p8.panel_update", lambda eqs: sp.Eq(eqs["p8.panel_update"].lhs, InOrder(*eqs["p8.panel_update"].rhs.args[:1],
+                                                                         -eqs["p8.panel_update"].rhs.args[1]))),
+    ("p8.panel_update", lambda eqs: sp.Eq(eqs["p8.panel_update"].lhs, InOrder(
+        *eqs["p8.panel_update"].rhs.args[:1], -sp.Symbol(r"\eta") * sp.Symbol(r"\nabla_{\theta}J_D")))),  # another gradient
+    ("p8.panel_jsd", lambda eqs: sp.Contains(eqs["p8.panel_jsd"].args[1].end,
+                                             sp.Interval.open(0, eqs["p8.panel_jsd"].args[0]), evaluate=False)),
+    ("p8.panel_flow", lambda eqs: sp.Gt(eqs["p8.panel_flow"].rhs, eqs["p8.panel_flow"].lhs, evaluate=False)),
+    ("p8.panel_partial", lambda eqs: sp.Contains(eqs["p8.panel_partial"].args[1].end,
+                                                 sp.Interval.open(-gan.LOG4, eqs["p8.panel_partial"].args[0]), evaluate=False)),
+])
+def test_a_fault_in_a_printed_panel_statement_is_caught(derivation, claim_id, wrong):
+    assert not _panel_claims(derivation, {claim_id: wrong(derivation.equations)})[claim_id].passed
+
+
+def test_panel_d_must_have_p_g_equal_to_p_data(derivation):
+    p = derivation.context["panels"]
+    a = np.array(p["p_data"])
+    b = a * (1 + 1e-3)
+    assert not _panel_claims(derivation, d={"p_g": b.tolist(), "D": (a / (a + b)).tolist()})["p8.panel_half"].passed
+    assert not _panel_claims(derivation, d={"m": 0.01})["p8.panel_jsd"].passed

@@ -20,6 +20,8 @@ Rooms:
 * ``notation.py``: the symbols the report prints and Proposition 1's statement, which both the
   derivation and the training run use (a room of its own so that the imports run one way);
 * ``experiment.py``: Algorithm 1's seeded training runs and the measurements of their snapshots;
+* ``panels.py``: the explicit one-dimensional model (Gaussian p_data, G(z) = m + s Phi^{-1}(z) of
+  uniform z) behind the redrawing of the paper's Figure 1, panel by panel;
 * ``derivation.py``: SymPy's Proposition 1, Theorem 1 and saturation, Adam's rule, ``derive``;
 * ``checks.py``: ``verify`` and its independent routes.
 
@@ -32,6 +34,7 @@ from derivations.gan.checks import (
     check_adam,
     check_global_minimum,
     check_optimal_discriminator,
+    check_panels,
     printed_run_numbers,
     rounding_clearance,
     verify,
@@ -97,6 +100,7 @@ __all__ = [
     "check_optimal_discriminator",
     "check_global_minimum",
     "check_adam",
+    "check_panels",
     "rounding_clearance",
     "printed_run_numbers",
     "PRINTED_MARGIN",

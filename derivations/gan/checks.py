@@ -17,7 +17,19 @@ from scipy import integrate, optimize, special
 from scipy.spatial.distance import jensenshannon
 
 from derivations.display import evaluate, plain
-from derivations.gan.derivation import ADAM_SYMBOLS, ADAM_T, TRAINING_END_TOL, criterion_residual
+from derivations.gan.derivation import (
+    ADAM_SYMBOLS,
+    ADAM_T,
+    PANEL_C_A,
+    PANEL_ETA,
+    PANEL_FLOW,
+    PANEL_GRAD,
+    PANEL_JSD,
+    PANEL_THETA,
+    PANEL_V_A,
+    TRAINING_END_TOL,
+    criterion_residual,
+)
 from derivations.gan.experiment import CORE_POINTS, KDE_SAMPLES
 from derivations.gan.method import (
     D_KEYS,
@@ -35,6 +47,7 @@ from derivations.gan.method import (
     virtual_training_criterion,
 )
 from derivations.gan.notation import JSD, LOG4, LOG_1M_D_GZ, LOG_D_X, M_BATCH, P_DATA, P_G, SIGMA_A
+from derivations.gan.panels import normal_density
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
 from derivations.numerics import one_blas_thread
 
@@ -46,6 +59,7 @@ __all__ = [
     "rounding_clearance",
     "printed_run_numbers",
     "PRINTED_MARGIN",
+    "check_panels",
 ]
 
 TRAINING_END_SAMPLES, TRAINING_END_SEED = 200_000, 99  # fresh noise for re-measuring the trained G
@@ -233,6 +247,196 @@ def _normal_pdf(mean, sd):
     return pdf
 
 
+# --------------------------------------------------------------------------- the redrawn Figure 1
+
+# scipy's quad is asked for 1e-12 (absolute and relative) on integrals of size < 2 (the
+# expectations below); PANEL_QUAD, a thousand times that, bounds each integral's error.
+PANEL_QUAD = 1e-9
+PANEL_LOGIT_STEP, PANEL_LOGIT_MAX = 1 / 64, 60.0  # the grid of logits s = log(y / (1 - y)) searched by brute force
+
+
+def _quad(f, lo, hi):
+    return integrate.quad(f, lo, hi, epsabs=1e-12, epsrel=1e-12, limit=400)[0]
+
+
+def _panel_pdfs(ctx, tag):
+    model = ctx["panels"]
+    return _normal_pdf(*model["data"]), _normal_pdf(*(model["panels"][tag][k] for k in ("m", "s")))
+
+
+def _x_range(ctx):
+    """An x-interval holding all but ~1e-32 of every panel's densities (12 standard deviations)."""
+    model = ctx["panels"]
+    pairs = [model["data"]] + [(p["m"], p["s"]) for p in model["panels"].values()]
+    return min(m - 12 * s for m, s in pairs), max(m + 12 * s for m, s in pairs)
+
+
+def _panel_v(ctx, tag, D):
+    """V(G, D) = int p_data log D + p_g log(1 - D) dx for panel ``tag``'s G, by quadrature; ``D``
+    returns the pair (D(x), 1 - D(x)), each computed without cancellation."""
+    pd, pg = _panel_pdfs(ctx, tag)
+
+    def f(x):
+        d, one_minus_d = D(x)
+        return special.xlogy(pd(x), d) + special.xlogy(pg(x), one_minus_d)
+
+    return _quad(f, *_x_range(ctx))
+
+
+def _panel_jsd(ctx, tag):
+    pd, pg = _panel_pdfs(ctx, tag)
+
+    def f(x):
+        a_, b_ = pd(x), pg(x)
+        mix = (a_ + b_) / 2
+        return 0.5 * (special.xlogy(a_, a_ / mix) + special.xlogy(b_, b_ / mix)) if mix > 0 else 0.0
+
+    return _quad(f, *_x_range(ctx))
+
+
+def _d_star_direct(pd, pg):
+    """x -> (D*, 1 - D*) = (p_data, p_g) / (p_data + p_g) from the two density functions (1/2 where
+    both underflow)."""
+
+    def D(x):
+        a_, b_ = pd(x), pg(x)
+        return (a_ / (a_ + b_), b_ / (a_ + b_)) if a_ + b_ > 0 else (0.5, 0.5)
+
+    return D
+
+
+def _relations_hold(relations, values):
+    """Each printed relation (a strict inequality, or membership of an open interval) on the
+    measured values, each uncertain by PANEL_QUAD: 2 PANEL_QUAD over the smallest gap (inf when a
+    relation could fail)."""
+    def num(expr):
+        return float(evaluate(expr, {LOG4: np.log(4), **values})) if expr.free_symbols else float(expr)
+
+    gaps = []
+    for rel in relations:
+        if isinstance(rel, sp.Contains):
+            x, (lo, hi) = num(rel.args[0]), (num(rel.args[1].start), num(rel.args[1].end))
+            gaps += [x - lo, hi - x]
+        else:
+            lhs, rhs = num(rel.lhs), num(rel.rhs)
+            gaps.append((rhs - lhs) if isinstance(rel, sp.StrictLessThan) else (lhs - rhs))
+    return max(2 * PANEL_QUAD / g if g > 2 * PANEL_QUAD else np.inf for g in gaps)
+
+
+def check_panels(eqs, ctx):
+    """The claims of the redrawn Figure 1 (derivations.gan.panels), each by quadrature or brute force."""
+    model = ctx["panels"]
+    panels, x = model["panels"], np.array(model["x"])
+    claims = []
+
+    # (a) D is partially accurate: -log 4 (D = 1/2) < V(G_a, D_a) < C(G_a) = V(G_a, D*).
+    w, c = model["D_a"]
+    v_a = _panel_v(ctx, "a", lambda t: (special.expit(w * t + c), special.expit(-(w * t + c))))
+    c_a = _panel_v(ctx, "a", _d_star_direct(*_panel_pdfs(ctx, "a")))
+    st = eqs["p8.panel_partial"]
+    err = _relations_hold((st,), {PANEL_V_A: v_a, PANEL_C_A: c_a})
+    claims.append(numeric_claim(
+        "p8.panel_partial", st, err, 1.0,
+        method=f"SciPy quadrature of V for panel (a)'s G with its logistic D ({v_a:.4f}) and with D* of Proposition 1 "
+               f"computed from the two densities ({c_a:.4f}), against -log 4 = {-np.log(4):.4f}; error: twice the "
+               f"quadrature's error bound {PANEL_QUAD:g} over the smaller gap (must be below 1)",
+        reproduce="panel_model(), D_(a) = sigmoid(-2x + 1/2)"))
+
+    # (b), (c): the plotted D maximises a log y + b log(1 - y) at every plotted x, by brute force over
+    # y = sigmoid(s) on a grid of logits s (log y = -softplus(-s), log(1 - y) = -softplus(s)).
+    s_grid = np.arange(-PANEL_LOGIT_MAX, PANEL_LOGIT_MAX + PANEL_LOGIT_STEP / 2, PANEL_LOGIT_STEP)
+    log_y, log_1my = -np.logaddexp(0, -s_grid), -np.logaddexp(0, s_grid)
+    pd_of = _normal_pdf(*model["data"])
+    worst = 0.0
+    for tag in "bc":
+        pg_of = _normal_pdf(panels[tag]["m"], panels[tag]["s"])
+        a_, b_ = np.array([pd_of(t) for t in x]), np.array([pg_of(t) for t in x])
+        # the plotted densities are these (a few roundings of exp apart); else the D shown belongs to another G
+        if relative_error(np.array(panels[tag]["p_g"]), b_) > 1e-13 or relative_error(np.array(model["p_data"]), a_) > 1e-13:
+            worst = np.inf
+        j = np.argmax(a_[:, None] * log_y + b_[:, None] * log_1my, axis=1)
+        if np.any((j == 0) | (j == len(s_grid) - 1)):  # a maximiser at the grid's end: the search range is too short
+            worst = np.inf
+        worst = max(worst, float(np.max(np.abs(special.logit(np.array(panels[tag]["D"])) - s_grid[j]))))
+    # f is concave in s, so its grid maximiser is one of the two grid points around the true one:
+    # within one step of it; logit(D) rounds to ~1e-8 where D is within 1e-8 of 1, far below the step.
+    claims.append(numeric_claim(
+        "p8.panel_optimal", eqs["p8.panel_optimal"], worst, PANEL_LOGIT_STEP,
+        method=f"brute-force maximisation of p_data log y + p_g log(1 - y) over y = sigmoid(s), s on a grid of step "
+               f"1/{round(1 / PANEL_LOGIT_STEP)} in [-{PANEL_LOGIT_MAX:g}, {PANEL_LOGIT_MAX:g}], at each of the {len(x)} "
+               "plotted x of panels (b) and (c), against the logit of the plotted D; the plotted densities recomputed",
+        reproduce="panel_model()"))
+
+    # (c): the printed update with the gradient by central differences of J_G, J_G by quadrature over z.
+    m_b, s_b = panels["b"]["m"], panels["b"]["s"]
+    D_b = _d_star_direct(pd_of, _normal_pdf(m_b, s_b))
+
+    def j_g(theta):
+        m, s = theta[0], math.exp(theta[1])
+        return _quad(lambda z: math.log(D_b(m + s * special.ndtri(z))[1]), 0.0, 1.0)
+
+    theta_b, step = np.array([m_b, math.log(s_b)]), 1e-4
+    grad = np.array([(j_g(theta_b + step * e) - j_g(theta_b - step * e)) / (2 * step) for e in np.eye(2)])
+    st = eqs["p8.panel_update"]
+    names = {PANEL_THETA["b"]: theta_b, PANEL_ETA: np.full(2, model["eta"]), PANEL_GRAD: grad}
+    shown = np.array([panels["c"]["m"], math.log(panels["c"]["s"])])
+    if st.lhs == PANEL_THETA["c"] and plain(st.rhs).free_symbols <= set(names):  # the printed step, in these names
+        printed = np.array([float(evaluate(st.rhs, {k: v[i] for k, v in names.items()})) for i in range(2)])
+    else:
+        printed = np.full(2, np.inf)
+    # Central differences with step 1e-4: truncation ~ step^2 |third derivative of J| / 6 ~ 1e-9,
+    # the quadrature's error over the step 1e-12 / 1e-4 = 1e-8; 1e-6 relative (the house rule for
+    # differences) is above both.
+    claims.append(numeric_claim(
+        "p8.panel_update", st, relative_error(printed, shown), 1e-6,
+        method="the printed step with the gradient of J_G by central differences (step 1e-4) of SciPy quadrature over "
+               "z in (0, 1), G(z) = m + s Phi^{-1}(z), D_(b) = p_data / (p_data + p_g) from the densities, "
+               "against panel (c)'s (m, log s)",
+        reproduce="panel_model(); theta = (m, log s)"))
+
+    # (c): the updated G's samples are more likely to be called data by panel (b)'s D.
+    st = eqs["p8.panel_flow"]
+    flow = {}
+    for tag in "bc":
+        m, s = panels[tag]["m"], panels[tag]["s"]
+        flow[tag] = _quad(lambda z: D_b(m + s * special.ndtri(z))[0], 0.0, 1.0)
+    err = _relations_hold((st,), {PANEL_FLOW[tag]: flow[tag] for tag in "bc"})
+    claims.append(numeric_claim(
+        "p8.panel_flow", st, err, 1.0,
+        method=f"SciPy quadrature over z in (0, 1) of D_(b)(G(z)) for the G of panels (b) ({flow['b']:.4f}) and (c) "
+               f"({flow['c']:.4f}); error: twice the quadrature's error bound over the gap (must be below 1)",
+        reproduce="panel_model()"))
+
+    # (d): D* = 1/2 when p_g = p_data, exactly.
+    st = eqs["p8.panel_half"]
+    prop1 = eqs["p8.optimal_discriminator"]
+    gauss = normal_density(*ctx["panel_data_exact"])
+    D_d = np.array(panels["d"]["D"])
+    claims.append(symbolic_claim(
+        "p8.panel_half", st,
+        sp.Matrix([sp.simplify(prop1.rhs.subs(P_G, P_DATA) - st.rhs),
+                   sp.simplify(prop1.rhs.subs({P_DATA: gauss, P_G: gauss}) - st.rhs),
+                   # exact: p / (p + p) = p / (2p) is exactly 1/2 in binary floating point for p > 0
+                   0 if np.all(D_d == float(st.rhs)) and np.array_equal(panels["d"]["p_g"], model["p_data"]) else 1]),
+        method="SymPy: Proposition 1 as printed with p_g = p_data (symbols, and panel (d)'s Gaussian); "
+               "the plotted D of panel (d) equal to 1/2 in exact floating-point arithmetic"))
+
+    # (b) -> (c) -> (d): the Jensen-Shannon divergence falls to 0.
+    st = eqs["p8.panel_jsd"]
+    jsd = {tag: _panel_jsd(ctx, tag) for tag in "bcd"}
+    err = _relations_hold((st,), {PANEL_JSD[tag]: jsd[tag] for tag in "bc"})
+    # exact: at (d) p_g is p_data, each term a log(a / ((a + a) / 2)) = a log 1 is 0.0 exactly
+    err = err if jsd["d"] == float(st.args[1].start) else np.inf
+    claims.append(numeric_claim(
+        "p8.panel_jsd", st, err, 1.0,
+        method="SciPy quadrature of the JSD's definition for the densities of panels (b), (c), (d) "
+               f"({jsd['b']:.4f}, {jsd['c']:.4f}, {jsd['d']:g}); error: twice the quadrature's error bound over the "
+               "smaller gap (must be below 1); the last equal to the interval's end 0 exactly (its integrand is 0.0 everywhere); "
+               "C(G) = -log 4 + 2 JSD for these pairs is in the check of Theorem 1 with Gaussians",
+        reproduce="panel_model()"))
+    return claims
+
+
 def _fd(f, params, keys, eps=1e-6):
     out = {}
     for k in keys:
@@ -304,7 +508,8 @@ def verify(derivation: Derivation):
                f"200 random pairs, {with_zeros} with zeros in both",
         reproduce="seed 2"))
     c_quad, j_quad = [], []
-    for (m1, s1, m2, s2) in ((0.0, 1.0, 1.0, 1.0), (0.0, 1.0, 0.0, 2.0), (-1.0, 0.5, 2.0, 1.5), (0.3, 1.0, 0.3, 1.0)):
+    panel_pairs = [(*ctx["panels"]["data"], ctx["panels"]["panels"][t]["m"], ctx["panels"]["panels"][t]["s"]) for t in "bcd"]
+    for (m1, s1, m2, s2) in [(0.0, 1.0, 1.0, 1.0), (0.0, 1.0, 0.0, 2.0), (-1.0, 0.5, 2.0, 1.5), (0.3, 1.0, 0.3, 1.0)] + panel_pairs:
         pd, pg = _normal_pdf(m1, s1), _normal_pdf(m2, s2)
 
         def v_at_dstar(x):
@@ -325,8 +530,8 @@ def verify(derivation: Derivation):
     claims.append(numeric_claim(
         "p8.criterion_gaussian", eqs["p8.criterion_gaussian"], worst, 1e-9,
         method="SciPy quadrature of V at the optimal D and of the JSD's definition in the printed formula, "
-               "four pairs of Gaussians",
-        reproduce="(0,1) vs (1,1), (0,1) vs (0,2), (-1,.5) vs (2,1.5), equal"))
+               "four pairs of Gaussians and the three of the redrawn Figure 1's panels (b), (c), (d)",
+        reproduce="(0,1) vs (1,1), (0,1) vs (0,2), (-1,.5) vs (2,1.5), equal; panel_model()'s (b), (c), (d)"))
     st = eqs["p8.global_minimum"]
     worst_val, worst_arg = check_global_minimum(float(evaluate(st.rhs, {LOG4: np.log(4)})))
     # BFGS stops at a gradient below 1e-10, where C is within ~gtol^2 / (smallest curvature) of its
@@ -368,6 +573,7 @@ def verify(derivation: Derivation):
         method="the printed rule with the printed settings against the optimiser on 6 random gradients; under a constant gradient every "
                "step of the optimiser is alpha g/(|g| + epsilon) (up and down)",
         reproduce="check_adam(rule, settings, steps=6, seed=3)"))
+    claims += check_panels(eqs, ctx)
     claims.append(_check_training_end(eqs["p8.training_end"], ctx))
     sat = ctx["sat"]
     D = sat["D"]

@@ -17,6 +17,7 @@ import sympy as sp
 from derivations.display import InOrder, Paren, Scaled, plain
 from derivations.gan.experiment import SEED_STUDY, _train_runs
 from derivations.gan.method import ADAM_BETAS, ADAM_EPS, GanConfig
+from derivations.gan.panels import D_A, DATA, ETA, G_START, X, logit_b, panel_model
 from derivations.gan.notation import (
     C_G,
     JSD,
@@ -42,7 +43,39 @@ __all__ = [
     "TRAINING_END_GAP",
     "TRAINING_END_TOL",
     "derive",
+    "panel_statements",
+    "PANEL_JSD",
+    "PANEL_V_A",
+    "PANEL_C_A",
+    "PANEL_FLOW",
+    "PANEL_ETA",
+    "PANEL_THETA",
+    "PANEL_GRAD",
 ]
+
+# The redrawn Figure 1 (derivations.gan.panels): the symbols its claims print.
+PANEL_JSD = {t: sp.Symbol(r"\operatorname{JSD}\bigl(p_{\mathrm{data}}\,\|\,p_{g}^{(\mathrm{%s})}\bigr)" % t) for t in "bc"}
+PANEL_V_A = sp.Symbol(r"V\bigl(G_{(\mathrm{a})},D_{(\mathrm{a})}\bigr)")
+PANEL_C_A = sp.Symbol(r"C\bigl(G_{(\mathrm{a})}\bigr)")
+PANEL_D_BC = sp.Symbol(r"D_{(\mathrm{b})}(x),\ D_{(\mathrm{c})}(x)")
+PANEL_ARGMAX = sp.Symbol(r"\operatorname*{arg\,max}_{y\in(0,1)}\Bigl(p_{\mathrm{data}}(x)\log y+p_{g}(x)\log(1-y)\Bigr)")
+PANEL_D_D = sp.Symbol(r"D^{*}_{G_{(\mathrm{d})}}(x)")
+PANEL_THETA = {t: sp.Symbol(r"\theta_{(\mathrm{%s})}" % t) for t in "bc"}
+PANEL_ETA = sp.Symbol(r"\eta")
+PANEL_GRAD = sp.Symbol(r"\nabla_{\theta}\,\E_{z}\log\bigl(1-D_{(\mathrm{b})}(G_{\theta}(z))\bigr)\big|_{\theta=\theta_{(\mathrm{b})}}")
+PANEL_FLOW = {t: sp.Symbol(r"\E_{z}\,D_{(\mathrm{b})}\bigl(G_{(\mathrm{%s})}(z)\bigr)" % t) for t in "bc"}
+
+
+def panel_statements():
+    """What the redrawn panels state, as printed."""
+    return {
+        "p8.panel_partial": sp.Contains(PANEL_V_A, sp.Interval.open(-LOG4, PANEL_C_A), evaluate=False),
+        "p8.panel_optimal": sp.Eq(PANEL_D_BC, PANEL_ARGMAX, evaluate=False),
+        "p8.panel_update": sp.Eq(PANEL_THETA["c"], InOrder(PANEL_THETA["b"], -PANEL_ETA * PANEL_GRAD)),
+        "p8.panel_flow": sp.Gt(PANEL_FLOW["c"], PANEL_FLOW["b"], evaluate=False),
+        "p8.panel_half": sp.Eq(PANEL_D_D, sp.Rational(1, 2), evaluate=False),
+        "p8.panel_jsd": sp.Contains(PANEL_JSD["c"], sp.Interval.open(0, PANEL_JSD["b"]), evaluate=False),
+    }
 
 # "At the end p_g matches p_data in mean and spread and D is close to 1/2 on the data's bulk", as a
 # claim: the largest of |mean_g - mu| / sigma, |std_g / sigma - 1| and |D - 1/2| on the core interval.
@@ -167,6 +200,7 @@ def derive() -> Derivation:
         "p8.criterion_discrete": sp.Eq(C_G, InOrder(-LOG4, 2 * JSD)),
         "p8.criterion_gaussian": sp.Eq(C_G, InOrder(-LOG4, 2 * JSD)),
         "p8.global_minimum": sp.Eq(sp.Symbol(r"\min_{p_g} C(G)"), -LOG4),
+        **panel_statements(),
         "p8.gan_gradients": (
             sp.Eq(sp.Symbol("J_D"), Scaled(1, m, sp.Sum(Paren(InOrder(LOG_D_X, LOG_1M_D_GZ)), (i, 1, m)))),
             sp.Eq(sp.Symbol("J_G"), Scaled(1, m, sp.Sum(LOG_1M_D_GZ, (i, 1, m)))),
@@ -196,8 +230,13 @@ def derive() -> Derivation:
         # the G and D of the run's last snapshot, which the check of its end re-measures
         "final_params": run["snapshot_params"][run["snapshots"][-1]["iteration"]],
         "seeds": seeds,
+        "panels": panel_model(),
+        "panel_data_exact": DATA,  # p_data's exact (mean, sd), for the exact check of panel (d)
+        "panel_exact": {"data": [tex(v) for v in DATA], "g": [tex(v) for v in G_START], "eta": tex(ETA),
+                        "logit_a": tex(D_A[0] * X + D_A[1]), "logit_b": tex(logit_b())},
     }
     figures = (
+        Figure("p08_figure_one", "figures.gan:figure_one", context["panels"], width=6.2, height=2.0, ncols=4),
         Figure("p08_training", "figures.gan:training_stages", figure, width=6.2, height=3.9, nrows=2, ncols=2),
         Figure("p08_saturation", "figures.gan:generator_losses", {"D": np.logspace(-4, 0, 200)[:-1].tolist()},
                width=6.2, height=2.2, ncols=2),
