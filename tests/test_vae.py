@@ -252,3 +252,118 @@ def test_a_wrong_baseline_variance_is_caught(derivation):
     claim = next(c for c in verify(with_statement(derivation, "p7.variance_baseline", without))
                  if c.id == "p7.variance_baseline")
     assert not claim.passed
+
+
+# --------------------------------------------------------------------------- part (vii) as implemented
+
+
+def test_bernoulli_logit_derivative_is_x_minus_sigmoid():
+    derived, (x, a, y) = vae.bernoulli_logit_derivative()
+    assert sp.simplify(derived - (x - y)) == 0
+
+
+def test_estimator_derivatives_are_the_printed_gradients(derivation):
+    """SymPy's derivatives of the printed estimator, with M = 2 written out, are -mu + mean g and
+    (1 - sigma^2)/2 + sigma/2 mean(g eps)."""
+    nt = derivation.context["notation"]
+    (d_mu, d_lv), (mu, v, g, eps, m) = vae.estimator_derivatives(derivation.equations["p7.estimator"][0], nt)
+    at2 = lambda e: sp.expand(e.subs(nt["M"], 2).doit())  # noqa: E731
+    assert at2(d_mu - (-mu + (g[1] + g[2]) / 2)) == 0
+    sigma = sp.exp(v / 2)
+    assert at2(d_lv - ((1 - sigma**2) / 2 + sigma / 2 * (g[1] * eps[1] + g[2] * eps[2]) / 2)) == 0
+
+
+def test_decoder_backward_matches_finite_differences_in_z():
+    rng = np.random.default_rng(3)
+    params = method._init_vae(rng)
+    x = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+    z = rng.standard_normal((2, 2))
+    out = method.decoder_backward(params, x, z)
+    for m in range(2):
+        for j in range(2):
+            zp, zm = z.copy(), z.copy()
+            zp[m, j] += 1e-6
+            zm[m, j] -= 1e-6
+            fd = (method.decoder_backward(params, x, zp)["log_lik"][m] - method.decoder_backward(params, x, zm)["log_lik"][m]) / 2e-6
+            assert out["d_z"][m, j] == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
+def _impl(derivation):
+    return derivation.context["implemented"]
+
+
+def _grad_wrong(derivation, which):
+    """p7.grad_mu_logvar with one plausible slip in the printed log-variance (or mean) gradient."""
+    from derivations.display import Paren, Product, Scaled
+
+    n, M = _impl(derivation), derivation.context["notation"]["M"]
+    m = n["m"]
+    grad_mu, grad_lv = derivation.equations["p7.grad_mu_logvar"]
+    s, g, e = n["sigma_j"], n["g_jm"], n["eps_jm"]
+    kl = Scaled(1, 2, Paren(InOrder(1, -s**2)))
+    rec = Scaled(s, 2, Scaled(1, M, sp.Sum(Product(g, e), (m, 1, M))))
+    rhs = {
+        "dropped half": InOrder(Paren(InOrder(1, -s**2)), rec),
+        "sigma for sigma/2": InOrder(kl, Scaled(s, 1, Scaled(1, M, sp.Sum(Product(g, e), (m, 1, M))))),
+        "missing eps": InOrder(kl, Scaled(s, 2, Scaled(1, M, sp.Sum(g, (m, 1, M))))),
+    }
+    if which == "plus mu":
+        return (sp.Eq(grad_mu.lhs, InOrder(n["mu_j"], Scaled(1, M, sp.Sum(g, (m, 1, M)))), evaluate=False), grad_lv)
+    return (grad_mu, sp.Eq(grad_lv.lhs, rhs[which], evaluate=False))
+
+
+@pytest.mark.parametrize("which", ["dropped half", "sigma for sigma/2", "missing eps", "plus mu"])
+def test_a_wrong_printed_estimator_gradient_is_caught(derivation, which):
+    changed = _with(derivation, "p7.grad_mu_logvar", _grad_wrong(derivation, which))
+    assert "p7.grad_mu_logvar" in _failed(changed)
+
+
+def _implemented_faults(derivation):
+    from derivations.display import AsWritten, Elementwise, MatInOrder, Scaled
+
+    n, eqs = _impl(derivation), derivation.equations
+    M, m = derivation.context["notation"]["M"], n["m"]
+    enc, dec, bern = eqs["p7.encoder"], eqs["p7.decoder"], eqs["p7.bernoulli"]
+    return [
+        ("p7.encoder", (*enc[:2], AsWritten(n["log_var"], MatInOrder(sp.MatMul(n["W_mu"], n["h_e"]), n["b_lv"])), enc[3])),
+        ("p7.encoder", (*enc[:3], sp.Eq(n["sigma_j"], sp.exp(n["log_var_j"]), evaluate=False))),  # variance for sd
+        ("p7.decoder", (dec[0], AsWritten(n["a"], sp.MatMul(n["W_o"], n["h_d"])))),  # dropped bias
+        ("p7.decoder", (AsWritten(n["h_d"], MatInOrder(sp.MatMul(n["W_d"], n["z"]), n["b_d"])), dec[1])),  # no tanh
+        ("p7.bernoulli", (bern[0], sp.Eq(n["y_i"], 1 / (1 + sp.exp(n["a_i"])), evaluate=False))),  # sign of the logit
+        ("p7.bernoulli", (sp.Eq(bern[0].lhs, sp.Sum(n["x_i"] * sp.log(n["y_i"]) + sp.log(1 - n["y_i"]), (n["i"], 1, n["D"])),
+                                evaluate=False), bern[1])),  # dropped (1 - x_i)
+        # 1 - e^-a for 1 + e^-a: y outside (0, 1), logs of negative numbers (NaN must fail, not vanish)
+        ("p7.bernoulli", (bern[0], sp.Eq(n["y_i"], 1 / (1 - sp.exp(-n["a_i"])), evaluate=False))),
+        ("p7.bernoulli_grad", sp.Eq(eqs["p7.bernoulli_grad"].lhs, InOrder(n["y_i"], -n["x_i"]), evaluate=False)),
+        ("p7.bernoulli_grad", sp.Eq(eqs["p7.bernoulli_grad"].lhs, n["x_i"] - n["y_i"] ** 2, evaluate=False)),
+        ("p7.grad_theta", sp.Eq(eqs["p7.grad_theta"].lhs, sp.Sum(n["grad_theta_term"], (m, 1, M)), evaluate=False)),  # no 1/M
+        ("p7.grad_theta", sp.Eq(eqs["p7.grad_theta"].lhs, Scaled(1, 2 * M, sp.Sum(n["grad_theta_term"], (m, 1, M))),
+                                evaluate=False)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(11))
+def test_a_wrong_printed_implementation_formula_is_caught(derivation, k):
+    from derivations.vae.checks_implementation import verify_implementation
+
+    claim_id, wrong = _implemented_faults(derivation)[k]
+    changed = _with(derivation, claim_id, wrong)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the NaN fault's logs of negative numbers
+        claims = verify_implementation(changed.equations, changed.context["notation"], _impl(changed))
+    assert not next(c for c in claims if c.id == claim_id).passed
+
+
+def test_a_wrong_decoder_backward_pass_is_caught(derivation, monkeypatch):
+    """g^(m) from a backward pass that forgets tanh' (1 - h^2): the printed gradient no longer
+    matches the estimator's finite differences."""
+    from derivations.vae import checks_implementation
+
+    def wrong(params, x, z):
+        out = method.decoder_backward(params, x, z)
+        hd = np.tanh(z @ params["Wd"].T + params["bd"])
+        d_ad = (x - 1 / (1 + np.exp(-(hd @ params["Wo"].T + params["bo"])))) @ params["Wo"]
+        return {**out, "d_z": d_ad @ params["Wd"]}
+
+    monkeypatch.setattr(checks_implementation, "decoder_backward", wrong)
+    claims = checks_implementation.verify_implementation(derivation.equations, derivation.context["notation"], _impl(derivation))
+    assert not next(c for c in claims if c.id == "p7.grad_mu_logvar").passed

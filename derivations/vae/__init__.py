@@ -34,7 +34,9 @@ from derivations.vae.derivation import (
     KL_POST,
     KL_PRIOR,
     LOG_PX,
+    bernoulli_logit_derivative,
     derive,
+    estimator_derivatives,
     estimator_variances,
     evidence_identities,
     gaussian_integrals,
@@ -72,5 +74,7 @@ __all__ = [
     "gaussian_integrals",
     "estimator_variances",
     "negative_kl_per_dimension",
+    "estimator_derivatives",
+    "bernoulli_logit_derivative",
     "roundoff_bound",
 ]

@@ -29,6 +29,10 @@ from derivations.vae.method import (
 
 __all__ = ["check_implementation", "verify_implementation"]
 
+# the printed weight symbols (notation keys) and the tiny VAE's parameters they name
+_WEIGHTS = {"W_e": "We", "b_e": "be", "W_mu": "Wmu", "b_mu": "bmu", "W_lv": "Wlv", "b_lv": "blv",
+            "W_d": "Wd", "b_d": "bd", "W_o": "Wo", "b_o": "bo"}
+
 # Part (vii) as implemented: the tiny VAEs the printed MLPs, likelihood and gradients are evaluated on.
 IMPL_SEED, IMPL_NETWORKS, IMPL_SAMPLES = 10, 3, 4
 FD_STEP = 1e-6  # central differences: truncation ~ h^2 |f^(3)| ~ 1e-12, rounding ~ eps |f| / h ~ 1e-9 relative
@@ -59,7 +63,9 @@ def _affine_roundoff(W, v, b, dv):
 def _against_bound(pairs):
     """The worst |printed - reference| in units of its own round-off bound (two routes, each within
     its bound: the bound of the difference is twice one route's), over (printed, reference, bound)."""
-    return max(float(np.max(np.abs(np.ravel(p) - np.ravel(r)) / (2 * np.ravel(b)))) for p, r, b in pairs)
+    ratios = np.concatenate([np.abs(np.ravel(p) - np.ravel(r)) / (2 * np.ravel(b)) for p, r, b in pairs])
+    # a NaN (a printed log of a negative number) would vanish from a running max: it is an infinite error
+    return float(np.max(ratios)) if np.isfinite(ratios).all() else np.inf
 
 
 def check_implementation(eqs, nt, nt_impl, seed=IMPL_SEED, networks=IMPL_NETWORKS, M=IMPL_SAMPLES):
@@ -87,10 +93,12 @@ def check_implementation(eqs, nt, nt_impl, seed=IMPL_SEED, networks=IMPL_NETWORK
 
         # The encoder as printed, against the implementation; sigma against sqrt(exp(log sigma^2)),
         # and the samples mu + sigma eps with the printed sigma against vae_forward's.
-        h_p = evaluate(enc[0].rhs, {n["W_e"].name: P["We"], n["b_e"].name: col(P["be"]), n["x"].name: col(x)})
+        # every weight in every evaluation, so that a printed formula with the wrong weight evaluates (and fails)
+        env = {n[k].name: (P[w] if P[w].ndim == 2 else col(P[w])) for k, w in _WEIGHTS.items()} | {n["x"].name: col(x)}
+        h_p = evaluate(enc[0].rhs, env)
         dh = _affine_roundoff(P["We"], col(x), col(P["be"]), np.zeros((len(x), 1))) + eps_  # tanh' <= 1, its rounding
-        mu_p = evaluate(enc[1].rhs, {n["W_mu"].name: P["Wmu"], n["b_mu"].name: col(P["bmu"]), n["h_e"].name: h_p})
-        lv_p = evaluate(enc[2].rhs, {n["W_lv"].name: P["Wlv"], n["b_lv"].name: col(P["blv"]), n["h_e"].name: h_p})
+        mu_p = evaluate(enc[1].rhs, env | {n["h_e"].name: h_p})
+        lv_p = evaluate(enc[2].rhs, env | {n["h_e"].name: h_p})
         d_mu = _affine_roundoff(P["Wmu"], col(h), col(P["bmu"]), dh)
         d_lv = _affine_roundoff(P["Wlv"], col(h), col(P["blv"]), dh)
         sd = np.asarray(evaluate(enc[3].rhs, {n["log_var_j"]: np.ravel(lv_p)}), dtype=float)
@@ -105,8 +113,8 @@ def check_implementation(eqs, nt, nt_impl, seed=IMPL_SEED, networks=IMPL_NETWORK
         # The decoder as printed, per sample, against vae_forward's logits.
         pairs = []
         for zm, logits in zip(fw["z"], fw["logits"]):
-            hd = evaluate(dec[0].rhs, {n["W_d"].name: P["Wd"], n["b_d"].name: col(P["bd"]), n["z"].name: col(zm)})
-            a_p = evaluate(dec[1].rhs, {n["W_o"].name: P["Wo"], n["b_o"].name: col(P["bo"]), n["h_d"].name: hd})
+            hd = evaluate(dec[0].rhs, env | {n["z"].name: col(zm)})
+            a_p = evaluate(dec[1].rhs, env | {n["z"].name: col(zm), n["h_d"].name: hd})
             d_hd = _affine_roundoff(P["Wd"], col(zm), col(P["bd"]), np.zeros((len(zm), 1))) + eps_
             pairs.append((a_p, logits, _affine_roundoff(P["Wo"], np.abs(hd), col(P["bo"]), d_hd)))
         worst["p7.decoder"] = max(worst["p7.decoder"], _against_bound(pairs))
