@@ -203,7 +203,7 @@ def test_verify_passes_every_claim(derivation):
     assert all(c.passed for c in claims), [c.id for c in claims if not c.passed]
 
 
-def test_an_epoch_that_skips_the_last_minibatch_fails_the_epoch_check(monkeypatch):
+def test_an_epoch_that_skips_the_last_minibatch_fails_the_epoch_check(derivation, monkeypatch):
     right = mlp.sgd
 
     def skipping(weights, biases, X, T, lam, *, learning_rate, batch_size, epochs, seed=0):
@@ -212,8 +212,16 @@ def test_an_epoch_that_skips_the_last_minibatch_fails_the_epoch_check(monkeypatc
                      batch_size=batch_size, epochs=epochs, seed=seed)
 
     monkeypatch.setattr(mlp_checks, "sgd", skipping)  # where _check_sgd_epoch looks it up
-    error, _ = mlp_checks._check_sgd_epoch()
+    error, _ = mlp_checks._check_sgd_epoch(derivation.equations["p1.sgd_epoch"])
     assert error > 1e-3
+
+
+def test_a_printed_epoch_derivative_with_the_wrong_sign_is_caught(derivation):
+    """The check evaluates the printed right-hand side, so +dJ/dTheta for -dJ/dTheta fails it (a
+    mutation survivor when the check hard-coded the minus sign)."""
+    st = derivation.equations["p1.sgd_epoch"]
+    error, _ = mlp_checks._check_sgd_epoch(sp.Eq(st.lhs, -st.rhs, evaluate=False))
+    assert error > 1
 
 
 def test_training_replay_catches_a_misreported_accuracy(derivation):

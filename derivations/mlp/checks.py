@@ -372,8 +372,9 @@ def _fd_networks(seed=FD_SEED, depths=FD_DEPTHS):
     return nets, redrawn
 
 
-def _check_sgd_epoch(cfg=SGD_CHECK):
-    """d Theta_epoch / d eta at eta = 0 (one epoch of :func:`sgd`, lambda = 0) against -dJ_X/dTheta.
+def _check_sgd_epoch(statement, cfg=SGD_CHECK):
+    """d Theta_epoch / d eta at eta = 0 (one epoch of :func:`sgd`, lambda = 0) against the printed
+    right-hand side (-dJ_X/dTheta), evaluated with dJ_X/dTheta bound to its measured value.
 
     Both by central differences: in eta of the parameters after one epoch (eta = +-step), and in
     Theta of :func:`loss` summed over the whole training set.  Every example lies in exactly one
@@ -388,7 +389,9 @@ def _check_sgd_epoch(cfg=SGD_CHECK):
         after[sign] = np.concatenate([a.ravel() for a in W1 + b1])
     moved = (after[1] - after[-1]) / (2 * step)
     full = central_differences(lambda: loss(Ws, bs, X, T, 0.0), Ws + bs)
-    error = relative_error(moved, -np.concatenate([g.ravel() for g in full]))
+    gradient, = statement.rhs.free_symbols  # the printed dJ_X/dTheta
+    printed = sp.lambdify(gradient, statement.rhs, "numpy")(np.concatenate([g.ravel() for g in full]))
+    error = relative_error(moved, printed)
     return error, f"widths {tuple(sizes)}, m = {m}, minibatches of {batch}, eta = +-{step:g}, seed {cfg['seed']}"
 
 
@@ -528,7 +531,7 @@ def verify(derivation: Derivation):
             reproduce=f"derivations.mlp.checks._fd_networks(seed={FD_SEED}): {shapes}; {redrawn} draws near a kink redrawn",
         )
     )
-    epoch_error, epoch_setup = _check_sgd_epoch()
+    epoch_error, epoch_setup = _check_sgd_epoch(eq["p1.sgd_epoch"])
     claims.append(
         numeric_claim(
             "p1.sgd_epoch",
