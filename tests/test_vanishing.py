@@ -8,12 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import rnn, vanishing
-from derivations.display import Gap
+from derivations.display import Gap, Scaled
 from derivations.ledger import Derivation
 from derivations.rnn import method as rnn_method
 from derivations.seqnotation import Jac, Norm2
 from derivations.tex import tex
-from derivations.vanishing.checks import _check_norm_bound, _jacobian_fd_error, _symbolic_jacobian_checks
+from derivations.vanishing import checks as vanishing_checks
+from derivations.vanishing.checks import (
+    _check_clipping, _check_norm_bound, _jacobian_fd_error, _symbolic_jacobian_checks, clipping_cases,
+    evaluate_piecewise,
+)
+from derivations.vanishing.derivation import CLIPPED, GHAT, GNORM, THETA, clipping_rule
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +52,7 @@ def test_statements_print_with_the_singular_value(derivation):
 def test_every_claim_passes(claims):
     assert [cid for cid, c in claims.items() if not c.passed] == []
     assert set(claims) == {"p3.step_jacobian", "p3.jacobian_product", "p3.delta_unrolled", "p3.gradU_terms",
-                           "p3.norm_bound", "p3.jacobian_fd", "p3.eigen_counterexample"}
+                           "p3.norm_bound", "p3.jacobian_fd", "p3.eigen_counterexample", "p3.clipping"}
 
 
 def test_counterexample_has_spectral_radius_below_one_but_grows(derivation):
@@ -124,3 +129,73 @@ def test_a_tighter_printed_bound_fails_the_norm_check(derivation):
     wrong = sp.Le(Norm2(Jac(vanishing.t, vanishing.k)),
                   sp.Pow(vanishing.GAMMA * vanishing.SIGMA, Gap(vanishing.t, vanishing.k) + 1), evaluate=False)
     assert _check_norm_bound(wrong, derivation.context["runs"]) > 1e-3
+
+
+# --------------------------------------------------------------------------- gradient clipping (p3.clipping)
+
+
+def test_clipping_prints_as_the_template_did(derivation):
+    s = tex(derivation.equations["p3.clipping"])
+    assert r"\frac{\theta}{\lVert\hat{\mathbf{g}}\rVert} \hat{\mathbf{g}}" in s
+    assert r"\lVert\hat{\mathbf{g}}\rVert \geq \theta" in s and r"\text{otherwise}" in s
+
+
+def test_clipping_cases_cover_below_at_and_above():
+    counts = _check_clipping(clipping_rule(), clipping_cases())[2]
+    assert min(counts.values()) >= 50
+
+
+def _clipping_claim(equations, derivation):
+    wrong = dict(derivation.equations, **equations)
+    claims = {c.id: c for c in vanishing.verify(Derivation(3, wrong, derivation.context, derivation.figures))}
+    return claims["p3.clipping"]
+
+
+def _printed(scaled, condition):
+    return sp.Eq(CLIPPED, sp.Piecewise((scaled, condition), (GHAT, True)), evaluate=False)
+
+
+@pytest.mark.parametrize("statement", [
+    _printed(THETA * GNORM * GHAT, sp.Ge(GNORM, THETA)),  # theta ||g|| for theta / ||g||
+    _printed(Scaled(GNORM, THETA, GHAT), sp.Ge(GNORM, THETA)),  # the fraction upside down
+    _printed(Scaled(THETA, GNORM, GHAT), sp.Le(GNORM, THETA)),  # the comparison flipped
+    _printed(Scaled(THETA, GNORM, GHAT), sp.Lt(GNORM, THETA)),
+    _printed(Scaled(-THETA, GNORM, GHAT), sp.Ge(GNORM, THETA)),  # the direction reversed
+], ids=["theta*norm", "norm/theta", "le", "lt", "minus"])
+def test_a_wrong_printed_rule_fails_the_claim(statement):
+    error, detail, _ = _check_clipping(statement, clipping_cases())
+    assert error > 1e-3, detail
+
+
+def test_a_wrong_printed_rule_fails_through_verify(derivation):
+    assert not _clipping_claim({"p3.clipping": _printed(THETA * GNORM * GHAT, sp.Ge(GNORM, THETA))}, derivation).passed
+
+
+def _times(g, threshold):
+    norm = float(np.linalg.norm(g))
+    return g * (threshold * norm) if norm >= threshold else g
+
+
+def _flipped(g, threshold):
+    norm = float(np.linalg.norm(g))
+    return g * (threshold / norm) if norm <= threshold else g
+
+
+def _divided(g, threshold):
+    norm = float(np.linalg.norm(g))
+    return g / (threshold / norm) if norm >= threshold else g
+
+
+@pytest.mark.parametrize("wrong", [_times, _flipped, _divided], ids=["threshold*norm", "flipped", "divided"])
+def test_a_wrong_clip_gradient_fails_the_claim(monkeypatch, derivation, wrong):
+    monkeypatch.setattr(vanishing_checks, "clip_gradient", wrong)  # where _check_clipping looks it up
+    claim = _clipping_claim({}, derivation)
+    assert not claim.passed and "clip_gradient" in claim.detail
+
+
+def test_the_printed_rule_and_clip_gradient_agree_bit_for_bit_on_exact_cases():
+    """On the Pythagorean cases (small integers times powers of two) every operation is exact."""
+    rule = clipping_rule()
+    for g, theta in clipping_cases()[vanishing.CLIP_RUN["random"]:]:
+        printed = evaluate_piecewise(rule.rhs, {GHAT: g, THETA: theta, GNORM: float(np.linalg.norm(g))})
+        assert np.array_equal(printed, vanishing.clip_gradient(g, theta))

@@ -10,7 +10,9 @@ geometrically, and sigma_max(U) > 1/gamma is necessary for them to explode
 Checks: the Jacobian formulas exactly (SymPy's ``jacobian`` of the unrolled map), the unrolled
 gradients by central finite differences, the bound on seeded runs of the implemented RNN with
 sigma_max(U) below, at and above 1, and a non-normal U with spectral radius < 1 whose
-Jacobians grow, measured by finite differences.
+Jacobians grow, measured by finite differences.  The remedy the text states as a result, Pascanu et
+al.'s gradient clipping, is a claim too: the printed rule and ``clip_gradient`` against what clipping
+means (norm min(||g||, theta), direction of g).
 
 Rooms (Problem 2's RNN and notation come from :mod:`derivations.rnn`):
 
@@ -19,12 +21,12 @@ Rooms (Problem 2's RNN and notation come from :mod:`derivations.rnn`):
   and the non-normal counterexample;
 * :mod:`derivations.vanishing.derivation` -- the statements and :func:`derive`;
 * :mod:`derivations.vanishing.checks` -- :func:`verify` and its independent routes (the
-  state-injected loop, central differences, SymPy's ``jacobian``).
+  state-injected loop, central differences, SymPy's ``jacobian``, the meaning of clipping).
 """
 
 from derivations.rnn import t
-from derivations.vanishing.checks import SYMBOLIC_RUN, jacobian_by_differences, states_from, verify
-from derivations.vanishing.derivation import GAMMA, SIGMA, U, derive, j, k
+from derivations.vanishing.checks import CLIP_RUN, SYMBOLIC_RUN, jacobian_by_differences, states_from, verify
+from derivations.vanishing.derivation import CLIPPED, GAMMA, GHAT, GNORM, SIGMA, THETA, U, derive, j, k
 from derivations.vanishing.method import clip_gradient, jacobian_norms
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "jacobian_norms",
     "clip_gradient",
     "SYMBOLIC_RUN",
+    "CLIP_RUN",
     # the notation of the statements (t from Problem 2)
     "t",
     "k",
@@ -42,4 +45,8 @@ __all__ = [
     "U",
     "GAMMA",
     "SIGMA",
+    "GHAT",
+    "THETA",
+    "GNORM",
+    "CLIPPED",
 ]

@@ -1,24 +1,35 @@
 """Problem 3's checks: the Jacobian formulas exactly (SymPy's ``jacobian`` of the unrolled map), the
-unrolled gradients by central finite differences, the bound on the seeded runs, and the
-counterexample's growth measured by finite differences of an independent state loop."""
+unrolled gradients by central finite differences, the bound on the seeded runs, the
+counterexample's growth measured by finite differences of an independent state loop, and the
+clipping rule (printed and implemented) against what it means: norm min(||g||, theta), along g."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import sympy as sp
 
 from derivations import exact, rnn
+from derivations.display import plain
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
 from derivations.rnn import ONES, V_T, t, tau
 from derivations.seqnotation import Env, evaluate
-from derivations.vanishing.derivation import GAMMA, SIGMA, U, j, k
+from derivations.vanishing.derivation import GAMMA, GHAT, GNORM, SIGMA, THETA, U, j, k
 from derivations.vanishing.experiment import COUNTER_RUN, NORM_RUN
+from derivations.vanishing.method import clip_gradient
 
-__all__ = ["verify", "states_from", "loss_from", "jacobian_by_differences"]
+__all__ = ["verify", "states_from", "loss_from", "jacobian_by_differences", "clipping_cases", "evaluate_piecewise",
+           "CLIP_RUN"]
 
 FD_RUN = {"H": 3, "D": 2, "K": 3, "tau": 6, "seed": 5}
 SYMBOLIC_RUN = {"H": 2, "steps": 3}  # the symbolic RNN of the exact Jacobian checks
 JAC_FD = {"distances": (1, 5, 10), "sequence": 0}  # Jacobians checked by differences, in each NORM_RUN run
+CLIP_RUN = {"seed": 13, "random": 400, "max_dim": 64, "log10_scale": 3.0, "log10_ratio": 2.0}
+# Vectors whose Euclidean norm is an integer (Pythagorean tuples): times a power of two, with signs
+# and order shuffled, they give ||g|| == theta exactly in float64 (every square, sum and root is exact).
+PYTHAGOREAN = (((5,), 5), ((3, 4), 5), ((1, 2, 2), 3), ((2, 3, 6), 7), ((1, 4, 8), 9), ((2, 6, 9), 11),
+               ((12, 16, 21), 29), ((1, 1, 1, 1), 2), ((1, 1, 3, 5), 6))
 
 
 # =========================================================================== independent routes
@@ -59,6 +70,99 @@ def jacobian_by_differences(params, X, t_: int, k_: int, eps=1e-6) -> np.ndarray
     """dh^(t)/dh^(k) by central differences of the state-injected forward pass."""
     hk = rnn.forward(params, X)["h"][k_]
     return _central(lambda v: states_from(params, X, k_, v)[t_ - k_], hk, eps)
+
+
+def clipping_cases(cfg=CLIP_RUN) -> list:
+    """Seeded (g, theta) pairs with ||g|| below, exactly at and above theta, and g = 0.
+
+    Random cases: g normal in 1..max_dim dimensions at a scale 10^U(-3, 3), theta = ||g|| / r with
+    the ratio r = ||g|| / theta log-uniform in [1e-2, 1e2] but at least 1e-3 decades from 1.  Exact
+    cases: each Pythagorean tuple times 2^e (e in -3..3), signs and order random, theta = its norm,
+    and theta = its norm times 2 and / 2 (clean cases just below and above).
+    """
+    rng = np.random.default_rng(cfg["seed"])
+    cases = []
+    for _ in range(cfg["random"]):
+        d = int(rng.integers(1, cfg["max_dim"] + 1))
+        g = rng.standard_normal(d) * 10.0 ** rng.uniform(-cfg["log10_scale"], cfg["log10_scale"])
+        log_ratio = rng.uniform(1e-3, cfg["log10_ratio"]) * rng.choice((-1.0, 1.0))
+        cases.append((g, float(np.linalg.norm(g)) / 10.0 ** log_ratio))
+    for entries, norm in PYTHAGOREAN:
+        for e in range(-3, 4):
+            g = rng.permutation(np.array(entries, dtype=float)) * rng.choice((-1.0, 1.0), len(entries)) * 2.0 ** e
+            for factor in (1.0, 2.0, 0.5):
+                cases.append((g, norm * 2.0 ** e * factor))
+    for d in (1, 3, 10):
+        cases.append((np.zeros(d), float(10.0 ** rng.uniform(-3, 3))))
+    return cases
+
+
+def evaluate_piecewise(rhs, values: dict):
+    """The value of a printed ``Piecewise`` on numbers: the first branch whose condition holds, that
+    branch alone evaluated (a walk, so the unused branch is never computed, e.g. theta/0 at g = 0).
+    ``values`` maps the symbols to numbers or arrays (the vector symbol to an array)."""
+    if not isinstance(rhs, sp.Piecewise):
+        raise TypeError(f"evaluate_piecewise: not a Piecewise: {rhs!r}")
+    names = tuple(values)
+    for expr, cond in rhs.args:
+        cond = plain(cond)
+        holds = cond if cond in (sp.true, sp.false) else sp.lambdify(names, cond, "numpy")(*values.values())
+        if bool(holds):
+            return np.asarray(sp.lambdify(names, plain(expr), "numpy")(*values.values()), dtype=float)
+    raise ValueError("no branch of the Piecewise holds")
+
+
+def _meaning_error(g, theta: float, r):
+    """How far a clipped gradient r is from what clipping means, computed without the rule.
+
+    The meaning: r is g itself when ||g|| <= theta (at equality theta/||g|| = 1), else it has norm
+    theta and points along g.  Norms here are ``math.hypot`` (an accumulation independent of NumPy's),
+    the inner product ``math.fsum``.  Returns (error, what): 0 or inf for the exact cases (compared
+    exactly: the rule does no arithmetic on g below theta, and at equality every case is a small
+    integer times a power of two, so theta/||g|| = 1 and each product is exact), else the larger of
+    | ||r|| - theta | / theta and |1 - cos(r, g)|.
+    """
+    r = np.asarray(r, dtype=float)
+    if r.shape != g.shape or not np.isfinite(r).all():
+        return math.inf, f"shape {r.shape} or non-finite result for ||g|| = {math.hypot(*g):.6g}, theta = {theta:.6g}"
+    norm_g, norm_r = math.hypot(*g), math.hypot(*r)
+    if norm_g <= theta:
+        ok = np.array_equal(r, g)  # exact: see the docstring
+        return (0.0, "") if ok else (math.inf, f"not g itself for ||g|| = {norm_g:.6g} <= theta = {theta:.6g}")
+    cosine = math.fsum(r * g) / (norm_r * norm_g)
+    err = max(abs(norm_r - theta) / theta, abs(1.0 - cosine))
+    return err, f"||r|| = {norm_r:.6g}, theta = {theta:.6g}, cos = {cosine:.17g}"
+
+
+def _check_clipping(statement, cases, clip=None) -> tuple:
+    """The printed rule (its right side walked on each g, theta, ||g||) and ``clip_gradient`` against
+    the meaning of clipping (:func:`_meaning_error`), on ``cases``.
+
+    A decision on floats is made twice (the rule's ||g|| >= theta with NumPy's norm, the meaning's
+    with ``math.hypot``): every random case must sit 1e-9 (relative) or more from the threshold, the
+    exact cases exactly on it (both norms equal theta), so the two decisions agree on every machine.
+    Returns (worst error, detail, counts below/equal/above).
+    """
+    clip = clip or clip_gradient  # looked up at call time: a monkeypatched clip_gradient is the one checked
+    worst, detail, counts = 0.0, "", {"below": 0, "equal": 0, "above": 0}
+    for g, theta in cases:
+        norm_np, norm_hypot = float(np.linalg.norm(g)), math.hypot(*g)
+        if norm_np == theta or norm_hypot == theta:
+            if not (norm_np == theta == norm_hypot):  # exact: an equality case must be exact in both norms
+                return math.inf, f"equality case not exact: {norm_np!r}, {norm_hypot!r}, theta {theta!r}", counts
+            counts["equal"] += 1
+        elif abs(norm_hypot - theta) < 1e-9 * theta:
+            return math.inf, f"case within 1e-9 of the threshold: ||g|| = {norm_hypot!r}, theta = {theta!r}", counts
+        else:
+            counts["below" if norm_hypot < theta else "above"] += 1
+        printed = evaluate_piecewise(statement.rhs, {GHAT: g, THETA: theta, GNORM: norm_np})
+        for who, r in (("printed rule", printed), ("clip_gradient", clip(g.copy(), theta))):
+            err, what = _meaning_error(g, theta, r)
+            if err > worst or not math.isfinite(err):
+                worst, detail = err, f"{who}: {what}"
+            if not math.isfinite(err):
+                return worst, detail, counts
+    return worst, detail, counts
 
 
 # =========================================================================== verification
@@ -243,5 +347,20 @@ def verify(derivation: Derivation):
         method=f"the statement with its norm measured by central differences ({measured}); "
                "quoted numbers of the run each by a second route",
         where="derivations.vanishing.checks:_check_counterexample", reproduce="COUNTER_RUN = {}".format(COUNTER_RUN),
+    ))
+    error, detail, counts = _check_clipping(eq["p3.clipping"], clipping_cases())
+    # Tolerance, first order in u = 2^-53, for d <= max_dim entries: NumPy's ||g|| has relative error
+    # <= (d/2 + 1) u (a d-term dot product, then a square root), theta/||g|| and the product with g_i
+    # add 2 u, math.hypot of the result 1 u: (d/2 + 4) u for the norm.  The cosine: fsum and hypot
+    # round to about 1 u each, the product and quotient 2 u, the branch's per-entry roundings move the
+    # direction only by O(u^2): 5 u.  The larger is (max_dim/2 + 4) u.
+    tol = (CLIP_RUN["max_dim"] / 2 + 4) * 2.0 ** -53
+    claims.append(numeric_claim(
+        "p3.clipping", eq["p3.clipping"], error, tol,
+        method="the printed rule (walked) and clip_gradient on {below}/{equal}/{above} gradients below/exactly at/"
+               "above theta vs. the meaning: g itself (exact) up to theta, else norm theta (math.hypot) and "
+               "cosine 1 with g; tolerance (d_max/2 + 4) u".format(**counts),
+        where="derivations.vanishing.checks:_check_clipping", reproduce="CLIP_RUN = {}".format(CLIP_RUN),
+        detail=detail,
     ))
     return claims

@@ -1,5 +1,6 @@
 """Problem 3's derivation: the Jacobian dh^(t)/dh^(k) as a product of steps, the unrolled delta_h and
-dJ/dU, the singular-value bound and the eigenvalue counterexample, in Problem 2's notation."""
+dJ/dU, the singular-value bound and the eigenvalue counterexample, in Problem 2's notation; and
+Pascanu et al.'s gradient-clipping rule, the remedy the text states."""
 
 from __future__ import annotations
 
@@ -7,19 +8,32 @@ import numpy as np
 import sympy as sp
 
 from derivations import rnn
-from derivations.display import Gap
+from derivations.display import Gap, Scaled
 from derivations.ledger import Derivation, Figure
 from derivations.rnn import ONES, V_T, delta_h, delta_o, h, hT, t, tau
 from derivations.seqnotation import Diag, Had, Jac, JacT, Norm2, Plus, const
 from derivations.vanishing.experiment import COUNTER_RUN, NORM_RUN, _counterexample, _norm_experiment
 
-__all__ = ["derive", "k", "j", "U", "GAMMA", "SIGMA", "STEP"]
+__all__ = ["derive", "k", "j", "U", "GAMMA", "SIGMA", "STEP", "GHAT", "THETA", "GNORM", "CLIPPED", "clipping_rule"]
 
 k, j = sp.symbols("k j", integer=True, positive=True)
 U = const(r"\mathbf{U}")
 GAMMA = sp.Symbol(r"\gamma")
 SIGMA = sp.Symbol(r"\sigma_{\max}(\mathbf{U})")
 STEP = Diag(Plus(ONES, -Had(h(j), h(j)))) * U  # dh^(j)/dh^(j-1)
+
+# Gradient clipping (Pascanu et al. 2013, Algorithm 1), in the template's notation: the gradient of all
+# parameters, the threshold, the gradient's Euclidean norm (a symbol of its own, as the rule prints it)
+GHAT = sp.Symbol(r"\hat{\mathbf{g}}")
+THETA = sp.Symbol(r"\theta", positive=True)
+GNORM = sp.Symbol(r"\lVert\hat{\mathbf{g}}\rVert", nonnegative=True)
+CLIPPED = sp.Symbol(r"\operatorname{clip}_{\theta}(\hat{\mathbf{g}})")
+
+
+def clipping_rule():
+    """clip(g) = theta/||g|| g if ||g|| >= theta, else g (Scaled prints theta/||g|| in front of g)."""
+    return sp.Eq(CLIPPED, sp.Piecewise((Scaled(THETA, GNORM, GHAT), sp.Ge(GNORM, THETA)), (GHAT, True)),
+                 evaluate=False)
 
 
 def derive() -> Derivation:
@@ -38,6 +52,7 @@ def derive() -> Derivation:
         ),
         "p3.norm_bound": sp.Le(Norm2(Jac(t, k)), sp.Pow(GAMMA * SIGMA, Gap(t, k)), evaluate=False),
         "p3.eigen_counterexample": sp.Gt(Norm2(Jac(tau, tau - counter["n_star"])), 100, evaluate=False),
+        "p3.clipping": clipping_rule(),
     }
     sig_data = [{"sigma": r["sigma"], "norms": r["norms"]} for r in runs]
     figures = (
