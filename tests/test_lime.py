@@ -256,3 +256,53 @@ def test_sp_coverage_compares_the_printed_ratio_with_a_tolerance_not_exactly(der
     assert _claim(_with(derivation, {"p12.sp_coverage": off_by_ulps}), "p12.sp_coverage").passed
     off_by_much = sp.Ge(lhs * sp.Rational(999, 1000), derivation.equations["p12.sp_coverage"].rhs, evaluate=False)
     assert not _claim(_with(derivation, {"p12.sp_coverage": off_by_much}), "p12.sp_coverage").passed
+
+
+def _k_lasso_variant(centre_design=-1.0, weighted_centre=True, scale="sqrt", centre_response=-1.0):
+    """k_lasso with its centring and scaling as parameters; the defaults are the method's own."""
+    from sklearn.linear_model import lars_path
+
+    def k_lasso(Z, y, weights, K):
+        Z, y, w = (np.asarray(a, dtype=float) for a in (Z, y, weights))
+        cw = w if weighted_centre else np.ones_like(w)
+        s = {"sqrt": np.sqrt(w), "w": w}[scale]
+        Zc = (Z + centre_design * np.average(Z, axis=0, weights=cw)) * s[:, None]
+        yc = (y + centre_response * np.average(y, weights=cw)) * s
+        _, _, coefs = lars_path(Zc, yc, method="lasso")
+        for i in range(coefs.shape[1] - 1, -1, -1):
+            if np.count_nonzero(coefs[:, i]) <= K:
+                return np.flatnonzero(coefs[:, i])
+        return np.array([], dtype=int)
+
+    return k_lasso
+
+
+@pytest.mark.parametrize("fault", [
+    {"centre_design": +1.0},  # the mean added to the design instead of subtracted
+    {"weighted_centre": False},  # centred with the plain mean
+    {"scale": "w"},  # rows scaled by w, not sqrt(w): only the random-instance route notices this one
+])
+def test_mis_centred_or_mis_scaled_k_lasso_is_caught(derivation, monkeypatch, fault):
+    fit = derivation.context["text_fit"]  # the unfaulted variant is the method itself
+    assert np.array_equal(_k_lasso_variant()(fit.Z, fit.y, fit.weights, 3), lime.k_lasso(fit.Z, fit.y, fit.weights, 3))
+    monkeypatch.setattr(lime_checks, "k_lasso", _k_lasso_variant(**fault))  # where the check looks it up
+    bad, used = lime_checks._klasso_second_route()
+    assert bad and used >= lime_checks.KLASSO_MIN_USED
+    assert not _claim(derivation, "p12.klasso_subset").passed
+
+
+def test_centring_the_response_cannot_change_the_subset(derivation, monkeypatch):
+    """The surviving mutant `y - mean` -> `y + mean` is equivalent: the weighted-centred design
+    scaled by sqrt(w) is orthogonal to sqrt(w), so the response's offset only adds a constant to
+    the Lasso loss and the path is unchanged; the claim rightly passes."""
+    fit = derivation.context["text_fit"]
+    s = np.sqrt(fit.weights)
+    Zc = (fit.Z - np.average(fit.Z, axis=0, weights=fit.weights)) * s[:, None]
+    # a sum of N terms w_i (z_i - mean), |z_i - mean| <= 1 for masks: round-off below N eps sum(w)
+    assert np.max(np.abs(s @ Zc)) <= len(s) * np.finfo(float).eps * np.sum(fit.weights)
+    plus = _k_lasso_variant(centre_response=+1.0)
+    for K in range(1, 6):
+        assert np.array_equal(plus(fit.Z, fit.y, fit.weights, K), lime.k_lasso(fit.Z, fit.y, fit.weights, K))
+    monkeypatch.setattr(lime_checks, "k_lasso", plus)
+    assert lime_checks._klasso_second_route()[0] == []
+    assert _claim(derivation, "p12.klasso_subset").passed

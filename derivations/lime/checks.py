@@ -218,6 +218,71 @@ def best_subset(Z, y, weights, K: int):
     return best
 
 
+# Random instances for K-Lasso's second route: (N samples, d' features, K) drawn from these
+# ranges with a fixed seed.  The response has mean about 3, so a mis-centred design changes the
+# path; the weights span decades and the heavier half of the samples follows another linear model,
+# so centring or scaling with the wrong weights changes the subset.  (Centring the response alone
+# cannot matter: the weighted-centred columns scaled by sqrt(w) are orthogonal to sqrt(w), so any
+# multiple of sqrt(w) added to the response only adds a constant to the Lasso loss.)
+KLASSO_SEED, KLASSO_INSTANCES = 12, 12
+# Margin rule for the second route.  The decision is which breakpoint of the path separates the
+# K-th entry from the (K+1)-th; an instance whose two entry penalties lie within a relative
+# KLASSO_MARGIN of each other is skipped (LARS decides them to ~cond(A) eps, about 1e-14 here,
+# and coordinate descent at tol 1e-12 resolves a zero from a non-zero coefficient far inside this
+# margin).  Instances where a coefficient leaves the path are skipped too: there "the first K to
+# enter" and "the last point with at most K" differ by definition.
+KLASSO_MARGIN = 1e-3
+KLASSO_MIN_USED = 6  # fewer usable instances than this fails the claim: the route must not go empty
+
+
+def _klasso_instances():
+    rng = np.random.default_rng(KLASSO_SEED)
+    for _ in range(KLASSO_INSTANCES):
+        N, d, K = int(rng.integers(50, 201)), int(rng.integers(4, 11)), int(rng.integers(2, 5))
+        Z = rng.integers(0, 2, size=(N, d)).astype(float)
+        w = np.exp(2.0 * rng.normal(size=N))
+        w *= N / w.sum()  # sum N: scikit-learn's Lasso rescales to this, so its alpha is lars_path's
+        heavy = w > np.median(w)
+        y = 3.0 + Z @ rng.normal(size=d) + heavy * (Z @ rng.normal(size=d)) + 2.0 * rng.normal(size=N)
+        yield Z, y, w, K
+
+
+def _project_out(s, M):
+    """M with its component along the vector s removed (column by column): (I - s s^T / s.s) M."""
+    return M - np.multiply.outer(s, s @ M) / (s @ s)
+
+
+def _klasso_second_route():
+    """K-Lasso's subset on random instances, by two routes that share no centring code with it.
+
+    (a) LARS on the design with the intercept projected out (P = I - s s^T / s.s, s = sqrt(w)):
+    the first K features to enter; (b) scikit-learn's ``Lasso(fit_intercept=True)`` with
+    ``sample_weight`` (its own weighted centring) at the geometric mean of the K-th and
+    (K+1)-th entry penalties.  Returns (mismatches, used instances).
+    """
+    from sklearn.linear_model import Lasso, lars_path
+
+    bad, used = [], 0
+    for n, (Z, y, w, K) in enumerate(_klasso_instances()):
+        s = np.sqrt(w)
+        alphas, _, coefs = lars_path(_project_out(s, Z * s[:, None]), _project_out(s, y * s), method="lasso")
+        counts = np.count_nonzero(coefs, axis=0)
+        if not np.array_equal(counts, np.arange(len(counts))):  # a coefficient left the path
+            continue
+        if len(alphas) <= K or alphas[K] > (1 - KLASSO_MARGIN) * alphas[K - 1]:  # K-th, (K+1)-th entries too close
+            continue
+        used += 1
+        first_K = tuple(int(j) for j in np.flatnonzero(coefs[:, K]))
+        alpha = math.sqrt(alphas[K - 1] * alphas[K]) if alphas[K] > 0 else alphas[K - 1] / 2
+        cd = Lasso(alpha=alpha, fit_intercept=True, tol=1e-12, max_iter=100_000).fit(Z, y, sample_weight=w)
+        by_cd = tuple(int(j) for j in np.flatnonzero(cd.coef_))
+        theirs = tuple(int(j) for j in k_lasso(Z, y, w, K))
+        if not (theirs == first_K == by_cd):
+            bad.append(f"instance {n} (N={len(y)}, d'={Z.shape[1]}, K={K}): k_lasso {theirs}, "
+                       f"LARS on projected data {first_K}, weighted Lasso {by_cd}")
+    return bad, used
+
+
 def _check_klasso(statement, fit):
     worst, tol = 0.0, 0.0
     kappa = _design_condition(fit.Z, fit.weights)
@@ -230,10 +295,20 @@ def _check_klasso(statement, fit):
         worst = max(worst, abs(loss - best) / best)
         # the brute force goes through the normal equations: loss = b.b - r.G^-1 r cancels
         tol = max(tol, 10 * kappa**2 * EPS * float(np.sum(fit.weights * fit.y**2)) / best)
+    # second route: a set of feature indices is compared exactly (integers), decided with a margin
+    bad, used = _klasso_second_route()
+    if bad or used < KLASSO_MIN_USED:
+        worst = math.inf
+    detail = "; ".join(bad) + (f" only {used} usable random instances" if used < KLASSO_MIN_USED else "")
     return numeric_claim("p12.klasso_subset", statement, worst, tol,
                          method="brute force over all K-subsets, K = 1..5, of the text explanation "
-                                "(Gram-matrix solves); tolerance 10 eps cond(A) squared times |b| squared / loss",
-                         reproduce=f"text explanation, d' = {fit.Z.shape[1]}")
+                                "(Gram-matrix solves); tolerance 10 eps cond(A) squared times |b| squared / loss. "
+                                f"Also, on {KLASSO_INSTANCES} random weighted instances (seed {KLASSO_SEED}, N = 50..200, "
+                                "d' = 4..10, K = 2..4), the same subset as LARS on the design with the intercept "
+                                "projected out and as scikit-learn's Lasso with sample weights between the K-th and "
+                                f"(K+1)-th entries (instances with entries within a relative {KLASSO_MARGIN:g} "
+                                "or a coefficient leaving the path skipped)",
+                         reproduce=f"text explanation, d' = {fit.Z.shape[1]}", detail=detail)
 
 
 def _check_text_follows_classifier(statement, text, vectorizer_classifier):
