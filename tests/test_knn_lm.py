@@ -348,3 +348,54 @@ def test_a_sweep_that_misreports_recall_or_codes_scanned_is_caught(derivation):
         wrong = Derivation(problem=11, equations=derivation.equations, context={**derivation.context, "_run": res})
         claims = claims_by_id(wrong)
         assert not any(claims[c].passed for c in claim_ids), key
+
+
+# --------------------------------------------------------------------------- the tie rule's slow paths
+
+
+def _float32_error_with_q2_over_k2(keys, queries):
+    """A planted fault (a mutation survivor): the cross term 2 sqrt(q2 / k2) instead of 2 sqrt(q2 k2)."""
+    eps32 = float(np.finfo(np.float32).eps)
+    q2 = np.square(queries.astype(np.float64)).sum(axis=1)
+    k2 = float(np.square(keys.astype(np.float64)).sum(axis=1).max())
+    return 4 * keys.shape[1] * eps32 * (q2 + k2 + 2 * np.sqrt(q2 / k2))
+
+
+def _search_ties_complete_when_last_id_positive(index, queries, k):
+    """A planted fault (a mutation survivor): ``ids[:, -1] > 0`` for ``< 0`` in the completeness test."""
+    out_d = np.empty((len(queries), k), dtype=np.float32)
+    out_i = np.empty((len(queries), k), dtype=np.int64)
+    todo, width = np.arange(len(queries)), 2 * k
+    while len(todo):
+        dist, ids = index.search(queries[todo], width)
+        dist, ids = experiment.sort_by_distance_then_id(dist, ids)
+        complete = (dist[:, -1] > dist[:, k - 1]) | (ids[:, -1] > 0) | (width >= index.ntotal)
+        out_d[todo[complete]], out_i[todo[complete]] = dist[complete, :k], ids[complete, :k]
+        todo, width = todo[~complete], 2 * width
+    return out_d, out_i
+
+
+def test_the_tie_checks_run_the_wider_searches(monkeypatch):
+    """On the check's constructed data both searches widen (at the report's settings they never do)."""
+    widths = []
+    sort = experiment.sort_by_distance_then_id
+
+    def spy(dist, ids):
+        widths.append(np.shape(ids))
+        return sort(dist, ids)
+
+    monkeypatch.setattr(experiment, "sort_by_distance_then_id", spy)
+    assert checks._check_tie_machinery() == []
+    k_exact, k_ivf = 5, 3
+    assert (25, 2 * experiment.EXACT_CANDIDATES * k_exact) in widths  # exact_neighbours searched again
+    assert any(len(w) == 2 and w[1] >= 4 * 2 * k_ivf for w in widths)  # search_ties_by_id twice again
+
+
+@pytest.mark.parametrize("name, fault, message", [
+    ("_float32_distance_error", _float32_error_with_q2_over_k2, "float32 error bound more than"),
+    ("search_ties_by_id", _search_ties_complete_when_last_id_positive, "search_ties_by_id on an IVF index"),
+])
+def test_a_tie_rule_fault_the_report_settings_never_reach_is_caught(derivation, monkeypatch, name, fault, message):
+    monkeypatch.setattr(experiment, name, fault)  # the checks look both up in experiment at call time
+    claim = claims_by_id(derivation)["p11.flat_exact"]
+    assert not claim.passed and message in claim.detail
