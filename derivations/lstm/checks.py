@@ -483,9 +483,13 @@ def verify(derivation: Derivation):
     def explicit(side):
         return side.replace(_Sigmoid, lambda a: 1 / (1 + sp.exp(-a))).doit()
 
+    # and the derivative rule the symbolic sigma carries (its fdiff) is the printed one
+    st = eq["p4.sigmoid"]
+    x = next(iter(st.lhs.free_symbols))
     claims.append(symbolic_claim(
-        "p4.sigmoid", eq["p4.sigmoid"], explicit(eq["p4.sigmoid"].lhs) - explicit(eq["p4.sigmoid"].rhs),
-        method="SymPy differentiation of 1/(1+exp(-x))",
+        "p4.sigmoid", st,
+        sp.Matrix([explicit(st.lhs) - explicit(st.rhs), sp.diff(_Sigmoid(x), x) - st.rhs.doit()]),
+        method="SymPy differentiation of 1/(1+exp(-x)); the symbolic sigma's own derivative rule against the printed right side",
     ))
 
     claims += _check_bptt_statements(eq, truth)
