@@ -297,3 +297,15 @@ def test_network_drawing_uses_the_code_layer_sizes(derivation):
     source = network_tikz({"sizes": mlp.LAYER_SIZES})
     d0, d1, K = mlp.LAYER_SIZES
     assert source.count("{$x_") == d0 and source.count("{$h_") == d1 and source.count("{$y_") == K
+
+
+def test_the_separability_program_tells_separable_from_spiral_data():
+    """The text's 'no linear classifier can separate' the spirals is decided by a linear program; it
+    must say separable for data split by a line and not separable for the report's spirals."""
+    from derivations.mlp.experiment import _training_run
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    assert mlp_checks._linearly_separable(X, (X[:, 0] + 0.5 * X[:, 1] > 0.1).astype(int))
+    run = _training_run()
+    assert not mlp_checks._linearly_separable(run["X"], run["labels"])

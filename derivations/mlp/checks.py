@@ -444,7 +444,34 @@ def _check_training_replay(ctx):
     errors = [abs(ctx[key] - value) / abs(value) for key, value in replay.items()]
     errors.append(float(np.mean(y_grid.argmax(axis=1).reshape(gx.shape) != run["regions"])))
     errors += [abs(run["history"][i] - replay[key]) / replay[key] for i, key in ((0, "train_first"), (-1, "train_last"))]
+    # The text says no linear classifier separates the data: the linear program "some W, b give every
+    # point a margin of at least 1 over every other class" must be infeasible (HiGHS's own decision;
+    # separable data are feasible at some scale, so infeasibility is the exact statement).
+    if _linearly_separable(X, labels):
+        return float("inf")
     return max(errors)
+
+
+def _linearly_separable(X, labels) -> bool:
+    """Whether W, b exist with (w_y - w_j).x + b_y - b_j >= 1 for every point and every other class j."""
+    from scipy.optimize import linprog
+
+    n, d = X.shape
+    K = int(labels.max()) + 1
+    rows = []
+    for x, y in zip(X, labels):
+        for j in range(K):
+            if j == y:
+                continue
+            row = np.zeros(K * (d + 1))  # variables: w_0, b_0, w_1, b_1, ...
+            row[y * (d + 1):(y + 1) * (d + 1)] = -np.append(x, 1.0)
+            row[j * (d + 1):(j + 1) * (d + 1)] = np.append(x, 1.0)
+            rows.append(row)
+    result = linprog(np.zeros(K * (d + 1)), A_ub=np.array(rows), b_ub=-np.ones(len(rows)),
+                     bounds=[(None, None)] * (K * (d + 1)), method="highs")
+    if result.status not in (0, 2):  # 0: feasible (separable), 2: infeasible (not separable)
+        raise RuntimeError(f"the separability LP ended with status {result.status}: {result.message}")
+    return result.status == 0
 
 
 def verify(derivation: Derivation):
@@ -550,7 +577,8 @@ def verify(derivation: Derivation):
             _check_training_replay(derivation.context),
             REPLAY_TOLERANCE,
             where="derivations.mlp.checks:_check_training_replay",
-            method="the network written out in SymPy and lambdified, on the stored initial and final parameters",
+            method="the network written out in SymPy and lambdified, on the stored initial and final parameters; "
+                   "no linear classifier separates the data: the margin-1 linear program is infeasible (SciPy HiGHS)",
             reproduce=f"SPIRAL = {SPIRAL}, TRAINING = {TRAINING}, INIT = {INIT}",
         )
     )
