@@ -207,6 +207,15 @@ class AsWritten(sp.Equality):
 # --------------------------------------------------------------------------- notation SymPy lacks
 
 
+def _sum_over(ev, term, envs):
+    """The term evaluated in each environment, added left to right (the order of the sum as written)."""
+    out = None
+    for env in envs:
+        value = ev(term, env)
+        out = value if out is None else out + value
+    return out
+
+
 class MinibatchSum(MatrixExpr):
     r"""``\sum_{(x, t) \in D}`` of a per-example matrix expression; :func:`evaluate` sums the term
     over ``env["examples"]``, each a mapping of the per-example values."""
@@ -222,11 +231,7 @@ class MinibatchSum(MatrixExpr):
         return r"\sum_{(\mathbf{x},\mathbf{t})\in\mathcal{D}} " + printer._print(self.args[0])
 
     def _interpret(self, env, ev):
-        terms = [ev(self.args[0], {**env, **example}) for example in env["examples"]]
-        out = terms[0]
-        for t in terms[1:]:
-            out = out + t
-        return out
+        return _sum_over(ev, self.args[0], ({**env, **example} for example in env["examples"]))
 
 
 class GateSum(MatrixExpr):
@@ -244,11 +249,7 @@ class GateSum(MatrixExpr):
         return r"\sum_{\star\in\{f,i,g,o\}} " + printer._print(self.args[0])
 
     def _interpret(self, env, ev):
-        terms = [ev(self.args[0], {**env, "gate": g}) for g in env["gates"]]
-        out = terms[0]
-        for t in terms[1:]:
-            out = out + t
-        return out
+        return _sum_over(ev, self.args[0], ({**env, "gate": g} for g in env["gates"]))
 
 
 class Diag(MatrixExpr):

@@ -368,10 +368,10 @@ def _check_sp(statement, W, picked):
     for t in range(B):
         # the pick is greedy: the same computation as each candidate's, so compared exactly
         chosen = coverage(W, picked[: t + 1], importance)
-        rivals = [j for j in range(W.shape[0]) if j not in picked[: t + 1]]
-        exact_faults += chosen != max([chosen] + [coverage(W, picked[:t] + [j], importance) for j in rivals])
+        rivals = {j: coverage(W, picked[:t] + [j], importance) for j in range(W.shape[0]) if j not in picked[: t + 1]}
+        exact_faults += chosen != max([chosen, *rivals.values()])
         covered = support[picked[: t + 1]].any(axis=0)
-        others = [coverage(W, picked[:t] + [j], importance) for j in rivals
+        others = [gain for j, gain in rivals.items()
                   if not np.array_equal(support[picked[:t] + [j]].any(axis=0), covered)]
         if others:
             closest = min(closest, (chosen - max(others)) / chosen)

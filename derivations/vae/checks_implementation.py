@@ -16,6 +16,7 @@ from scipy import special, stats
 
 from derivations.display import evaluate, plain
 from derivations.ledger import numeric_claim, relative_error
+from derivations.numerics import central_differences  # step 1e-6: truncation ~1e-12, rounding ~1e-9 relative
 from derivations.vae.derivation import bernoulli_logit_derivative, estimator_derivatives
 from derivations.vae.method import (
     VAE_SIZES,
@@ -35,22 +36,7 @@ _WEIGHTS = {"W_e": "We", "b_e": "be", "W_mu": "Wmu", "b_mu": "bmu", "W_lv": "Wlv
 
 # Part (vii) as implemented: the tiny VAEs the printed MLPs, likelihood and gradients are evaluated on.
 IMPL_SEED, IMPL_NETWORKS, IMPL_SAMPLES = 10, 3, 4
-FD_STEP = 1e-6  # central differences: truncation ~ h^2 |f^(3)| ~ 1e-12, rounding ~ eps |f| / h ~ 1e-9 relative
 FD_TOL = 1e-6  # float64 central differences: 1e-6 relative, as p7.estimator; a wrong factor is off by > 1e-2
-
-
-def _central_differences(f, A):
-    """d f() / d A by central differences, A changed in place and restored."""
-    G = np.zeros_like(A)
-    for idx in np.ndindex(A.shape):
-        old = A[idx]
-        A[idx] = old + FD_STEP
-        fp = f()
-        A[idx] = old - FD_STEP
-        fm = f()
-        A[idx] = old
-        G[idx] = (fp - fm) / (2 * FD_STEP)
-    return G
 
 
 def _affine_roundoff(W, v, b, dv):
@@ -135,7 +121,7 @@ def check_implementation(eqs, nt, nt_impl, seed=IMPL_SEED, networks=IMPL_NETWORK
             grad_p = np.asarray(evaluate(eqs["p7.bernoulli_grad"].rhs, {n["x_i"]: x, n["y_i"]: special.expit(logits)}),
                                 dtype=float)
             a = logits.copy()
-            fd = _central_differences(lambda: float(stats.bernoulli.logpmf(x, special.expit(a)).sum()), a)
+            fd = central_differences(lambda: float(stats.bernoulli.logpmf(x, special.expit(a)).sum()), [a])[0]
             fd_err = max(fd_err, relative_error(grad_p, fd))
         worst["p7.bernoulli"] = max(worst["p7.bernoulli"], _against_bound(pairs))
         worst["p7.bernoulli_grad"] = max(worst["p7.bernoulli_grad"], fd_err)
@@ -146,7 +132,7 @@ def check_implementation(eqs, nt, nt_impl, seed=IMPL_SEED, networks=IMPL_NETWORK
         samples = {n["g_jm"]: dec_bw["d_z"].T, n["eps_jm"]: e.T}
         printed = np.concatenate([np.ravel(evaluate(st.rhs, values, samples=samples)) for st in (grad_mu, grad_lv)])
         mu_v, lv_v = mu.copy(), lv.copy()
-        fd = np.concatenate([_central_differences(lambda: estimator_from_encoder(P, x, mu_v, lv_v, e), A)
+        fd = np.concatenate([central_differences(lambda: estimator_from_encoder(P, x, mu_v, lv_v, e), [A])[0]
                              for A in (mu_v, lv_v)])
         worst["p7.grad_mu_logvar"] = max(worst["p7.grad_mu_logvar"], relative_error(printed, fd))
 
@@ -155,7 +141,7 @@ def check_implementation(eqs, nt, nt_impl, seed=IMPL_SEED, networks=IMPL_NETWORK
         keys = ("Wd", "bd", "Wo", "bo")
         per_sample = np.concatenate([dec_bw["theta"][k].reshape(M, -1) for k in keys], axis=1)
         printed = np.ravel(evaluate(eqs["p7.grad_theta"].rhs, {nt["M"]: M}, samples={n["grad_theta_term"]: per_sample.T}))
-        fd = np.concatenate([_central_differences(lambda: vae_estimator(P, x, e), P[k]).ravel() for k in keys])
+        fd = np.concatenate([central_differences(lambda: vae_estimator(P, x, e), [P[k]])[0].ravel() for k in keys])
         worst["p7.grad_theta"] = max(worst["p7.grad_theta"], relative_error(printed, fd))
 
     # The symbolic routes: d/da of the Bernoulli term, and the printed gradients as derivatives of the
