@@ -199,3 +199,23 @@ def test_the_printed_rule_and_clip_gradient_agree_bit_for_bit_on_exact_cases():
     for g, theta in clipping_cases()[vanishing.CLIP_RUN["random"]:]:
         printed = evaluate_piecewise(rule.rhs, {GHAT: g, THETA: theta, GNORM: float(np.linalg.norm(g))})
         assert np.array_equal(printed, vanishing.clip_gradient(g, theta))
+
+
+# --------------------------------------------------------------------------- what the text prints
+
+
+def test_a_wrong_number_quoted_from_the_runs_fails_the_bound_claim(derivation):
+    """The text quotes the geometric mean and the bound across all tau steps (decay_rows): a number
+    off by 1% makes p3.norm_bound fail."""
+    for key in ("measured", "bound"):
+        rows = [dict(r) for r in derivation.context["decay_rows"]]
+        rows[-1][key] *= 1.01
+        assert _check_norm_bound(derivation.equations["p3.norm_bound"], derivation.context["runs"], rows) > 1e-3
+
+
+def test_figures_are_legible_at_printed_size(derivation, tmp_path):
+    """Each figure renders at its printed size through the shared style (which refuses small text)."""
+    from figures import style
+
+    for spec in derivation.figures:
+        assert style.render_figure(spec, tmp_path).stat().st_size > 0

@@ -5,7 +5,8 @@ at a later step t is multiplied by the Jacobian dh^(t)/dh^(k), a product of t - 
 diag(1 - h^(j) (.) h^(j)) U.  Its spectral norm is at most (gamma sigma_max(U))^(t-k) with
 gamma = max |tanh'| = 1: sigma_max(U) < 1/gamma makes the long-range terms vanish
 geometrically, and sigma_max(U) > 1/gamma is necessary for them to explode
-(Pascanu et al. 2013, with the spectral norm where the paper says "eigenvalue").
+(Pascanu et al., ICML 2013, Section 2.1, who state both with the largest singular value; the spectral
+radius, which their linear case uses, decides only the limit t - k -> infinity).
 
 Checks: the Jacobian formulas exactly (SymPy's ``jacobian`` of the unrolled map), the unrolled
 gradients by central finite differences, the bound on seeded runs of the implemented RNN with

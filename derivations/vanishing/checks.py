@@ -310,7 +310,7 @@ def verify(derivation: Derivation):
     sym = _symbolic_jacobian_checks(eq, **SYMBOLIC_RUN)
     for cid, what in (("p3.step_jacobian", "one step"), ("p3.jacobian_product", "{steps} steps".format(**SYMBOLIC_RUN))):
         claims.append(symbolic_claim(
-            cid, eq[cid], sym[cid], method=f"SymPy jacobian of the unrolled map, symbolic entries ({what}, H = {SYMBOLIC_RUN['H']})",
+            cid, eq[cid], sym[cid], method=f"exact: SymPy's jacobian of the unrolled map, symbolic entries ({what}, H = {SYMBOLIC_RUN['H']})",
             where="derivations.vanishing.checks:_symbolic_jacobian_checks",
             reproduce="derivations.vanishing.checks._symbolic_jacobian_checks(derive().equations, **SYMBOLIC_RUN)",
         ))
@@ -329,7 +329,7 @@ def verify(derivation: Derivation):
     runs = ctx["runs"]
     claims.append(numeric_claim(
         "p3.norm_bound", eq["p3.norm_bound"], _check_norm_bound(eq["p3.norm_bound"], runs, ctx["decay_rows"]), 1e-12,
-        method="the statement evaluated at every distance and run: lhs/rhs - 1 (gamma = 1, largest singular value by SVD); float64 rounding",
+        method="evaluated at every run, sequence and distance (sigma_max by SVD): max lhs/rhs - 1",
         where="derivations.vanishing.checks:_check_norm_bound",
         reproduce="NORM_RUN = {}".format(NORM_RUN),
     ))
@@ -338,14 +338,14 @@ def verify(derivation: Derivation):
         "p3.jacobian_fd",
         sp.Le(sp.Symbol(r"\varepsilon_{\mathrm{rel}}"), sp.Symbol(r"10^{-6}"), evaluate=False),  # measured: appendix
         err_jac, 1e-6,
-        method="product of step Jacobians vs central differences of the forward pass, distances {}".format(JAC_FD["distances"]),
+        method="products of step Jacobians vs central differences of the forward pass, t - k = {}".format(
+            ", ".join(map(str, JAC_FD["distances"]))),
         where="derivations.vanishing.checks:_jacobian_fd_error", reproduce="NORM_RUN, JAC_FD = {}".format(JAC_FD),
     ))
     error, measured = _check_counterexample(eq["p3.eigen_counterexample"], ctx)
     claims.append(numeric_claim(
         "p3.eigen_counterexample", eq["p3.eigen_counterexample"], error, 0.0,
-        method=f"the statement with its norm measured by central differences ({measured}); "
-               "quoted numbers of the run each by a second route",
+        method=f"{measured} by central differences; the quoted numbers of the run by second routes",
         where="derivations.vanishing.checks:_check_counterexample", reproduce="COUNTER_RUN = {}".format(COUNTER_RUN),
     ))
     error, detail, counts = _check_clipping(eq["p3.clipping"], clipping_cases())
@@ -357,9 +357,8 @@ def verify(derivation: Derivation):
     tol = (CLIP_RUN["max_dim"] / 2 + 4) * 2.0 ** -53
     claims.append(numeric_claim(
         "p3.clipping", eq["p3.clipping"], error, tol,
-        method="the printed rule (walked) and clip_gradient on {below}/{equal}/{above} gradients below/exactly at/"
-               "above theta vs. the meaning: g itself (exact) up to theta, else norm theta (math.hypot) and "
-               "cosine 1 with g; tolerance (d_max/2 + 4) u".format(**counts),
+        method="printed rule and clip_gradient on {below}/{equal}/{above} gradients below/at/above theta: "
+               "g itself, else norm theta along g".format(**counts),
         where="derivations.vanishing.checks:_check_clipping", reproduce="CLIP_RUN = {}".format(CLIP_RUN),
         detail=detail,
     ))

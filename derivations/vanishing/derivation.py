@@ -55,11 +55,10 @@ def derive() -> Derivation:
         "p3.clipping": clipping_rule(),
     }
     sig_data = [{"sigma": r["sigma"], "norms": r["norms"]} for r in runs]
+    counter_data = {k_: counter[k_] for k_ in ("norms", "rho", "sigma_max", "n_star")}
     figures = (
-        Figure("p03_jacobian_norms", "figures.vanishing:jacobian_norms", {"runs": sig_data},
-               width=6.2, height=2.5, ncols=2),
-        Figure("p03_eigen_counterexample", "figures.vanishing:eigen_counterexample",
-               {k_: counter[k_] for k_ in ("norms", "rho", "sigma_max", "n_star")}, width=3.3, height=2.3),
+        Figure("p03_jacobian_norms", "figures.vanishing:norms_and_counterexample",
+               {"runs": sig_data, "counter": counter_data}, width=6.2, height=2.45, ncols=2),
     )
     context = {
         "norm_run": NORM_RUN,
@@ -68,7 +67,7 @@ def derive() -> Derivation:
         "counter": counter,
         "counter_run": COUNTER_RUN,
         "rho_pow_nstar": counter["rho"] ** counter["n_star"],
-        "decay_rows": [{"sigma": r["sigma"], "measured": float(np.exp(np.mean(np.log(r["norms"][:, -1])))),
+        "decay_rows": [{"sigma": f'{r["sigma"]:g}', "measured": float(np.exp(np.mean(np.log(r["norms"][:, -1])))),
                         "bound": r["sigma_max"] ** NORM_RUN["tau"]} for r in runs],
     }
     return Derivation(problem=3, equations=eq, context=context, figures=figures)
