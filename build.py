@@ -206,28 +206,33 @@ def check_ledger(outcomes: list[Outcome], show_traceback: bool = False) -> list:
 
 def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> None:
     """Stage 4: the LaTeX source (main.tex, one file per problem, appendix, bibliography)."""
-    from pipeline.render import GENERATED, ClaimPrinter, RenderError, make_env
+    from pipeline.render import GENERATED, ClaimPrinter, QuotePrinter, RenderError, make_env
 
     import jinja2
 
     env = make_env(TEMPLATES)
     printer = ClaimPrinter(claims)
+    bib = "\n".join(p.read_text() for p in sorted((TEMPLATES / "bib").glob("*.bib")))
+    quoter = QuotePrinter(collect_quotes(outcomes, bib))
     (staging / "problems").mkdir(parents=True, exist_ok=True)
     for stale in (staging / "problems").glob("*.tex"):
         stale.unlink()
-    sections = []
-    for o in outcomes:
+
+    def body_of(o: Outcome, template: str, **extra) -> str:
         p = o.problem
         try:
-            body = env.get_template(p.template).render(
-                problem=p, d=o.derivation.context, claim=printer, figures=[f.name for f in o.figures]
-            )
+            return env.get_template(template).render(problem=p, d=o.derivation.context, quote=quoter, **extra)
         except (jinja2.TemplateError, RenderError) as exc:
             where = getattr(exc, "lineno", None)
             at = f" line {where}" if where else ""
             raise BuildError(
-                EXIT_CHECK, f"Rendering templates/{p.template}{at} for Problem {p.number} failed: {exc}"
+                EXIT_CHECK, f"Rendering templates/{template}{at} for Problem {p.number} failed: {exc}"
             ) from None
+
+    sections = []
+    for o in outcomes:
+        p = o.problem
+        body = body_of(o, p.template, claim=printer, figures=[f.name for f in o.figures])
         _check_references(body, p, {o.problem.number for o in outcomes})
         rel = f"problems/{p.tag}.tex"
         header = GENERATED.format(source=f"templates/{p.template}")
@@ -242,36 +247,107 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
             + ", ".join(unshown)
             + ". Show each in its problem's template (templates/problems/pNN.tex.j2).",
         )
-    # The appendix lists the claims in reading order (the order the text shows them), so that the
-    # marks [V1], [V2], ... in the text count up as one reads.
-    reading = {cid: k for k, cid in enumerate(printer.shown)}
-    rows = []
-    for i, c in enumerate(sorted(claims, key=lambda c: reading[c.id]), start=1):
-        rows.append(
-            {
-                "id": c.id,
-                "index": i,
-                "shown": printer.shown.get(c.id, ""),
-                "statement": printer.statement_tex(c.id),
-                "method": c.method,
-                "error": c.error,
-                "tolerance": c.tolerance,
-                "where": c.where.removeprefix("derivations."),
-                "passed": c.passed,
-            }
+    unused = [q for q in quoter.quotes if q not in quoter.used]
+    if unused:
+        raise BuildError(
+            EXIT_CHECK,
+            "every recorded quote must be printed by the text with \\VAR{quote(...)}, but these are not: "
+            + ", ".join(unused)
+            + ". Use each in its problem's template, or remove the record from its quotes.py.",
         )
+    # The appendix lists the claims problem by problem, each problem's rows in reading order (the
+    # order the text shows them), so that the marks [V1], [V2], ... in the text count up as one reads.
+    reading = {cid: k for k, cid in enumerate(printer.shown)}
+    groups = []
+    number = 0
+    for o in outcomes:
+        ordered = sorted(o.claims, key=lambda c: reading[c.id])
+        first = number + 1
+        number += len(ordered)
+        evidence = ""
+        if (TEMPLATES / o.problem.evidence).exists():
+            evidence = body_of(o, o.problem.evidence)
+        groups.append({"problem": o.problem, "evidence": evidence,
+                       **appendix_rows(ordered, first, printer.shown)})
+    quote_rows = sorted(quoter.quotes.values(), key=lambda q: (q.problem, list(quoter.used).index(q.id)))
     import datetime as dt
 
     date = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).strftime("%-d %B %Y")
     for name, ctx in (
-        ("appendix.tex.j2", {"rows": rows}),
+        ("appendix.tex.j2", {"groups": groups, "quotes": quote_rows, "n_claims": len(claims)}),
         ("main.tex.j2", {"sections": sections, "date": date, "n_claims": len(claims),
                          "problem_list": describe(o.problem.number for o in outcomes), "report": report_settings()}),
     ):
         text = env.get_template(name).render(**ctx)
         (staging / name[:-3]).write_text(GENERATED.format(source=f"templates/{name}") + "\n" + text)
-    bib = "\n".join(p.read_text() for p in sorted((TEMPLATES / "bib").glob("*.bib")))
     (staging / "references.bib").write_text(bib)
+
+
+def appendix_rows(claims: list, first: int, shown: dict) -> dict:
+    """One problem's rows of the Verification appendix, claims numbered from ``first`` (V<first>, ...).
+
+    Consecutive claims checked by the same route in the same function against the same tolerance
+    share a row ("V3--V8") that shows the largest of their errors: each claim keeps its own number
+    and label, the row only says once what was done.  ``checked_in`` lists the functions that
+    measured, each with its claims.
+    """
+
+    def where(c) -> str:
+        return (r"p.~\pageref{eq:%s}" if shown.get(c.id) == "inline" else r"\eqref{eq:%s}") % c.id
+
+    rows: list[dict] = []
+    for k, c in enumerate(claims, start=first):
+        prev = rows[-1] if rows else None
+        if prev and (prev["method"], prev["function"], prev["tolerance"]) == (c.method, c.where, c.tolerance):
+            prev["ids"].append(c.id)
+            prev["last"] = k
+            prev["where_last"] = where(c)
+            prev["error"] = max(prev["error"], c.error)
+            prev["passed"] = prev["passed"] and c.passed
+            continue
+        rows.append({"ids": [c.id], "first": k, "last": k, "where": where(c), "where_last": where(c),
+                     "method": c.method, "function": c.where, "error": c.error,
+                     "tolerance": c.tolerance, "passed": c.passed})
+    modules: dict[str, dict[str, list[int]]] = {}
+    for k, c in enumerate(claims, start=first):
+        module, _, function = c.where.removeprefix("derivations.").partition(":")
+        modules.setdefault(module, {}).setdefault(function, []).append(k)
+    checked_in = [(m, [(f, _number_ranges(ks)) for f, ks in fs.items()]) for m, fs in modules.items()]
+    return {"rows": rows, "checked_in": checked_in}
+
+
+def _number_ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 5] -> "V1--V3, V5"."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"V{r[0]}" if len(r) == 1 else f"V{r[0]}--V{r[-1]}" for r in runs)
+
+
+def collect_quotes(outcomes: list[Outcome], bib: str) -> dict:
+    """Every problem's quoted results by id, each traced to a bibliography entry (else exit 1)."""
+    import re
+
+    from derivations.quotes import QuoteError, check_quotes
+
+    keys = set(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", bib))
+    quotes = [q for o in outcomes for q in o.derivation.quotes]
+    try:
+        by_id = check_quotes(quotes, keys)
+    except QuoteError as exc:
+        raise BuildError(EXIT_CHECK, f"Quoted results: {exc}") from None
+    for o in outcomes:
+        for q in o.derivation.quotes:
+            if q.problem != o.problem.number:
+                raise BuildError(
+                    EXIT_CHECK,
+                    f"Quoted results: Problem {o.problem.number} records quote {q.id!r}, whose id names "
+                    f"Problem {q.problem}; start it with 'p{o.problem.number}.'",
+                )
+    return by_id
 
 
 def _check_references(body: str, problem: Problem, built: set) -> None:

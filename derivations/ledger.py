@@ -111,13 +111,15 @@ class Derivation:
     ``equations`` maps claim ids to the derived SymPy statements (the claims of ``verify`` use
     these very objects); ``context`` holds anything else the template shows (LaTeX strings made
     by :func:`derivations.tex.tex`, numbers measured by runs, prose values); ``figures`` the data
-    of the problem's figures.  Everything must pickle: problems derive in worker processes.
+    of the problem's figures; ``quotes`` the results the text quotes from papers
+    (:class:`derivations.quotes.Quote`).  Everything must pickle: problems derive in worker processes.
     """
 
     problem: int
     equations: dict = field(default_factory=dict)
     context: dict = field(default_factory=dict)
     figures: tuple = ()
+    quotes: tuple = ()
 
 
 def _caller(depth: int = 2) -> str:

@@ -31,6 +31,11 @@ class Problem:
         return f"problems/p{self.number:02d}.tex.j2"
 
     @property
+    def evidence(self) -> str:
+        """The appendix paragraph on how this problem's claims were checked (optional)."""
+        return f"evidence/p{self.number:02d}.tex.j2"
+
+    @property
     def tag(self) -> str:
         return f"p{self.number:02d}"
 

@@ -8,6 +8,7 @@ its close relative) at sizes legible when the figure is printed at its natural w
 from __future__ import annotations
 
 import contextlib
+import io
 import importlib
 import logging
 from pathlib import Path
@@ -20,7 +21,7 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 from matplotlib.backends.backend_pdf import FigureCanvasPdf  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["RC", "render_figure", "resolve"]
+__all__ = ["RC", "render_figure", "resolve", "FigureTextError", "check_text_sizes", "MIN_GLYPH_PT", "MIN_LABEL_PT"]
 
 RC = {
     "font.family": "serif",
@@ -31,9 +32,9 @@ RC = {
     "font.size": 9,
     "axes.titlesize": 9,
     "axes.labelsize": 9,
-    "legend.fontsize": 8,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
+    "legend.fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
     "lines.linewidth": 1.3,
     "axes.linewidth": 0.6,
     "axes.spines.top": False,
@@ -97,6 +98,54 @@ def _shared_mathtext():
         MathTextParser._parse_cached = own
 
 
+# Legibility as printed: figures are included at their natural size (no scaling), so a font size in
+# the PDF is the size on paper.  Every glyph (mathtext sub- and superscripts included, at 70% of
+# their base size) must be at least MIN_GLYPH_PT, and tick labels and axis labels at least
+# MIN_LABEL_PT; the report's body text is 11 pt.
+MIN_GLYPH_PT = 6.0
+MIN_LABEL_PT = 8.0
+
+
+class FigureTextError(ValueError):
+    """A figure whose text would be too small to read at its printed size."""
+
+
+def pdf_font_sizes(pdf: bytes) -> list[float]:
+    """The size of every run of text in a PDF written by matplotlib: the operand of each ``Tf``
+    (matplotlib sets the size there and draws glyphs with an unscaled text matrix)."""
+    import re
+    import zlib
+
+    sizes = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        body = m.group(1)
+        try:
+            body = zlib.decompress(body)
+        except zlib.error:
+            pass  # an uncompressed stream, or one that is not content (fonts, images)
+        sizes += [float(t) for t in re.findall(rb"/[^\s/]+\s+([0-9.]+)\s+Tf", body)]
+    return sizes
+
+
+def check_text_sizes(fig, pdf: bytes, name: str) -> None:
+    """Refuse a figure with a glyph under MIN_GLYPH_PT or a tick or axis label under MIN_LABEL_PT."""
+    small = sorted({s for s in pdf_font_sizes(pdf) if s < MIN_GLYPH_PT})
+    if small:
+        raise FigureTextError(
+            f"figure {name!r} prints text at {', '.join(f'{s:g}' for s in small)} pt, below the "
+            f"{MIN_GLYPH_PT:g} pt a printed figure needs (a sub- or superscript is 70% of its base "
+            f"size): use at least 9 pt text in its draw function"
+        )
+    for ax in fig.axes:
+        texts = [ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]
+        for t in texts:
+            if t.get_text() and t.get_visible() and t.get_fontsize() < MIN_LABEL_PT:
+                raise FigureTextError(
+                    f"figure {name!r}: the label or tick label {t.get_text()!r} is set at "
+                    f"{t.get_fontsize():g} pt, below {MIN_LABEL_PT:g} pt; leave it at the style's 9 pt"
+                )
+
+
 def resolve(dotted: str):
     """``"figures.mlp:training_loss"`` -> the function."""
     module, _, name = dotted.partition(":")
@@ -126,5 +175,8 @@ def render_figure(spec, out_dir: Path) -> Path:
         func(spec.data, ax)
         fig.tight_layout(pad=0.3)
         fig.set_layout_engine(None)
-        fig.savefig(path, format="pdf", metadata=_METADATA)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="pdf", metadata=_METADATA)
+        check_text_sizes(fig, buffer.getvalue(), spec.name)
+    path.write_bytes(buffer.getvalue())
     return path
