@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parent
 TEMPLATES = ROOT / "templates"
 sys.path.insert(0, str(ROOT))
 
-from derivations.registry import PROBLEMS, Problem, SelectionError, describe, owner_of_label, parse_selection  # noqa: E402
+from derivations.registry import (  # noqa: E402
+    PROBLEMS, Problem, SelectionError, consecutive_runs, describe, owner_of_label, parse_selection,
+)
 from pipeline.cache import Cache, environment, tree_fingerprint  # noqa: E402
 from pipeline.outcome import Outcome  # noqa: E402
 
@@ -318,12 +320,7 @@ def appendix_rows(claims: list, first: int, shown: dict) -> dict:
 
 def _number_ranges(numbers: list[int]) -> str:
     """[1, 2, 3, 5] -> "V1--V3, V5"."""
-    runs: list[list[int]] = []
-    for n in numbers:
-        if runs and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
+    runs = consecutive_runs(numbers)
     return ", ".join(f"V{r[0]}" if len(r) == 1 else f"V{r[0]}--V{r[-1]}" for r in runs)
 
 

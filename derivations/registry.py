@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem", "PROBLEMS", "by_number", "parse_selection", "SelectionError", "describe", "owner_of_label"]
+__all__ = ["Problem", "PROBLEMS", "by_number", "parse_selection", "SelectionError", "describe", "consecutive_runs", "owner_of_label"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,17 @@ def parse_selection(text: str | None) -> tuple[Problem, ...]:
     return tuple(p for p in PROBLEMS if p.number in numbers)
 
 
+def consecutive_runs(numbers) -> list[list[int]]:
+    """[1, 2, 3, 5] -> [[1, 2, 3], [5]]: the numbers, in their order, cut where one is not the last plus 1."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
+
+
 def describe(numbers) -> str:
     """Problem numbers as the text names them: runs of three or more joined by an en dash.
 
@@ -92,15 +103,8 @@ def describe(numbers) -> str:
     >>> describe([5, 6])
     '5 and 6'
     """
-    numbers = sorted(set(numbers))
-    runs: list[list[int]] = []
-    for n in numbers:
-        if runs and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
     parts = []
-    for run in runs:
+    for run in consecutive_runs(sorted(set(numbers))):
         if len(run) >= 3:
             parts.append(f"{run[0]}--{run[-1]}")
         else:

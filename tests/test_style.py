@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from derivations.ledger import Figure
 from figures import style
@@ -40,3 +41,44 @@ def test_cache_key_follows_the_settings():
     before = style._mathtext_state()
     with matplotlib.rc_context({"mathtext.fontset": "stix"}):
         assert style._mathtext_state() != before
+
+
+def _small_annotation(data, ax):
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("$t$")
+    ax.annotate("note", (0.5, 0.5), fontsize=data["size"])
+
+
+def _small_ticks(data, ax):
+    ax.plot([0, 1], [0, 1])
+    ax.tick_params(labelsize=data["size"])
+
+
+def test_text_too_small_to_read_in_print_is_refused(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "_small_annotation", _small_annotation, raising=False)
+    ok = Figure("ok", f"{__name__}:_small_annotation", {"size": 9}, width=3.0, height=2.0)
+    assert style.render_figure(ok, tmp_path).exists()
+    small = Figure("small", f"{__name__}:_small_annotation", {"size": 5.5}, width=3.0, height=2.0)
+    with pytest.raises(style.FigureTextError, match="'small' prints text at 5.5 pt"):
+        style.render_figure(small, tmp_path)
+    assert not (tmp_path / "small.pdf").exists()  # nothing half-made is left behind
+    ticks = Figure("ticks", f"{__name__}:_small_ticks", {"size": 7}, width=3.0, height=2.0)
+    with pytest.raises(style.FigureTextError, match="below 8 pt"):
+        style.render_figure(ticks, tmp_path)
+
+
+def test_sub_and_superscripts_of_the_style_s_tick_labels_are_measured_at_6_3_pt(tmp_path):
+    sizes = style.pdf_font_sizes(style.render_figure(_spec("log"), tmp_path).read_bytes())
+    assert min(sizes) == pytest.approx(6.3) and max(sizes) == 9.0  # 10^{-2}: exponents at 70 % of 9 pt
+
+
+def test_templates_include_figures_at_their_natural_size():
+    import re
+
+    from tests.conftest import ROOT
+
+    for t in sorted((ROOT / "templates").rglob("*.j2")):
+        for opts in re.findall(r"\\includegraphics\[([^\]]*)\]", t.read_text()):
+            assert not re.search(r"width|height|scale", opts), f"{t.name} scales a figure: {opts}"
