@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: report test tex setup setup-test bench mutation reproducible portability clean
+.PHONY: report test tex setup setup-test bench mutation reproducible portability pages clean
 
 report: setup tex
 	$(PY) build.py
@@ -47,6 +47,10 @@ reproducible: setup tex
 # kernels, FAISS without SIMD and two BLAS threads must pass every claim and equal the default's.
 portability: setup
 	$(PY) scripts/portability.py
+
+# Length of each problem and of the appendix in report/main.pdf, against the reader's-edition limits.
+pages:
+	$(PY) scripts/pages.py report/main.pdf --max-problems 40 --max-appendix 6
 
 clean:
 	rm -rf report .cache

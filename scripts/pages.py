@@ -108,6 +108,13 @@ def main(argv=None) -> int:
     print(f"{'appendix':12s} {appendix:5.2f} pages (before the references)")
     for page, name, why in flagged:
         print(f"  p. {page}: {name}: {why}")
+    figures = sorted(Path(args.pdf).parent.glob("figures/*.pdf"))
+    if figures:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from figures.style import pdf_font_sizes
+
+        smallest = min((min(pdf_font_sizes(f.read_bytes()) or [99.0]), f.name) for f in figures)
+        print(f"{'figures':12s} {len(figures)} matplotlib figures; smallest glyph {smallest[0]:g} pt ({smallest[1]})")
     bad = []
     if args.max_problems is not None and problems > args.max_problems:
         bad.append(f"the problems take {problems:.2f} pages, over {args.max_problems:g}")
