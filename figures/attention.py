@@ -25,10 +25,10 @@ def input_feeding_decoder(data: dict) -> str:
     ``data``: ``steps`` (odd: columns t-1, t, t+1, ...), ``layers``, ``source`` (source words).
     """
     steps, layers, source = data["steps"], data["layers"], data["source"]
-    dy, enc_dx, dec_dx = 1.1, 1.3, 3.1
+    dy, enc_dx, dec_dx = 1.0, 1.3, 3.3
     x0 = (source - 1) * enc_dx + 1.8
     top = layers * dy
-    att_y, out_y = top + 1.1, top + 2.1
+    att_y, out_y = top + 1.0, top + 1.9
     bus_y = out_y + 0.45
     lines = [r"\begin{tikzpicture}[>=Stealth," + _STYLES + "]"]
     # encoder
@@ -56,7 +56,7 @@ def input_feeding_decoder(data: dict) -> str:
         x = x0 + k * dec_dx
         lines.append(rf"\node[word] (y{k}) at ({x:.2f},-0.55) {{$y_{{{tp}}}$}};")
         lines.append(rf"\node[catnode] (cat{k}) at ({x:.2f},0.35) {{$;$}};")
-        lines.append(rf"\draw[flow] (y{k}) -- node[right, font=\scriptsize] {{$\mathbf{{E}}$}} (cat{k});")
+        lines.append(rf"\draw[flow] (y{k}) -- node[right, font=\footnotesize] {{$\mathbf{{E}}$}} (cat{k});")
         for l in range(1, layers + 1):
             lines.append(rf"\node[cell] (d{l}_{k}) at ({x:.2f},{l * dy:.2f}) {{$\mathbf{{h}}^{{({l})}}_{{{t}}}$}};")
             below = f"cat{k}" if l == 1 else f"d{l - 1}_{k}"
@@ -69,12 +69,12 @@ def input_feeding_decoder(data: dict) -> str:
         lines.append(rf"\draw[flow] (d{layers}_{k}) -- (ht{k});")
         lines.append(rf"\draw[flow] (c{k}) -- (ht{k});")
         lines.append(
-            rf"\draw[alignarrow] (d{layers}_{k}.north west) -- node[pos=0.3, anchor=north east, font=\scriptsize,"
+            rf"\draw[alignarrow] (d{layers}_{k}.north west) -- node[pos=0.3, anchor=north east, font=\footnotesize,"
             rf" inner sep=1pt] {{$\mathbf{{a}}_{{{t}}}$}} (c{k}.south);"
         )
-        lines.append(
-            rf"\draw[flow] (ht{k}) -- node[right, font=\scriptsize] {{$\softmax(\mathbf{{W}}_s\,\cdot)$}} (out{k});"
-        )
+        # the output layer, labelled once, where the label has room (right of the last column)
+        label = r"node[right, font=\footnotesize] {$\softmax(\mathbf{W}_s\,\cdot)$}" if k == steps - 1 else ""
+        lines.append(rf"\draw[flow] (ht{k}) -- {label} (out{k});")
         # the source states reach every context vector along a bus
         lines.append(rf"\draw[alignarrow] (c{k}.north |- 0,{bus_y:.2f}) -- (c{k}.north);")
         # input feeding: htilde_t enters the first layer at the next step
@@ -89,8 +89,8 @@ def input_feeding_decoder(data: dict) -> str:
     last = x0 + (steps - 1) * dec_dx
     lines.append(rf"\draw[alignarrow, -] ($(enc.north east)+(-0.5,0)$) |- ({last - 1.05:.2f},{bus_y:.2f});")
     lines.append(
-        rf"\node[font=\scriptsize, red!75!black, anchor=south, align=center] at ({x0 + 2.15:.2f},0.38)"
-        r" {input\\feeding};"
+        rf"\node[font=\scriptsize, red!75!black, anchor=north] at ({x0 + dec_dx / 2 + 0.65:.2f},0.3)"
+        r" {input feeding};"
     )
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)

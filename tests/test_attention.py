@@ -158,3 +158,46 @@ def test_part_ii_numbers_are_those_of_the_printed_decoder(derivation):
     feedback = dict(derivation.context["feedback"], **{"with": derivation.context["feedback"]["with"] * 1.01})
     wrong = dataclasses.replace(derivation, context=dict(derivation.context, feedback=feedback))
     assert _failed(A.verify(wrong)) == {"p9.input_feeding"}
+
+
+def test_the_count_is_printed_grouped_and_a_wrong_group_is_caught(derivation):
+    """The count prints as a person groups it; a wrong grouping (3n^2 -> 2n^2) fails the check."""
+    import dataclasses
+
+    from derivations.display import InOrder, Product
+    from derivations.tex import tex
+
+    statement = derivation.equations["p9.parameter_count"]
+    assert tex(statement.rhs) == (r"4 L n \left(2 n + 1\right) + 4 d n + 3 n^{2} + "
+                                  r"\left(d + n\right) |\mathcal{V}|")
+    d, n, V, L = A.d, A.n, A.V, A.L
+    wrong = InOrder(Product(4, L, n, 2 * n + 1), 4 * d * n, 2 * n**2, Product(d + n, V))
+    eqs = dict(derivation.equations, **{"p9.parameter_count": sp.Eq(statement.lhs, wrong, evaluate=False)})
+    assert _failed(A.verify(dataclasses.replace(derivation, equations=eqs))) == {"p9.parameter_count"}
+
+
+def test_the_cell_update_is_printed_as_written_and_a_swapped_gate_is_caught(derivation):
+    """m = f * m_{t-1} + i * g prints in that order; printing o in place of i fails p9.lstm_layer."""
+    import dataclasses
+
+    from derivations.display import MatInOrder
+    from derivations.tex import tex
+
+    sym = A.decoder_symbols()
+    cell = derivation.equations["p9.lstm_layer"][4]
+    assert tex(cell.rhs) == (r"\mathbf{f}_{t}^{(l)} \odot \mathbf{m}_{t-1}^{(l)} + "
+                             r"\mathbf{i}_{t}^{(l)} \odot \mathbf{g}_{t}^{(l)}")
+    wrong = sp.Eq(cell.lhs, MatInOrder(sp.HadamardProduct(sym["gate_f"], sym["m_prev"], evaluate=False),
+                                       sp.HadamardProduct(sym["gate_o"], sym["gate_g"], evaluate=False)),
+                  evaluate=False)
+    lstm = list(derivation.equations["p9.lstm_layer"])
+    lstm[4] = wrong
+    eqs = dict(derivation.equations, **{"p9.lstm_layer": tuple(lstm)})
+    assert "p9.lstm_layer" in _failed(A.verify(dataclasses.replace(derivation, equations=eqs)))
+
+
+def test_input_and_recurrent_weights_swapped_is_a_shape_error():
+    """U x + W h: U has n columns, x has d_l rows; the shape checker refuses it for all sizes."""
+    sym = A.decoder_symbols()
+    with pytest.raises(A.ShapeMismatch):
+        A.checked_shape(sp.MatAdd(sym["U_i"] * sym["x"], sym["W_i"] * sym["h_prev"], evaluate=False))

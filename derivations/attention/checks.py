@@ -15,7 +15,7 @@ import sympy as sp
 from derivations.attention.derivation import SIZE_SYMBOLS, d, d_l, decoder_symbols, n
 from derivations.attention.experiment import FEEDBACK_DELTA, FEEDBACK_SEED, FEEDBACK_STEP, _random_problem
 from derivations.attention.method import GATES, decode, init_params
-from derivations.display import checked_shape, evaluate, sized
+from derivations.display import checked_shape, evaluate, plain, sized
 from derivations.ledger import Derivation, numeric_claim, relative_error
 
 __all__ = ["verify"]
@@ -59,8 +59,9 @@ def _interpret_decoder(eqs: dict, sym: dict, params, Hbar, y_prev, h0, m0, sizes
                 d_in = sizes["d"] + sizes["n"] if l == 0 else sizes["n"]
                 sz = dict(sizes, **{"d_l": d_in})
                 env = {sym["x"].name: x, sym["h_prev"].name: hs[l], sym["m_prev"].name: ms[l]}
-                for g in GATES:
-                    env[sym[f"W_{g}"].name] = params["W"][l][g]
+                for g in GATES:  # the decoder keeps [W U] as one matrix: split it at the input size
+                    env[sym[f"W_{g}"].name] = params["W"][l][g][:, :d_in]
+                    env[sym[f"U_{g}"].name] = params["W"][l][g][:, d_in:]
                     env[sym[f"b_{g}"].name] = params["b"][l][g][:, None]
                 for st in eqs["p9.lstm_layer"]:
                     v = evaluate(st.rhs, env)
@@ -225,7 +226,7 @@ def verify(derivation: Derivation):
     ))
 
     # the parameter count: formula from the symbolic shapes vs arrays allocated by init_params
-    count = eqs["p9.parameter_count"].rhs
+    count = plain(eqs["p9.parameter_count"].rhs)  # the printed grouping, as the polynomial it means
     worst = 0
     for cfg_seed, cfg in enumerate(({"d": 5, "n": 4, "V": 7, "L": 1}, {"d": 3, "n": 6, "V": 11, "L": 2},
                                     {"d": 8, "n": 2, "V": 5, "L": 4})):

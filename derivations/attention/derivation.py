@@ -10,12 +10,14 @@ import sympy as sp
 
 from derivations.attention.experiment import CHECK_SIZES, FEEDBACK_SEED, feedback_dependence
 from derivations.attention.method import GATES
-from derivations.display import Elementwise
+from derivations.attention.quotes import QUOTES
+from derivations.display import Elementwise, InOrder, MatInOrder, Product
 from derivations.ledger import Derivation, Figure
 from derivations.tex import mat, tex, vec
 
 __all__ = ["d", "n", "S", "V", "L", "d_l", "SIZE_SYMBOLS", "decoder_symbols", "decoder_equations",
-           "parameter_shapes", "shape_table", "parameter_count", "derive"]
+           "parameter_shapes", "shape_table", "parameter_spaces", "parameter_count", "count_as_written",
+           "derive"]
 
 # --------------------------------------------------------------------------- symbols
 
@@ -26,6 +28,7 @@ V = sp.Symbol(r"|\mathcal{V}|", integer=True, positive=True)  # target vocabular
 L = sp.Symbol("L", integer=True, positive=True)  # decoder layers
 d_l = sp.Symbol("d_l", integer=True, positive=True)  # input size of layer l
 SIZE_SYMBOLS = {"d": d, "n": n, "S": S, "V": V, "L": L}
+LAYER_PARAMETERS = tuple(f"{m}_{g}" for m in ("W", "U", "b") for g in GATES)  # one set per LSTM layer
 
 
 def decoder_symbols() -> dict:
@@ -54,7 +57,8 @@ def decoder_symbols() -> dict:
     }
     for g in GATES:
         sym[f"gate_{g}"] = vec(g, n, sub="t", sup="(l)")
-        sym[f"W_{g}"] = mat("W", n, d_l + n, sub=g, sup="(l)")
+        sym[f"W_{g}"] = mat("W", n, d_l, sub=g, sup="(l)")  # input weights
+        sym[f"U_{g}"] = mat("U", n, n, sub=g, sup="(l)")  # recurrent weights
         sym[f"b_{g}"] = vec("b", n, sub=g, sup="(l)")
     return sym
 
@@ -63,14 +67,16 @@ def decoder_equations(sym: dict | None = None) -> dict:
     """The decoder's equations as SymPy statements, keyed by claim id."""
     s = sym or decoder_symbols()
     act = {"i": r"\sigma", "f": r"\sigma", "o": r"\sigma", "g": r"\tanh"}
-    xh = sp.BlockMatrix([[s["x"]], [s["h_prev"]]])
     gates = tuple(
-        sp.Eq(s[f"gate_{g}"], Elementwise(act[g], s[f"W_{g}"] * xh + s[f"b_{g}"]), evaluate=False) for g in GATES
+        sp.Eq(s[f"gate_{g}"], Elementwise(act[g], MatInOrder(s[f"W_{g}"] * s["x"], s[f"U_{g}"] * s["h_prev"],
+                                                            s[f"b_{g}"])), evaluate=False)
+        for g in GATES
     )
     lstm = gates + (
-        sp.Eq(
+        sp.Eq(  # f * m + i * g, in the order the paper writes it (SymPy would sort the factors)
             s["m_l"],
-            sp.HadamardProduct(s["gate_f"], s["m_prev"]) + sp.HadamardProduct(s["gate_i"], s["gate_g"]),
+            MatInOrder(sp.HadamardProduct(s["gate_f"], s["m_prev"], evaluate=False),
+                       sp.HadamardProduct(s["gate_i"], s["gate_g"], evaluate=False)),
             evaluate=False,
         ),
         sp.Eq(s["h_l"], sp.HadamardProduct(s["gate_o"], Elementwise(r"\tanh", s["m_l"])), evaluate=False),
@@ -94,8 +100,7 @@ def decoder_equations(sym: dict | None = None) -> dict:
 
 def parameter_shapes(sym: dict) -> list:
     """(symbol, shape) of every trained matrix; layer-l shapes keep d_l (d_1 = d + n, else n)."""
-    names = ["E"] + [f"W_{g}" for g in GATES] + [f"b_{g}" for g in GATES] + ["W_a", "W_c", "W_s"]
-    return [(sym[k], sym[k].shape) for k in names]
+    return [(sym[k], sym[k].shape) for k in ["E", *LAYER_PARAMETERS, "W_a", "W_c", "W_s"]]
 
 
 def _dim(x) -> str:
@@ -108,7 +113,8 @@ _ROLES = (
     (("E",), "target embeddings (a column per word)"),
     (("x1",), "input of layer 1: embedding and fed-back state"),
     (("x",), r"input of layer $l$ ($d_1 = d + n$, else $d_l = n$)"),
-    (("W_i", "W_f", "W_o", "W_g"), r"gate weights of layer $l$"),
+    (("W_i", "W_f", "W_o", "W_g"), r"input weights of layer $l$"),
+    (("U_i", "U_f", "U_o", "U_g"), r"recurrent weights of layer $l$"),
     (("b_i", "b_f", "b_o", "b_g"), r"gate biases of layer $l$"),
     (("h_l", "m_l"), r"hidden state and memory cell of layer $l$"),
     (("h",), r"top decoder state, $\mathbf{h}_t = \mathbf{h}_t^{(L)}$"),
@@ -132,15 +138,42 @@ def shape_table(sym: dict) -> list:
     return rows
 
 
+_TRAINED = (("E",), ("W_i", "W_f", "W_o", "W_g"), ("U_i", "U_f", "U_o", "U_g"), ("b_i", "b_f", "b_o", "b_g"),
+            ("W_a",), ("W_c",), ("W_s",))
+
+
+def parameter_spaces(sym: dict) -> list:
+    """LaTeX ``symbols \\in R^{rows x cols}`` of every trained matrix, from the symbols' own shapes."""
+    out = []
+    for keys in _TRAINED:
+        r, c = sym[keys[0]].shape
+        space = tex(r) if c == 1 else r"%s \times %s" % (_dim(r), _dim(c))
+        out.append(r"%s \in \mathbb{R}^{%s}" % (", ".join(tex(sym[k]) for k in keys), space))
+    return out
+
+
+def count_as_written(count):
+    """The count as a person groups it: per layer, the rest, per target word.
+
+    ``4 L n (2n + 1) + 4 d n + 3 n^2 + (d + n)|V|``: the L-terms and |V|-terms of the expanded
+    count, factored; an unevaluated sum (``plain`` or ``doit`` gives the polynomial back).
+    """
+    count = sp.expand(count)
+    per_layer = sp.factor(count.coeff(L))  # 4 n (2 n + 1)
+    per_word = sp.factor(count.coeff(V))  # d + n
+    rest = sp.expand(count - L * per_layer - V * per_word)
+    number, factors = per_layer.as_coeff_mul()
+    return InOrder(Product(number, L, *factors), *rest.as_ordered_terms(), Product(per_word, V))
+
+
 def parameter_count(sym: dict):
-    """Number of decoder parameters, summed from the symbolic shapes (layers 1 and 2..L)."""
+    """Number of decoder parameters, summed from the symbolic shapes (layer 1, layers 2..L)."""
     total = 0
-    for m_, (r, c) in parameter_shapes(sym):
+    for key in ["E", *LAYER_PARAMETERS, "W_a", "W_c", "W_s"]:
+        r, c = sym[key].shape
         size = r * c
-        if d_l in size.free_symbols:  # one layer with d_1 = d + n, L - 1 layers with d_l = n
+        if key in LAYER_PARAMETERS:  # one layer with d_1 = d + n, L - 1 layers with d_l = n
             total += size.subs(d_l, d + n) + (L - 1) * size.subs(d_l, n)
-        elif m_.name.startswith(r"\mathbf{b}"):
-            total += L * size
         else:
             total += size
     return sp.expand(total)
@@ -153,16 +186,16 @@ def derive() -> Derivation:
     sym = decoder_symbols()
     eqs = decoder_equations(sym)
     count = parameter_count(sym)
-    eqs["p9.parameter_count"] = sp.Eq(sp.Symbol(r"|\theta_{\mathrm{dec}}|"), count, evaluate=False)
+    eqs["p9.parameter_count"] = sp.Eq(sp.Symbol(r"|\theta_{\mathrm{dec}}|"), count_as_written(count), evaluate=False)
     s, y = sp.symbols("s y")
     eqs["p9.normalised"] = (
         sp.Eq(sp.Sum(sp.Symbol(r"a_{t}(s)"), (s, 1, S)), 1, evaluate=False),
         sp.Eq(sp.Sum(sp.Symbol(r"p(y \mid y_{<t}, x)"), (y, 1, V)), 1, evaluate=False),
     )
-    shapes = shape_table(sym)
     sizes = dict(CHECK_SIZES)
     ctx = {
-        "shapes": shapes,
+        "shapes": shape_table(sym),
+        "params": parameter_spaces(sym),
         "sizes": sizes,
         "feedback": feedback_dependence(sizes, seed=FEEDBACK_SEED),
         "d_l": tex(d_l),
@@ -173,4 +206,4 @@ def derive() -> Derivation:
         {"steps": 3, "layers": 2, "source": 3},
         kind="tikz",
     )
-    return Derivation(problem=9, equations=eqs, context=ctx, figures=(fig,))
+    return Derivation(problem=9, equations=eqs, context=ctx, figures=(fig,), quotes=QUOTES)
