@@ -14,7 +14,7 @@ def unrolled(data) -> str:
         r"\begin{tikzpicture}[>=Stealth, font=\small,",
         r"  var/.style={draw, rounded corners=2pt, minimum width=11mm, minimum height=6mm, inner sep=2pt},",
         r"  fwd/.style={->, thick}, bwd/.style={->, thick, dashed, red!70!black},",
-        r"  lab/.style={font=\scriptsize, inner sep=1pt}]",
+        r"  lab/.style={font=\footnotesize, inner sep=1pt}]",
     ]
     for i, s in enumerate(steps):
         x = i * dx
@@ -42,7 +42,7 @@ def unrolled(data) -> str:
     lines += [
         r"\draw[bwd] (o%d.east) to[bend left=40] node[lab, right] {$\mathbf{V}^{\top}\boldsymbol{\delta}_{o}^{(%s)}$} (h%d.east);"
         % (m, steps[m], m),
-        r"\draw[bwd] (z%d.south west) to[bend left=25] node[lab, below, pos=0.55] {$\mathbf{U}^{\top}\boldsymbol{\delta}_{z}^{(%s)}$} (h%d.south east);"
+        r"\draw[bwd] (z%d.south west) to[bend left=25] node[lab, below=7pt, pos=0.45] {$\mathbf{U}^{\top}\boldsymbol{\delta}_{z}^{(%s)}$} (h%d.south east);"
         % (m + 1, steps[m + 1], m),
         r"\end{tikzpicture}",
     ]

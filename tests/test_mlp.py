@@ -62,6 +62,26 @@ def test_output_delta_is_y_minus_t_for_symbolic_K():
     assert sp.expand(component - (y[j] - t[j])) == 0
 
 
+def test_the_steps_of_iv_print_in_the_order_a_person_writes_them():
+    _, steps = mlp.output_delta()
+    assert tex(sp.Eq(*steps["log_y"], evaluate=False), ln_notation=True).split("=")[1].lstrip().startswith("{z}_{k} -")
+    assert tex(steps["J"], ln_notation=True).startswith(r"- \sum_{k=1}^{K} {t}_{k} {z}_{k} + \left(\sum")
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"Product": lambda *factors: 2 * sp.Mul(*factors)},  # J printed with a doubled normaliser term
+        {"InOrder": lambda *terms: sp.Add(*terms[1:])},  # a term dropped from ln y_k and J
+    ],
+)
+def test_a_printed_step_of_iv_that_is_not_the_derivation_is_refused(wrong, monkeypatch):
+    for name, replacement in wrong.items():
+        monkeypatch.setattr(mlp_derivation, name, replacement)
+    with pytest.raises(AssertionError, match="printed as"):
+        mlp.output_delta()
+
+
 @pytest.mark.parametrize("activation", ["smooth", "relu"])
 def test_delta_z_equals_delta_h_times_slope_exactly(activation, derivation):
     if activation == "smooth":

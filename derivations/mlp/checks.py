@@ -529,7 +529,7 @@ def verify(derivation: Derivation):
             eq["p1.grad_W"],
             _first_nonzero(*res_W, _engine_numerators(_flat(relu_W))),
             where="derivations.mlp.checks:_check_parameter_gradients",
-            method="exact: Algorithm 1 vs dJ/dW entry by entry, SymEngine for generic f, SymPy for ReLU",
+            method="exact: Algorithm 1 vs dJ/dW entry by entry, generic f and ReLU",
             reproduce=small,
         )
     )
@@ -539,7 +539,7 @@ def verify(derivation: Derivation):
             eq["p1.grad_b"],
             _first_nonzero(*res_b, _engine_numerators(_flat(relu_b))),
             where="derivations.mlp.checks:_check_parameter_gradients",
-            method="exact: Algorithm 1 vs dJ/db entry by entry, SymEngine for generic f, SymPy for ReLU",
+            method="exact: Algorithm 1 vs dJ/db entry by entry, generic f and ReLU",
             reproduce=small,
         )
     )
@@ -566,7 +566,7 @@ def verify(derivation: Derivation):
             epoch_error,
             FD_TOLERANCE,
             where="derivations.mlp.checks:_check_sgd_epoch",
-            method="central differences of one epoch of sgd in eta against central differences of J in Theta",
+            method="one epoch's dTheta/deta vs -dJ/dTheta, both by central differences",
             reproduce=f"derivations.mlp.checks._check_sgd_epoch(SGD_CHECK): {epoch_setup}",
         )
     )
@@ -577,8 +577,7 @@ def verify(derivation: Derivation):
             _check_training_replay(derivation.context),
             REPLAY_TOLERANCE,
             where="derivations.mlp.checks:_check_training_replay",
-            method="the network written out in SymPy and lambdified, on the stored initial and final parameters; "
-                   "no linear classifier separates the data: the margin-1 linear program is infeasible (SciPy HiGHS)",
+            method="independent SymPy forward pass on the stored parameters; LP: no linear separator",
             reproduce=f"SPIRAL = {SPIRAL}, TRAINING = {TRAINING}, INIT = {INIT}",
         )
     )

@@ -1,12 +1,12 @@
 """Problem 1's derivation: the statements (i)-(v) over layer-l symbols, delta_z^(L) = y - t derived
-for a symbolic number of classes, the Jacobians shown in (i) and (ii), and :func:`derive`."""
+for a symbolic number of classes, and :func:`derive`."""
 
 from __future__ import annotations
 
 import numpy as np
 import sympy as sp
 
-from derivations.display import MatInOrder, MinibatchSum
+from derivations.display import InOrder, MatInOrder, MinibatchSum, Product, plain
 from derivations.ledger import Derivation, Figure
 from derivations.mlp.experiment import LAYER_SIZES, _experiments
 from derivations.numerics import FD_STEP
@@ -17,7 +17,6 @@ __all__ = ["derive", "output_delta", "FD_TOLERANCE", "REPLAY_TOLERANCE"]
 FD_TOLERANCE = 1e-6  # relative error accepted (float64 central differences)
 FD_DEPTHS = range(1, 6)  # numbers of layers L of the random networks checked
 SYMBOLIC_SIZES, SYMBOLIC_M = (2, 3, 2), 2  # the network of the exact checks: widths, examples
-JACOBIAN_SHOWN = {"activation": 3, "affine": (2, 3)}  # sizes of the two Jacobians printed in (i), (ii)
 # The epoch check of Algorithm 1: a random depth-2 network of the finite-difference check (seed),
 # minibatches of 3 (the last one shorter) and the step in eta of the central differences.
 SGD_CHECK = {"depth": 2, "seed": 7, "batch_size": 3, "eta_step": 1e-5}
@@ -68,33 +67,23 @@ def output_delta():
     k, j, i = sp.symbols("k j i", integer=True, positive=True)
     z, t, y = sp.IndexedBase("z"), sp.IndexedBase("t"), sp.IndexedBase("y")
     normaliser = sp.Sum(sp.exp(z[i]), (i, 1, K))
-    log_y = sp.expand_log(sp.log(sp.exp(z[k]) / normaliser), force=True)  # z_k - ln sum_i e^{z_i}
-    # J = -sum_k t_k ln y_k, with the k-free factor ln sum_i e^{z_i} taken out of the sum.
-    J = -sp.Sum(t[k] * z[k], (k, 1, K)) + sp.Sum(t[k], (k, 1, K)) * sp.log(normaliser)
-    dJ = sp.diff(J, z[j]).doit()
+    # ln y_k = z_k - ln sum_i e^{z_i}, printed in that order; SymPy's own expansion must agree.
+    log_y = InOrder(z[k], -sp.log(normaliser))
+    if plain(log_y) != sp.expand_log(sp.log(sp.exp(z[k]) / normaliser), force=True):
+        raise AssertionError(f"ln softmax printed as {log_y} is not SymPy's expansion")
+    # J = -sum_k t_k ln y_k, with the k-free factor ln sum_i e^{z_i} taken out of the sum; printed as
+    # written and differentiated as printed.
+    J = InOrder(-sp.Sum(t[k] * z[k], (k, 1, K)), Product(sp.Sum(t[k], (k, 1, K)), sp.log(normaliser)))
+    terms = 4  # the printed J is -sum_k t_k ln y_k: compared term by term for K = 4
+    written = -sum(t[n] * plain(log_y).subs(k, n) for n in range(1, terms + 1))
+    if sp.expand((plain(J).subs(K, terms).doit() - written.subs(K, terms).doit())) != 0:
+        raise AssertionError(f"J printed as {J} is not -sum_k t_k ln y_k")
+    dJ = sp.diff(plain(J), z[j]).doit()
     dJ = sp.refine(dJ, sp.Q.ge(j, 1) & sp.Q.le(j, K))  # j is one of the K classes
     one_hot = dJ.subs(sp.Sum(t[k], (k, 1, K)), 1)  # sum_k t_k = 1
     component = one_hot.subs(sp.exp(z[j]) / normaliser, y[j])
     steps = {"log_y": (sp.log(y[k]), log_y), "J": J, "dJ": dJ, "one_hot": one_hot}
     return component, steps
-
-
-def _jacobian_of_activation(n: int):
-    """dh/dz for h = f(z) elementwise, n units: SymPy finds it diagonal."""
-    f = sp.Function("f")
-    zs = sp.Matrix(sp.symbols(f"z_1:{n + 1}"))
-    h = zs.applyfunc(f)
-    jac = h.jacobian(zs)
-    fprime = sp.Function(r"f^{\prime}")
-    return jac.replace(lambda e: isinstance(e, sp.Derivative), lambda e: fprime(e.variables[0]))
-
-
-def _jacobian_of_affine(n: int, p: int):
-    """dz/dh for z = W h + b, with W (n x p) of entries W_jk: SymPy finds W itself."""
-    W = sp.Matrix(n, p, lambda r, c: sp.Symbol(f"W_{{{r + 1}{c + 1}}}"))
-    h = sp.Matrix(sp.symbols(f"h_1:{p + 1}"))
-    b = sp.Matrix(sp.symbols(f"b_1:{n + 1}"))
-    return (W * h + b).jacobian(h)
 
 
 def derive() -> Derivation:
@@ -128,15 +117,9 @@ def derive() -> Derivation:
         ),
     }
     _, steps = output_delta()
-    jac_h = _jacobian_of_activation(JACOBIAN_SHOWN["activation"])
-    jac_z = _jacobian_of_affine(*JACOBIAN_SHOWN["affine"])
     ln = {"ln_notation": True}
     context = {
         "layer_sizes": LAYER_SIZES,
-        "jacobian_h": tex(sp.Eq(sp.Symbol(r"\frac{\partial \mathbf{h}}{\partial \mathbf{z}}"), jac_h, evaluate=False)),
-        "jacobian_z": tex(
-            sp.Eq(sp.Symbol(r"\frac{\partial \mathbf{z}}{\partial \mathbf{h}}"), jac_z, evaluate=False)
-        ),
         "log_y": tex(sp.Eq(*steps["log_y"], evaluate=False), **ln),
         "J_one": tex(steps["J"], **ln),
         "dJ": tex(steps["dJ"], **ln),
@@ -146,16 +129,12 @@ def derive() -> Derivation:
         "fd_depth_max": max(FD_DEPTHS),
         "symbolic_sizes": SYMBOLIC_SIZES,
         "symbolic_m": SYMBOLIC_M,
-        "jacobian_shown": JACOBIAN_SHOWN,
         "sgd_check": SGD_CHECK,
     }
     context.update(_experiments())
     figures = (
         Figure("p01_mlp", "figures.mlp:network_tikz", {"sizes": LAYER_SIZES}, kind="tikz"),
-        Figure(
-            "p01_training", "figures.mlp:training", context["training"], width=6.0, height=2.5, ncols=2
-        ),
-        Figure("p01_fd_steps", "figures.mlp:fd_steps", context["fd_steps"], width=4.2, height=2.7),
+        Figure("p01_training", "figures.mlp:training", context["training"], width=6.0, height=2.05, ncols=2),
     )
     return Derivation(problem=1, equations=equations, context=context, figures=figures)
 

@@ -1,5 +1,5 @@
-"""Problem 1's seeded runs (figure data): SGD training on three spiral arms (figure p01_training),
-and the error of central differences against their step (figure p01_fd_steps)."""
+"""Problem 1's seeded runs: SGD training on three spiral arms (figure p01_training), and the error
+of central differences against their step (the appendix's note on the step of the checks)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ LAYER_SIZES = (2, 6, 3)
 SPIRAL = {"per_class": 60, "turns": 3.0, "noise": 0.12, "seed": 1}
 TRAINING = {"learning_rate": 0.05, "batch_size": 10, "epochs": 300, "lam": 1e-3, "seed": 3}
 INIT = {"gain": 2.0, "seed": 2}  # initial weights ~ N(0, gain / fan-in) (He et al.), biases 0
-FD_SWEEP = {"sizes": (3, 5, 4, 3), "m": 6, "lam": 0.1, "clearance": 0.05, "seed": 4}  # figure p01_fd_steps
+FD_SWEEP = {"sizes": (3, 5, 4, 3), "m": 6, "lam": 0.1, "clearance": 0.05, "seed": 4}  # the step sweep
 
 
-# The error of the gradients against central differences: the step sweep of figure p01_fd_steps
-# measures it here, and the check p1.backprop_fd measures it at the step FD_STEP.
+# The error of the gradients against central differences: the step sweep measures it here, and
+# the check p1.backprop_fd measures it at the step FD_STEP.
 def _fd_error(Ws, bs, X, T, lam, step=FD_STEP):
     """Relative error between :func:`gradients` and central differences of :func:`loss`."""
     dW, db = gradients(Ws, bs, X, T, lam)

@@ -51,14 +51,14 @@ def _as_network(weights, biases, X, T, lam):
 
 
 def _forward(Ws, bs, X):
-    """Algorithm 1, lines 7-11, for all m rows of X at once: the h^(l), z^(l) and ln y."""
+    """Algorithm 1, lines 7-8, for all m rows of X at once: the h^(l), z^(l) and ln y."""
     hs, zs = [X], []  # line 7: h^(0) = x; hs[l] = h^(l), zs[l - 1] = z^(l), one example per row
-    for l, (W, b) in enumerate(zip(Ws, bs), start=1):  # line 8
-        z = hs[-1] @ W.T + b  # line 9: z^(l) = W^(l) h^(l-1) + b^(l)
+    for l, (W, b) in enumerate(zip(Ws, bs), start=1):  # line 7: for l = 1, ..., L
+        z = hs[-1] @ W.T + b  # line 7: z^(l) = W^(l) h^(l-1) + b^(l)
         zs.append(z)
         if l < len(Ws):
-            hs.append(np.maximum(z, 0.0))  # line 10: h^(l) = max(z^(l), 0) if l < L
-    z_L = zs[-1] - zs[-1].max(axis=1, keepdims=True)  # line 11: ln softmax(z^(L)), computed stably
+            hs.append(np.maximum(z, 0.0))  # line 7: h^(l) = max(z^(l), 0) if l < L
+    z_L = zs[-1] - zs[-1].max(axis=1, keepdims=True)  # line 8: ln softmax(z^(L)), computed stably
     log_y = z_L - np.log(np.exp(z_L).sum(axis=1, keepdims=True))
     return hs, zs, log_y
 
@@ -87,7 +87,7 @@ def loss(weights, biases, X, T, lam):
 
 
 def gradients(weights, biases, X, T, lam):
-    """(dweights, dbiases) of :func:`loss` by backpropagation: Algorithm 1, lines 5-17.
+    """(dweights, dbiases) of :func:`loss` by backpropagation: Algorithm 1, lines 5-13.
 
     Takes the arguments of :func:`loss` and returns lists with the shapes of ``weights`` and
     ``biases``.  Line 6's loop over the examples is vectorised: every line acts on all m rows
@@ -104,14 +104,14 @@ def gradients(weights, biases, X, T, lam):
     L = len(Ws)
     dW = [2 * lam * W for W in Ws]  # line 5: Delta W^(l) = 2 lambda W^(l)
     db = [np.zeros_like(b) for b in bs]  # line 5: Delta b^(l) = 0
-    hs, zs, log_y = _forward(Ws, bs, X)  # lines 6-11: every example (row) of the minibatch
-    delta_z = np.exp(log_y) - T  # line 12: delta_z^(L) = y - t
-    for l in range(L, 0, -1):  # line 13
-        dW[l - 1] += delta_z.T @ hs[l - 1]  # line 14: += delta_z^(l) h^(l-1)T, summed over rows
-        db[l - 1] += delta_z.sum(axis=0)  # line 14: += delta_z^(l), summed over rows
-        if l > 1:  # line 15
-            delta_h = delta_z @ Ws[l - 1]  # line 16: delta_h^(l-1) = W^(l)T delta_z^(l)
-            delta_z = delta_h * (zs[l - 2] > 0)  # line 17: delta_z^(l-1) = delta_h (.) 1[z^(l-1) > 0]
+    hs, zs, log_y = _forward(Ws, bs, X)  # lines 6-8: every example (row) of the minibatch
+    delta_z = np.exp(log_y) - T  # line 8: delta_z^(L) = y - t
+    for l in range(L, 0, -1):  # line 9
+        dW[l - 1] += delta_z.T @ hs[l - 1]  # line 10: += delta_z^(l) h^(l-1)T, summed over rows
+        db[l - 1] += delta_z.sum(axis=0)  # line 10: += delta_z^(l), summed over rows
+        if l > 1:  # line 11
+            delta_h = delta_z @ Ws[l - 1]  # line 12: delta_h^(l-1) = W^(l)T delta_z^(l)
+            delta_z = delta_h * (zs[l - 2] > 0)  # line 13: delta_z^(l-1) = delta_h (.) 1[z^(l-1) > 0]
     return dW, db
 
 
@@ -131,8 +131,8 @@ def sgd(weights, biases, X, T, lam, *, learning_rate, batch_size, epochs, seed):
         order = rng.permutation(m)  # line 3: shuffle D, cut it into minibatches
         for start in range(0, m, batch_size):  # line 4
             rows = order[start : start + batch_size]
-            dW, db = gradients(Ws, bs, X[rows], T[rows], lam)  # lines 5-17
-            for l in range(len(Ws)):  # line 18
+            dW, db = gradients(Ws, bs, X[rows], T[rows], lam)  # lines 5-13
+            for l in range(len(Ws)):  # line 14
                 Ws[l] -= learning_rate * dW[l]
                 bs[l] -= learning_rate * db[l]
         history.append(loss(Ws, bs, X, T, 0.0) / m)

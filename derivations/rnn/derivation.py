@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.ledger import Derivation, Figure
+from derivations.rnn.quotes import QUOTES
 from derivations.seqnotation import Had, Plus, Step, const
 
 __all__ = ["derive", "x", "xT", "h", "hT", "y", "target", "delta_o", "delta_h", "delta_z",
@@ -87,4 +88,4 @@ def derive() -> Derivation:
     }
     figure = Figure("p02_unrolled", "figures.rnn:unrolled", {"steps": ["t-1", "t", "t+1"], "focus": 1}, kind="tikz")
     context = {"symbolic_sizes": dict(SYMBOLIC_SIZES), "fd_trials": FD_TRIALS}
-    return Derivation(problem=2, equations=eq, context=context, figures=(figure,))
+    return Derivation(problem=2, equations=eq, context=context, figures=(figure,), quotes=QUOTES)
