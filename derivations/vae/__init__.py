@@ -41,6 +41,7 @@ from derivations.vae.derivation import (
     evidence_identities,
     gaussian_integrals,
     negative_kl_per_dimension,
+    numerically,
 )
 from derivations.vae.method import (
     discrete_model_terms,
@@ -76,5 +77,6 @@ __all__ = [
     "negative_kl_per_dimension",
     "estimator_derivatives",
     "bernoulli_logit_derivative",
+    "numerically",
     "roundoff_bound",
 ]

@@ -16,6 +16,7 @@ from derivations.display import AsWritten, Elementwise, InOrder, MatInOrder, Par
 from derivations.ledger import Derivation, Figure
 from derivations.tex import mat, tex, vec
 from derivations.vae.experiment import VARIANCE_SETTING, bound_curve, variance_study
+from derivations.vae.quotes import QUOTES
 
 __all__ = [
     "LOG_PX",
@@ -31,6 +32,7 @@ __all__ = [
     "implementation_statements",
     "estimator_derivatives",
     "bernoulli_logit_derivative",
+    "numerically",
     "derive",
 ]
 
@@ -44,6 +46,12 @@ E_DEF = sp.Symbol(r"\E_{%s}\bigl[-\log %s + \log p_{\boldsymbol{\theta}}(\mathbf
 E_REC = sp.Symbol(r"\E_{%s}\bigl[\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z})\bigr]" % _q)
 
 VARIANCE_DIGITS, RATIO_DIGITS = 4, 3  # significant digits of the printed variances and their ratio
+
+
+def numerically(claim_id):
+    """The statement of a claim that re-checks a printed formula numerically: the text shows it as a
+    reference to that formula (the formula itself is displayed once); its check evaluates the formula."""
+    return sp.Symbol(r"\eqref{eq:%s}" % claim_id)
 
 
 # --------------------------------------------------------------------------- derivation
@@ -151,7 +159,8 @@ def negative_kl_per_dimension(g):
 def implementation_statements(M):
     """Part (vii) as implemented: the encoder and decoder MLPs of the tiny VAE, the Bernoulli
     likelihood and its logit gradient, and the estimator's gradients (statements and notation)."""
-    D, H, J = sp.symbols("D H J", integer=True, positive=True)  # sizes of x, of the hidden layers, of z
+    # sizes of x, of the hidden layers, of z (d_z: J is the loss elsewhere in the report)
+    D, H, J = sp.symbols("d_{x} H d_{z}", integer=True, positive=True)
     i, m = sp.symbols("i m", integer=True, positive=True)
     x, z = vec("x", D), vec("z", J)
     h_e, h_d, a = vec("h", H, sub="e"), vec("h", H, sub="d"), vec("a", D)
@@ -220,7 +229,8 @@ def estimator_derivatives(estimator, nt):
     mu, v = sp.symbols("mu v", real=True)
     g, eps = sp.IndexedBase("g"), sp.IndexedBase("epsilon")
     F = sp.Function("F")
-    L = plain(estimator.rhs).replace(lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == j, lambda e: e.function)
+    L = plain(estimator.rhs).xreplace({KL_PRIOR: -plain(nt["kl_sum"])})  # the -KL term as printed in p7.neg_kl
+    L = L.replace(lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == j, lambda e: e.function)
     L = L.xreplace({nt["rec_term"]: F(mu + sp.exp(v / 2) * eps[m])}).subs({nt["mu_j"][j]: mu, nt["sigma_j"][j]: sp.exp(v / 2)})
 
     def named(d):  # F' at z^(m) (a Subs of a Derivative, or a Derivative) written g[m]
@@ -250,8 +260,11 @@ def derive() -> Derivation:
     neg_entropy_display = InOrder(Scaled(-1, 2, sp.log(2 * sp.pi)), Scaled(-1, 2, Paren(InOrder(1, sp.log(sigma**2)))))
 
     # Statements, in the assignment's notation.
-    J, M, Lsym = sp.symbols("J M L", integer=True, positive=True)
-    j, m, l = sp.symbols("j m l", integer=True, positive=True)
+    # d_z latent dimensions (J is the loss elsewhere in the report), M samples z^(m) (the paper's L)
+    J = sp.Symbol("d_{z}", integer=True, positive=True)
+    M = sp.Symbol("M", integer=True, positive=True)
+    Lsym, l = M, sp.Symbol("m", integer=True, positive=True)
+    j, m = sp.symbols("j m", integer=True, positive=True)
     muj, sigj = sp.IndexedBase(r"\mu"), sp.IndexedBase(r"\sigma")
     kl_sum = Scaled(1, 2, sp.Sum(Paren(InOrder(1, sp.log(sigj[j] ** 2), -muj[j] ** 2, -sigj[j] ** 2)), (j, 1, J)))
     zm = sp.Symbol(r"\mathbf{z}^{(m)}")
@@ -262,8 +275,8 @@ def derive() -> Derivation:
     sf_rhs = sp.Symbol(r"\E_{%s}\bigl[f(\mathbf{z})\,\nabla_{\boldsymbol{\phi}}\log %s\bigr]" % (_q, _q))
     g_sf = sp.Symbol(r"\hat{\mathbf{g}}_{\mathrm{SF}}")
     g_rp = sp.Symbol(r"\hat{\mathbf{g}}_{\mathrm{RP}}")
-    sf_term = sp.Symbol(r"\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z}^{(l)})\,\nabla_{\boldsymbol{\phi}}"
-                        r"\log q_{\boldsymbol{\phi}}(\mathbf{z}^{(l)}|\mathbf{x})")
+    sf_term = sp.Symbol(r"\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf{z}^{(m)})\,\nabla_{\boldsymbol{\phi}}"
+                        r"\log q_{\boldsymbol{\phi}}(\mathbf{z}^{(m)}|\mathbf{x})")
     sf_est = Scaled(1, Lsym, sp.Sum(sf_term, (l, 1, Lsym)))
     rp_rhs = sp.Symbol(
         r"\E_{\boldsymbol{\epsilon}\sim\mathcal{N}(\mathbf{0},\mathbf{I})}\bigl[\nabla_{\boldsymbol{\phi}}"
@@ -282,10 +295,10 @@ def derive() -> Derivation:
     vsb = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{SF}-b,%s}\bigr]" % c) for c in (r"\mu", r"\sigma")]
     vsf = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{SF},%s}\bigr]" % c) for c in (r"\mu", r"\sigma")]
     vrp = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{RP},%s}\bigr]" % c) for c in (r"\mu", r"\sigma")]
-    sym_l = sp.Symbol("L", positive=True)
+    sym_l = sp.Symbol("M", positive=True)  # the number of samples, as a divisor
     # Samples the score-function estimator needs for the variance of one reparameterized sample.
-    ratio = [sp.Symbol(r"\operatorname{Var}\bigl[\hat{g}_{\mathrm{SF},%s}\bigr]/\operatorname{Var}\bigl[\hat{g}_{\mathrm{RP},%s}\bigr]"
-                       % (c, c)) for c in (r"\mu", r"\sigma")]
+    # r_mu, r_sigma: Var[g_SF] / Var[g_RP] per component (the text defines them)
+    ratio = [sp.Symbol(r"r_{%s}" % c) for c in (r"\mu", r"\sigma")]
 
     # Part (vi): what the reparameterized estimator's variance tends to as sigma -> 0.  Its
     # mu-component f'(mu + sigma eps) stops fluctuating; its sigma-component eps f'(mu + sigma eps)
@@ -302,10 +315,10 @@ def derive() -> Derivation:
     equations = {
         "p7.rp_variance_limit": limit_statement,
         "p7.eq12": (sp.Eq(LOG_PX, KL_POST + ELBO), sp.Eq(ELBO, E_DEF)),
-        "p7.eq12_numeric": sp.Eq(LOG_PX, KL_POST + ELBO),
+        "p7.eq12_numeric": numerically("p7.eq12"),
         "p7.bound": sp.Le(ELBO, LOG_PX),
         "p7.eq13": sp.Eq(ELBO, InOrder(-KL_PRIOR, E_REC)),
-        "p7.eq13_numeric": sp.Eq(ELBO, InOrder(-KL_PRIOR, E_REC)),
+        "p7.eq13_numeric": numerically("p7.eq13"),
         "p7.score_identity": sp.Eq(grad_Ef, sf_rhs),
         "p7.score_estimator": (sp.Eq(g_sf, sf_est), sp.Eq(E_gsf, grad_rec)),
         "p7.variance_sf": tuple(sp.Eq(v, sp.Float(c, VARIANCE_DIGITS) / sym_l) for v, c in zip(vsf, var_num["sf_var"])),
@@ -316,9 +329,9 @@ def derive() -> Derivation:
         "p7.reparam_identity": sp.Eq(grad_Ef, rp_rhs),
         "p7.reparam_unbiased": sp.Eq(E_grp, grad_rec),
         "p7.neg_kl": sp.Eq(-KL_PRIOR, kl_sum),
-        "p7.kl_quadrature": sp.Eq(-KL_PRIOR, kl_sum),
-        "p7.kl_monte_carlo": sp.Eq(-KL_PRIOR, kl_sum),
-        "p7.estimator": (sp.Eq(L_tilde, InOrder(kl_sum, rec_mc)), sp.Eq(zm, eps_m)),
+        "p7.kl_quadrature": numerically("p7.neg_kl"),
+        "p7.kl_monte_carlo": numerically("p7.neg_kl"),
+        "p7.estimator": (sp.Eq(L_tilde, InOrder(-KL_PRIOR, rec_mc)), sp.Eq(zm, eps_m)),
         "p7.estimator_unbiased": sp.Eq(sp.Symbol(r"\E_{\boldsymbol{\epsilon}}\bigl[\widetilde{\mathcal{L}}\bigr]"), ELBO),
     }
     # (vii) as implemented: the MLPs, the Bernoulli likelihood and the gradients of the estimator.
@@ -329,8 +342,8 @@ def derive() -> Derivation:
     study = variance_study(var_num)
     bound = bound_curve()
     figures = (
-        Figure("p07_variance", "figures.vae:estimator_variance", study, width=6.2, height=2.4, ncols=2),
-        Figure("p07_bound", "figures.vae:bound_gap", bound, width=4.2, height=2.4),
+        Figure("p07_bound_variance", "figures.vae:bound_and_variance", {"bound": bound, "study": study},
+               width=6.2, height=2.1, ncols=3),
     )
     context = {
         "symbolic": {"ids": ids, "var": var, "g": g, "neg_kl": neg_kl, "cross": cross, "neg_entropy": neg_entropy,
@@ -340,7 +353,7 @@ def derive() -> Derivation:
         "study": study,
         "bound": bound,
         "notation": {"J": J, "M": M, "L": Lsym, "var_L": sym_l, "mu_j": muj, "sigma_j": sigj,
-                     "sf_term": sf_term, "rec_term": rec_term, "j": j, "m": m},
+                     "sf_term": sf_term, "rec_term": rec_term, "j": j, "m": m, "kl_sum": kl_sum},
         "implemented": impl_nt,
         "cross_display": cross_display,
         "neg_entropy_display": neg_entropy_display,
@@ -348,4 +361,4 @@ def derive() -> Derivation:
         "rp_limit": {"fprime_mu": fprime_mu, "slope_at_mu": slope_at_mu},
         "neg_entropy_tex": tex(neg_entropy_display),
     }
-    return Derivation(problem=7, equations=equations, context=context, figures=figures)
+    return Derivation(problem=7, equations=equations, context=context, figures=figures, quotes=QUOTES)
