@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Circle, Polygon
 
-__all__ = ["l2_contours", "l2_factor", "l1_maps", "l1_geometry", "l1_paths"]
+__all__ = ["l2_contours", "l2_factor", "l1_maps", "l1_geometry", "l1_shrinkage", "l1_paths"]
 
 COLORS = ["#1f5fa8", "#c8553d", "#2a9d5c", "#8a4fb5", "#d89c1a"]
 GREY = "0.35"
@@ -36,14 +36,13 @@ def l2_contours(data, ax):
         ax.plot(w_star[0] + t * q[0], w_star[1] + t * q[1], "--", color=COLORS[2], lw=0.8)
         end = w_star + (t[1] if k == 0 else t[0]) * q
         ax.annotate(rf"$\mathbf{{q}}_{k + 1}$ ($\lambda_{k + 1}={lam:g}$)", end, xytext=(-44, 8) if k == 0 else (4, -4),
-                    textcoords="offset points", fontsize=8, color=COLORS[2], bbox=LABEL_BOX)
+                    textcoords="offset points", color=COLORS[2], bbox=LABEL_BOX)
     path = data["path"]
     ax.plot(path[:, 0], path[:, 1], "-", color=COLORS[1], lw=1.1)
     for a, p in data["path_marks"].items():
         if a != data["alpha"]:
             ax.plot(*p, "o", color=COLORS[1], ms=2.5)
-            ax.annotate(rf"$\alpha={a:g}$", p, xytext=(4, -9), textcoords="offset points", fontsize=7.5, color=COLORS[1],
-                        bbox=LABEL_BOX)
+            ax.annotate(rf"$\alpha={a:g}$", p, xytext=(4, -9), textcoords="offset points", color=COLORS[1], bbox=LABEL_BOX)
     _point(ax, w_star, r"$\mathbf{w}^*$", (4, 4))
     _point(ax, w_tilde, rf"$\tilde{{\mathbf{{w}}}}$ ($\alpha={data['alpha']:g}$)", (5, -11), color=COLORS[1])
     ax.plot(0, 0, "+", color="k", ms=6)
@@ -66,8 +65,7 @@ def l2_factor(data, ax):
     ax.axvline(1.0, color=GREY, lw=0.6, ls=":")
     for k, (r, f) in enumerate(data["points"]):
         ax.plot(r, f, "o", color=COLORS[2], ms=4)
-        ax.annotate(rf"$\lambda_{k + 1}$: {f:.3g}", (r, f), xytext=(5, -9), textcoords="offset points", fontsize=8,
-                    color=COLORS[2])
+        ax.annotate(rf"$\lambda_{k + 1}$: {f:.3g}", (r, f), xytext=(5, -9), textcoords="offset points", color=COLORS[2])
     ax.set_xlabel(r"$\lambda_i/\alpha$")
     ax.set_ylabel(r"$\lambda_i/(\lambda_i+\alpha)$")
     ax.set_ylim(0, 1.02)
@@ -77,15 +75,15 @@ def l1_maps(data, ax):
     """w_i against w*_i (H_ii = alpha = 1): soft threshold (L1) and proportional shrink (L2)."""
     t = data["threshold"]
     ax.axvspan(-t, t, color="0.9", lw=0)
-    ax.plot(data["w_star"], data["w_star"], ":", color=GREY, lw=0.8, label="no penalty")
-    ax.plot(data["w_star"], data["l2"], "--", color=COLORS[0], label="L2 shrink")
-    ax.plot(data["w_star"], data["l1"], "-", color=COLORS[1], label="L1 soft threshold")
-    ax.text(0, 2.3, r"$|w_i^*|\leq\alpha/H_{ii}$", ha="center", fontsize=8)
+    ax.plot(data["w_star"], data["w_star"], ":", color=GREY, lw=0.8, label="none")
+    ax.plot(data["w_star"], data["l2"], "--", color=COLORS[0], label="L2")
+    ax.plot(data["w_star"], data["l1"], "-", color=COLORS[1], label="L1")
+    ax.text(0, 2.3, r"$|w_i^*|\leq\alpha/H_{ii}$", ha="center")
     ax.set_xlabel(r"$w_i^*$")
     ax.set_ylabel(r"$w_i$")
     ax.set_ylim(-3, 3)
-    ax.text(-2.9, 2.55, r"$H_{ii}=\alpha=1$", fontsize=8)
-    ax.legend(loc="lower right", fontsize=8, handlelength=1.8)
+    ax.set_title(r"$H_{ii}=\alpha=1$")
+    ax.legend(loc="lower right", handlelength=1.6)
 
 
 def l1_geometry(data, axes):
@@ -117,6 +115,14 @@ def l1_geometry(data, axes):
         ax.set_title(title)
 
 
+def l1_shrinkage(data, axes):
+    """One row: the two maps w*_i -> w_i (a), then the L1 and L2 balls against the contours of J^ (b, c)."""
+    l1_maps(data["maps"], axes[0])
+    l1_geometry(data["geometry"], axes[1:])
+    for ax, letter in zip(axes, "abc"):
+        ax.set_title(f"({letter}) {ax.get_title()}")
+
+
 def l1_paths(data, axes):
     """Each w_i against alpha for the L1 (soft threshold) and L2 solutions on the same H and w*."""
     a = data["alphas"]
@@ -130,7 +136,7 @@ def l1_paths(data, axes):
         ax.set_title(title)
         ax.set_xlim(0, a.max())
     axes[0].set_ylabel(r"$w_i$")
-    axes[1].legend(loc="upper right", fontsize=8, ncol=2, handlelength=1.5)
+    axes[0].legend(loc="upper right", ncol=2, handlelength=1.2, columnspacing=0.8)
     lo = min(data["l1"].min(), data["l2"].min()) - 0.1
     hi = max(data["l1"].max(), data["l2"].max()) + 0.1
     for ax in axes:

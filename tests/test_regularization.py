@@ -233,14 +233,15 @@ def test_printed_eigen_form_without_transpose_is_caught(l2):
 def test_eigen_coordinates_without_transpose_are_caught(l2):
     H, Q, _, _, w_star, w_tilde = derivation_l2.figure_case()
     stated = l2.equations["p5.figure_coords"]
+    # the printed rows w^T Q with the values of w^T Q^T (coordinates along the rows of Q)
     wrong = tuple(
-        sp.Eq(e.lhs, sp.ImmutableMatrix(np.round(Q @ v, 3).reshape(2, 1)), evaluate=False) for e, v in zip(stated, (w_star, w_tilde))
+        sp.Eq(e.lhs, sp.ImmutableMatrix(np.round(Q @ v, 3).reshape(1, 2)), evaluate=False) for e, v in zip(stated, (w_star, w_tilde))
     )
     assert _failed(regularization.verify_l2(_with(l2, "p5.figure_coords", wrong))) == {"p5.figure_coords"}
-    # the printed left side Q w~ in place of Q^T w~
+    # the printed left side w~^T Q^T in place of w~^T Q
     first, second = l2.equations["p5.figure_coords"]
     Q2 = sp.MatrixSymbol("Q", 2, 2)
-    wrong = (first, sp.Eq(second.lhs.xreplace({Q2.T: Q2}), second.rhs, evaluate=False))
+    wrong = (first, sp.Eq(second.lhs.xreplace({Q2: Q2.T}), second.rhs, evaluate=False))
     assert _failed(regularization.verify_l2(_with(l2, "p5.figure_coords", wrong))) == {"p5.figure_coords"}
 
 
@@ -258,3 +259,42 @@ def test_wrong_soft_threshold_fails_the_build(monkeypatch, capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == build.EXIT_CHECK
     assert "p6.brute_force" in err and "derivations.regularization.checks_l1:verify_l1" in err
+
+
+def test_printed_eigen_sum_with_a_wrong_factor_is_caught(l2):
+    # the sum over eigenvectors with alpha/(lambda + alpha), the share the penalty removes, as the factor
+    from derivations.display import IndexedSum
+
+    stated = l2.equations["p5.eigen_numeric"]
+    (term, i, lo, hi) = stated.rhs.args
+    lam = sp.Symbol(r"\lambda_i", positive=True)
+    wrong_term = term.xreplace({lam / (lam + derivation_l2.ALPHA): derivation_l2.ALPHA / (lam + derivation_l2.ALPHA)})
+    assert wrong_term != term
+    wrong = sp.Eq(stated.lhs, IndexedSum(wrong_term, i, lo, hi), evaluate=False)
+    assert _failed(regularization.verify_l2(_with(l2, "p5.eigen_numeric", wrong))) == {"p5.eigen_numeric"}
+
+
+def test_zero_case_is_printed_as_an_absolute_bound_and_a_wrong_one_is_caught(monkeypatch):
+    from derivations.display import plain
+
+    a, h, c = derivation_l2.ALPHA, derivation_l1.H, derivation_l1.C
+    _, cases, (right, left) = derivation_l1.minimise_piecewise()
+    assert cases["zero"][1] == sp.Le(sp.Abs(c), a / h)
+    assert cases["positive"][1] == sp.Gt(c, a / h)  # solved for c, as a person writes it
+    assert plain(right) == a - h * c and plain(left) == -a - h * c
+    with pytest.raises(ValueError, match="symmetric bound"):
+        derivation_l1._as_abs_bound(sp.And(c >= -a / h, c <= 2 * a / h), c)
+    # a strict bound: on the threshold itself no printed case holds
+    monkeypatch.setattr(derivation_l1, "_as_abs_bound", lambda cond, x: sp.Lt(sp.Abs(x), a / h))
+    assert "p6.cases" in _failed(regularization.verify_l1(regularization.derive_l1()))
+
+
+def test_printed_one_sided_derivative_with_a_wrong_sign_is_caught(monkeypatch):
+    from derivations.display import InOrder
+
+    def flipped(expr):  # alpha - h c printed as -alpha - h c
+        return InOrder(*sorted((-t if t.has(derivation_l2.ALPHA) else t for t in sp.Add.make_args(expr)),
+                               key=lambda t: not t.has(derivation_l2.ALPHA)))
+
+    monkeypatch.setattr(derivation_l1, "_alpha_first", flipped)
+    assert "p6.cases" in _failed(regularization.verify_l1(regularization.derive_l1()))

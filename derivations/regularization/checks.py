@@ -15,6 +15,7 @@ import sympy as sp
 from sympy.matrices.exceptions import NonInvertibleMatrixError, NonSquareMatrixError
 from sympy.polys.fields import sfield
 
+from derivations.display import evaluate as evaluate_printed
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
 from derivations.regularization.derivation import (
     ALPHA,
@@ -136,7 +137,7 @@ def verify_l2(derivation: Derivation):
             "p5.gradient",
             eq["p5.gradient"],
             sp.Matrix.vstack(*residual).applyfunc(sp.expand),
-            method="SymPy differentiation of the scalar, component by component, symmetric 3x3 H",
+            method="SymPy differentiates the scalar component by component, symmetric 3x3 H",
         )
     )
 
@@ -150,7 +151,7 @@ def verify_l2(derivation: Derivation):
             "p5.ridge",
             eq["p5.ridge"],
             sp.Matrix(residual),
-            method="solution of grad = 0 (SymPy linsolve) vs explicit inverse, symbolic 2x2 and 3x3 H",
+            method="SymPy solves grad = 0 for symbolic 2x2 and 3x3 H; vs the inverse written out",
         )
     )
 
@@ -166,10 +167,10 @@ def verify_l2(derivation: Derivation):
     claims.append(
         numeric_claim(
             "p5.ridge_bfgs",
-            eq["p5.ridge"],
+            eq["p5.ridge_bfgs"],
             worst,
             1e-6,
-            method="BFGS minimisation of the regularized quadratic with central-difference gradients",
+            method="BFGS on the objective, central-difference gradients, n = 2 to 8",
             reproduce="seed 5, n = 2, 3, 5, 8, three H per n, eigenvalues U(0.2, 5), alpha U(0.1, 2)",
         )
     )
@@ -188,7 +189,7 @@ def verify_l2(derivation: Derivation):
             "p5.eigen",
             eq["p5.eigen"],
             (stated - w_t).applyfunc(_cancelled),
-            method="Eq. 7.13 vs Eq. 7.10 for a 2x2 H with symbolic eigenvalues, rotated by a symbolic angle",
+            method="vs Eq. 7.10, 2x2 H with symbolic eigenvalues and rotation angle (exact)",
         )
     )
     # the factor per eigen-direction: both sides of the printed statement, for each eigenvector
@@ -203,26 +204,30 @@ def verify_l2(derivation: Derivation):
             "p5.factor",
             factor,
             sp.Matrix(factor_residual),
-            method="components of Eq. 7.10 along both eigenvectors vs lambda/(lambda + alpha) times those of w*, same H",
+            method="Eq. 7.10 along both eigenvectors of the same symbolic H (exact)",
         )
     )
-    # Eq. 7.13 numerically: numpy.linalg.eigh route against the linear solve of ridge_solution
+    # Eq. 7.13 numerically: the printed sum over eigenvectors, evaluated with numpy.linalg.eigh's
+    # eigenpairs, against the linear solve of ridge_solution
+    stated = eq["p5.eigen_numeric"].rhs
     worst, bound = 0.0, 0.0
     for n in (2, 3, 5, 8, 20):
         Hn = _random_spd(rng, n)
         a = float(rng.uniform(0.1, 2.0))
         ws = rng.normal(size=n)
         lam, V = np.linalg.eigh(Hn)
-        via_713 = V @ ((lam / (lam + a)) * (V.T @ ws))
+        env = {"n": n, "alpha": a, r"\mathbf{w}^{*}": ws.reshape(n, 1),
+               r"\mathbf{q}_i": lambda k, V=V: V[:, k - 1 : k], r"\lambda_i": lambda k, lam=lam: float(lam[k - 1])}
+        via_713 = np.ravel(evaluate_printed(stated, env))
         worst = max(worst, relative_error(via_713, ridge_solution(Hn, a, ws)))
         bound = max(bound, 10 * n * np.linalg.cond(Hn + a * np.eye(n)) * np.finfo(float).eps)
     claims.append(
         numeric_claim(
             "p5.eigen_numeric",
-            sp.Eq(sp.Symbol(r"\text{Eq.~7.13 via } \texttt{eigh}"), sp.Symbol(r"\text{Eq.~7.10 via } \texttt{solve}")),
+            eq["p5.eigen_numeric"],
             worst,
             bound,
-            method="numpy eigh route vs linear solve; tolerance 10 n cond(H + alpha I) eps",
+            method="the sum on numpy eigh's eigenpairs vs a linear solve; tol 10 n cond eps",
             reproduce="seed 5 (continued), n = 2, 3, 5, 8, 20",
         )
     )
@@ -253,8 +258,7 @@ def verify_l2(derivation: Derivation):
             eq["p5.figure"],
             err if clearance >= PRINTED_MARGIN else np.inf,
             tol,
-            method="grid search of the regularized objective over the figure's window, spacing 0.002, vs the printed value; "
-            f"the printed coordinates at least {PRINTED_MARGIN:g} from a rounding boundary",
+            method="grid search (spacing 0.002) over the figure's window; digits clear of rounding",
             reproduce=f"FIGURE_CASE = {FIGURE_CASE}",
             detail="" if clearance >= PRINTED_MARGIN else
             f"a printed coordinate lies {clearance:.1e} from its rounding boundary at {PRINTED_DECIMALS} decimals",
@@ -290,8 +294,7 @@ def verify_l2(derivation: Derivation):
             # figure's rotation, 2x2 matrices of size ~4: ~1e-15; 1e-12 leaves room); the printed
             # values clear their rounding boundaries by PRINTED_MARGIN (checked in p5.figure)
             5e-4 + 1e-12,
-            method="numpy eigh of the figure's H: printed coordinates (3 decimals), the factors in the text, "
-            "the dots of Figure b; its curve against the printed factor of the eigen-direction statement",
+            method="numpy eigh of the figure's H: coordinates, factors, the factor plot's dots and curve",
             reproduce=f"FIGURE_CASE = {FIGURE_CASE}",
         )
     )

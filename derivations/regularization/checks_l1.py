@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from derivations.display import plain
 from derivations.ledger import Derivation, numeric_claim, relative_error, symbolic_claim
 from derivations.regularization.checks import _cancelled, closed_form_710
 from derivations.regularization.derivation import ALPHA
@@ -175,7 +176,7 @@ def verify_l1(derivation: Derivation):
             "p6.separable",
             eq["p6.separable"],
             sp.expand(printed - sp.Symbol(r"J(\mathbf{w}^{*})") - matrix_form),
-            method="expansion of the matrix quadratic with diag(h1, h2, h3) against the sum, n = 3",
+            method="the matrix quadratic with diag(h1, h2, h3) expanded, n = 3 (exact)",
         )
     )
 
@@ -194,7 +195,7 @@ def verify_l1(derivation: Derivation):
             if hits:
                 right, left = _one_sided(f.subs(C, c_value), at)
                 violations += [sp.Max(0, -right), sp.Max(0, left)]  # need f'(w+) >= 0 >= f'(w-)
-    right, left = derivation.context["one_sided"]
+    right, left = (plain(x) for x in derivation.context["one_sided"])  # the printed f'(0+), f'(0-)
     violations.append(right - sp.diff(f.subs(sp.Abs(W), W), W).subs(W, 0))
     violations.append(left - sp.diff(f.subs(sp.Abs(W), -W), W).subs(W, 0))
     violations += [a - b for a, b in zip((right, left), _one_sided(f, 0))]  # and the derivation's SymPy limits agree
@@ -203,8 +204,7 @@ def verify_l1(derivation: Derivation):
             "p6.cases",
             eq["p6.cases"],
             sp.Matrix(violations),
-            method="exact one-sided derivatives of f at the minimiser (difference quotient with |w| resolved on each side), "
-            "in all 7 cases of c",
+            method="exact one-sided derivatives of f at the minimiser, 7 cases of w*_i",
         )
     )
 
@@ -214,7 +214,7 @@ def verify_l1(derivation: Derivation):
             "p6.soft_threshold",
             eq["p6.soft_threshold"],
             sp.Matrix([_plain(eq["p6.soft_threshold"].rhs, v) - _select(derived, v)[0] for v in REGIONS.values()]),
-            method="Eq. 7.23 vs the piecewise minimiser in all 7 cases of c (exact)",
+            method="vs the piecewise minimiser in all 7 cases of w*_i (exact)",
         )
     )
 
@@ -258,8 +258,7 @@ def verify_l1(derivation: Derivation):
             eq["p6.exact_zeros"],
             int(disagreements),
             0,
-            method="coordinates where the stated condition, the exact 0.0 of soft_threshold and golden-section |w| <= 1e-6 "
-            "disagree or the search's |w| is within a factor 2 of that threshold, plus the error of the count quoted",
+            method="disagreements of the condition, exact 0.0, golden-section |w| <= 1e-6, the count",
             reproduce=f"seed 6, {len(c)} coordinates, {int(stated_zero.sum())} zeros",
         )
     )
@@ -275,13 +274,13 @@ def verify_l1(derivation: Derivation):
             "p6.l2_diagonal",
             eq["p6.l2_diagonal"],
             sp.Matrix([sp.cancel(r) for r in residual]),
-            method="scalar minimisation per coordinate vs (H + alpha I)^-1 H w* with diagonal 3x3 H",
+            method="scalar minimisation per coordinate vs Eq. 7.10 with diagonal 3x3 H (exact)",
         )
     )
     # the L2 curves of the figures (l2_shrink_diagonal) against the printed formula and a linear solve
     figures = {fig.name: fig.data for fig in derivation.figures}
     stated_l2 = sp.lambdify((WS_I, H_II, ALPHA), l2_printed, "numpy")
-    paths, maps, geometry = figures["p06_paths"], figures["p06_maps"], figures["p06_geometry"]
+    paths, maps, geometry = figures["p06_paths"], figures["p06_shrinkage"]["maps"], figures["p06_shrinkage"]["geometry"]
     h_geo, h_path = np.array(GEOMETRY_CASE["h"]), np.array(PATH_CASE["h"])
     drawn = [(maps["l2"], maps["w_star"], maps["h"], maps["alpha"]),
              (geometry["l2"]["w"], geometry["w_star"], h_geo, GEOMETRY_CASE["alpha"])]
@@ -297,8 +296,7 @@ def verify_l1(derivation: Derivation):
             eq["p6.l2_numeric"],
             worst,
             bound,
-            method="the L2 curves of the three figures and the printed formula vs numpy.linalg.solve with diag(H); "
-            "tolerance 10 cond(H + alpha I) eps",
+            method="the figures' L2 curves and Eq. 7.10 per coordinate vs a linear solve; tol 10 cond eps",
             reproduce=f"PATH_CASE = {PATH_CASE}, GEOMETRY_CASE = {GEOMETRY_CASE}, MAPS_CASE = {MAPS_CASE}",
         )
     )
@@ -328,9 +326,8 @@ def verify_l1(derivation: Derivation):
             eq["p6.geometry"],
             worst,
             tol,
-            method="smallest J^ on the figure's grid inside each ball vs the contour level drawn through the solution; "
-            "tolerance from the grid point nearest the solution; the grid itself equals the quadratic form of J^",
-            reproduce=f"GEOMETRY_CASE = {GEOMETRY_CASE}, the grid of the figure p06_geometry",
+            method="least J^ on the figure's grid inside each ball vs the contour drawn; grid-step tol",
+            reproduce=f"GEOMETRY_CASE = {GEOMETRY_CASE}, the grid of the figure p06_shrinkage",
         )
     )
 
@@ -358,8 +355,7 @@ def verify_l1(derivation: Derivation):
             float(max(np.max(np.abs(estimate - stated)), np.max(np.abs(quoted)), np.max(np.abs(paths["zero_at"] - stated))))
             if off_grid.all() else np.inf,
             step / 2,
-            method="midpoint of the step where scikit-learn's lasso_path first gives an exact 0 (step 0.001); "
-            "the table and the figure's dots",
+            method="first exact 0 of scikit-learn's lasso_path (alpha step 0.001); table, dots",
             reproduce=f"PATH_CASE = {PATH_CASE}",
         )
     )
@@ -368,10 +364,10 @@ def verify_l1(derivation: Derivation):
     claims.append(
         numeric_claim(
             "p6.lasso_path",
-            sp.Eq(sp.Symbol(r"\mathbf{w}_{\mathrm{L1}}(\alpha)"), sp.Symbol(r"\mathbf{w}_{\texttt{lasso\_path}}(\alpha)")),
+            eq["p6.lasso_path"],
             relative_error(ours_path, path),
             1e-9,
-            method="soft_threshold vs scikit-learn lasso_path (coordinate descent, tol 1e-14), all alphas",
+            method="vs scikit-learn's lasso_path (coordinate descent, tol 1e-14), every alpha",
             reproduce=f"PATH_CASE = {PATH_CASE}, alpha step 0.001",
         )
     )

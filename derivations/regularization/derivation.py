@@ -19,10 +19,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derivations.display import MatInOrder
+from derivations.display import AsWritten, IndexedSum, MatInOrder
 from derivations.ledger import Derivation, Figure
 from derivations.regularization.method import ridge_solution
-from derivations.tex import tex
 
 __all__ = ["derive_l2", "FIGURE_CASE", "ALPHA", "N", "ridge_expression", "gradient_by_matrix_calculus",
            "solve_stationary", "figure_case"]
@@ -136,6 +135,7 @@ def derive_l2() -> Derivation:
     Lam = sp.MatrixSymbol(r"\boldsymbol{\Lambda}", N, N)
     q_i = sp.MatrixSymbol(r"\mathbf{q}_i", N, 1)
     lam_i = sp.Symbol(r"\lambda_i", positive=True)
+    i = sp.Symbol("i", integer=True, positive=True)
 
     raw_gradient, gradient = gradient_by_matrix_calculus()
     solutions = {n: solve_stationary(n) for n in STATIONARY_SIZES}
@@ -143,24 +143,31 @@ def derive_l2() -> Derivation:
     equations = {
         "p5.gradient": sp.Eq(grad, MatInOrder(ALPHA * w, sp.MatMul(H, MatInOrder(w, -w_star))), evaluate=False),
         "p5.ridge": sp.Eq(w_tilde, ridge_expression(H, I, w_star), evaluate=False),
+        # the closed form is the minimum, not only a stationary point (checked by minimising J~)
+        "p5.ridge_bfgs": AsWritten(w_tilde, sp.Symbol(r"\operatorname{arg\,min}_{\mathbf{w}} \tilde{J}(\mathbf{w})")),
         "p5.eigen": sp.Eq(
             w_tilde, sp.MatMul(Q, sp.Inverse(MatInOrder(Lam, ALPHA * I)), Lam, Q.T, w_star), evaluate=False
         ),
         "p5.factor": sp.Eq(
             sp.MatMul(q_i.T, w_tilde), sp.MatMul(lam_i / (lam_i + ALPHA), q_i.T, w_star), evaluate=False
         ),
+        # the same, summed over the eigenvectors: the form evaluated in floating point
+        "p5.eigen_numeric": sp.Eq(
+            w_tilde, IndexedSum(sp.MatMul(lam_i / (lam_i + ALPHA), q_i, q_i.T, w_star), i, 1, N), evaluate=False
+        ),
     }
 
     H_num, Q_num, lam, alpha, ws_num, wt_num = figure_case()
     coords_star, coords_tilde = Q_num.T @ ws_num, Q_num.T @ wt_num
-    fig = Figure("p05_fig71", "figures.regularization:l2_contours", _figure_data(*figure_case()), width=3.4, height=3.0)
-    fig_factor = Figure("p05_factor", "figures.regularization:l2_factor", _factor_data(lam, alpha), width=2.7, height=2.45)
-    # 2x2 symbols: an Eq with an explicit matrix must stay unevaluated
+    fig = Figure("p05_fig71", "figures.regularization:l2_contours", _figure_data(*figure_case()), width=3.3, height=2.8)
+    fig_factor = Figure("p05_factor", "figures.regularization:l2_factor", _factor_data(lam, alpha), width=2.7, height=2.4)
+    # 2x2 symbols: an Eq with an explicit matrix must stay unevaluated.  Row vectors (w~^T, and the
+    # eigen-coordinates as the row w^T Q), so that the text can print them inline.
     drawn, Q2, ws2 = sp.MatrixSymbol(r"\tilde{\mathbf{w}}", 2, 1), sp.MatrixSymbol("Q", 2, 2), sp.MatrixSymbol(r"\mathbf{w}^{*}", 2, 1)
-    equations["p5.figure"] = sp.Eq(drawn, sp.ImmutableMatrix(np.round(wt_num, 3).reshape(2, 1)), evaluate=False)
+    equations["p5.figure"] = sp.Eq(drawn.T, sp.ImmutableMatrix(np.round(wt_num, 3).reshape(1, 2)), evaluate=False)
     equations["p5.figure_coords"] = (
-        sp.Eq(sp.MatMul(Q2.T, ws2), sp.ImmutableMatrix(np.round(coords_star, 3).reshape(2, 1)), evaluate=False),
-        sp.Eq(sp.MatMul(Q2.T, drawn), sp.ImmutableMatrix(np.round(coords_tilde, 3).reshape(2, 1)), evaluate=False),
+        sp.Eq(sp.MatMul(ws2.T, Q2), sp.ImmutableMatrix(np.round(coords_star, 3).reshape(1, 2)), evaluate=False),
+        sp.Eq(sp.MatMul(drawn.T, Q2), sp.ImmutableMatrix(np.round(coords_tilde, 3).reshape(1, 2)), evaluate=False),
     )
     return Derivation(
         problem=5,
@@ -177,7 +184,6 @@ def derive_l2() -> Derivation:
                 "w_tilde": wt_num.tolist(),
                 "factors": (lam / (lam + alpha)).tolist(),
             },
-            "raw_gradient_tex": tex(raw_gradient),
         },
         figures=(fig, fig_factor),
     )

@@ -64,13 +64,38 @@ def eq_723(c, h, alpha):
 # --------------------------------------------------------------------------- derivation
 
 
+def _solved_for(rel, x):
+    """``rel`` with ``x`` on the left, as a person writes a condition on x: ``a < x`` -> ``x > a``."""
+    return rel.reversed if rel.rhs == x and not rel.lhs.has(x) else rel
+
+
+def _as_abs_bound(cond, x):
+    """``-b <= x <= b`` (SymPy's ``And`` of two bounds, in any orientation) written ``|x| <= b``:
+    the same set for real x.  Raises when ``cond`` is not of that form."""
+    bounds = {}
+    for rel in getattr(cond, "args", ()):
+        rel = _solved_for(rel, x)
+        if rel.lhs == x and isinstance(rel, (sp.LessThan, sp.GreaterThan)):
+            bounds[type(rel)] = rel.rhs
+    if not isinstance(cond, sp.And) or len(cond.args) != 2 or len(bounds) != 2 or \
+            sp.simplify(bounds[sp.LessThan] + bounds[sp.GreaterThan]) != 0:
+        raise ValueError(f"{cond} is not a symmetric bound -b <= {x} <= b")
+    return sp.Le(sp.Abs(x), bounds[sp.LessThan])
+
+
+def _alpha_first(expr):
+    """A sum printed with its alpha term first (``alpha - h c``, not ``-h c + alpha``): the same terms."""
+    return InOrder(*sorted(sp.Add.make_args(expr), key=lambda t: not t.has(ALPHA)))
+
+
 def minimise_piecewise():
     """SymPy's minimiser of f, case by case.
 
     w > 0 and w < 0: f is a smooth quadratic there; solve f'(w) = 0 and keep the root when it
     has the sign assumed.  w = 0: the one-sided derivatives f'(0+) = alpha - h c and
     f'(0-) = -alpha - h c must bracket 0 (0 in the subdifferential).  Returns the Piecewise and the
-    pieces for the text.
+    pieces for the text, each written as a person writes it (a condition solved for c, the bound
+    on both sides as |c| <= alpha/h, the alpha term first) without changing what it means.
     """
     f = scalar_objective()
     cases = {}
@@ -78,14 +103,14 @@ def minimise_piecewise():
         smooth = f.subs(sp.Abs(W), sign * W)
         (root,) = sp.solve(sp.diff(smooth, W), W)
         holds = sp.solve_univariate_inequality(sign * root > 0, C, relational=True)
-        cases[name] = (root, holds)
+        cases[name] = (root, _solved_for(holds, C))
     s = sp.Symbol("s")
     right = sp.limit((f.subs(W, s) - f.subs(W, 0)) / s, s, 0, "+")
     left = sp.limit((f.subs(W, s) - f.subs(W, 0)) / s, s, 0, "-")
     zero_holds = sp.solve([sp.Ge(right, 0), sp.Le(left, 0)], C)
-    cases["zero"] = (sp.Integer(0), zero_holds)
+    cases["zero"] = (sp.Integer(0), _as_abs_bound(zero_holds, C))
     piecewise = sp.Piecewise(cases["positive"], cases["negative"], cases["zero"])
-    return piecewise, cases, (right, left)
+    return piecewise, cases, (_alpha_first(right), _alpha_first(left))
 
 
 def l2_diagonal_scalar():
@@ -181,9 +206,16 @@ def derive_l1() -> Derivation:
             )
             for name, p in PENALTY_NORMS.items()
         ),
+        # the L2 points and curves of the figures are Problem 5's closed form for their diagonal H
         "p6.l2_numeric": sp.Eq(
-            sp.Symbol(r"\mathbf{w}_{\mathrm{L2}}(\alpha)"),
-            sp.Symbol(r"(\mathbf{H} + \alpha\mathbf{I})^{-1}\mathbf{H}\mathbf{w}^{*}\ \text{via}\ \texttt{solve}"),
+            sp.Symbol(r"\tilde{\mathbf{w}}_{\mathrm{L2}}"),
+            sp.Symbol(r"(\mathbf{H} + \alpha\mathbf{I})^{-1}\mathbf{H}\mathbf{w}^{*}"),
+        ),
+        # the L1 path is the LASSO's on a design with X^T X / m = H and y = X w* (scikit-learn's objective)
+        "p6.lasso_path": sp.Eq(
+            sp.Symbol(r"\tilde{\mathbf{w}}_{\mathrm{L1}}"),
+            sp.Symbol(r"\operatorname{arg\,min}_{\mathbf{w}} \tfrac{1}{2m}\|\mathbf{y} - \mathbf{X}\mathbf{w}\|^2"
+                      r" + \alpha\|\mathbf{w}\|_1"),
         ),
     }
     path = _path_data()
@@ -191,9 +223,9 @@ def derive_l1() -> Derivation:
     c, hv, av = _samples(np.random.default_rng(6))
     n_zeros = int(np.sum(np.abs(c) <= av / hv))  # where Eq. 7.23 says 0
     figures = (
-        Figure("p06_maps", "figures.regularization:l1_maps", _maps_data(), width=2.9, height=2.5),
-        Figure("p06_geometry", "figures.regularization:l1_geometry", geometry, width=5.6, height=2.7, ncols=2),
-        Figure("p06_paths", "figures.regularization:l1_paths", path, width=6.0, height=2.5, ncols=2),
+        Figure("p06_shrinkage", "figures.regularization:l1_shrinkage", {"maps": _maps_data(), "geometry": geometry},
+               width=6.2, height=2.35, ncols=3),
+        Figure("p06_paths", "figures.regularization:l1_paths", path, width=4.3, height=2.3, ncols=2),
     )
     return Derivation(
         problem=6,
