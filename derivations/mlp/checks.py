@@ -517,7 +517,7 @@ def verify(derivation: Derivation):
             eq["p1.delta_h"],
             _first_nonzero(*[_engine_check_delta_h(smooth, l, eq["p1.delta_h"]) for l in (2, 1)]),
             where="derivations.mlp.checks:_engine_check_delta_h",
-            method="exact: SymEngine dJ/dh(l-1) and dJ/dz(l) entry by entry, l = 1, 2",
+            method="exact: SymEngine dJ/dh(l-1), dJ/dz(l), l = 1, 2",
             reproduce=small,
         )
     )
@@ -529,7 +529,7 @@ def verify(derivation: Derivation):
             eq["p1.grad_W"],
             _first_nonzero(*res_W, _engine_numerators(_flat(relu_W))),
             where="derivations.mlp.checks:_check_parameter_gradients",
-            method="exact: Algorithm 1 vs dJ/dW entry by entry, generic f and ReLU",
+            method="exact: Algorithm 1 vs dJ/dW entrywise, generic f and ReLU",
             reproduce=small,
         )
     )
@@ -539,7 +539,7 @@ def verify(derivation: Derivation):
             eq["p1.grad_b"],
             _first_nonzero(*res_b, _engine_numerators(_flat(relu_b))),
             where="derivations.mlp.checks:_check_parameter_gradients",
-            method="exact: Algorithm 1 vs dJ/db entry by entry, generic f and ReLU",
+            method="exact: Algorithm 1 vs dJ/db entrywise, generic f and ReLU",
             reproduce=small,
         )
     )
@@ -554,7 +554,7 @@ def verify(derivation: Derivation):
             max(errors),
             FD_TOLERANCE,
             where="derivations.mlp.experiment:_fd_error",
-            method=f"central differences of J (step {FD_STEP:g}), L = 1 to {max(FD_DEPTHS)}, random widths, m 5 to 8",
+            method=f"central differences of J, step {FD_STEP:g}, L = 1..{max(FD_DEPTHS)}, m = 5..8",
             reproduce=f"derivations.mlp.checks._fd_networks(seed={FD_SEED}): {shapes}; {redrawn} draws near a kink redrawn",
         )
     )
@@ -566,7 +566,7 @@ def verify(derivation: Derivation):
             epoch_error,
             FD_TOLERANCE,
             where="derivations.mlp.checks:_check_sgd_epoch",
-            method="one epoch's dTheta/deta vs -dJ/dTheta, both by central differences",
+            method="one epoch's dTheta/deta vs -dJ/dTheta, central differences",
             reproduce=f"derivations.mlp.checks._check_sgd_epoch(SGD_CHECK): {epoch_setup}",
         )
     )
@@ -577,7 +577,7 @@ def verify(derivation: Derivation):
             _check_training_replay(derivation.context),
             REPLAY_TOLERANCE,
             where="derivations.mlp.checks:_check_training_replay",
-            method="independent SymPy forward pass on the stored parameters; LP: no linear separator",
+            method="independent SymPy forward pass; LP: no linear separator",
             reproduce=f"SPIRAL = {SPIRAL}, TRAINING = {TRAINING}, INIT = {INIT}",
         )
     )

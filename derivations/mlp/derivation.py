@@ -124,7 +124,7 @@ def derive() -> Derivation:
         "J_one": tex(steps["J"], **ln),
         "dJ": tex(steps["dJ"], **ln),
         "dJ_one_hot": tex(steps["one_hot"], **ln),
-        "fd_step": FD_STEP,
+        "fd_step_exponent": round(np.log10(FD_STEP)),
         "fd_tolerance": FD_TOLERANCE,
         "fd_depth_max": max(FD_DEPTHS),
         "symbolic_sizes": SYMBOLIC_SIZES,

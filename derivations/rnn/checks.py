@@ -121,7 +121,7 @@ def verify(derivation: Derivation):
     sizes = derivation.context["symbolic_sizes"]
     residuals = symbolic_check(eq, **sizes)
     shape = "D = {D}, H = {H}, K = {K}, tau = {steps}".format(**sizes)
-    method = "SymEngine differentiates J of a symbolic RNN, D={D}, H={H}, K={K}, tau={steps}".format(**sizes)
+    method = "exact: SymEngine's dJ, symbolic RNN, D={D}, H={H}, K={K}, tau={steps}".format(**sizes)
     claims = []
     for cid in ("p2.delta_o", "p2.delta_h", "p2.delta_z",
                 "p2.grad_W", "p2.grad_U", "p2.grad_b", "p2.grad_V", "p2.grad_c"):
@@ -139,7 +139,7 @@ def verify(derivation: Derivation):
             sp.Le(measured, sp.Symbol(r"10^{-6}"), evaluate=False),
             worst,
             1e-6,
-            method=f"central differences of J (step 1e-6), {len(tried)} random sizes and lengths",
+            method=f"central differences of J, step 1e-6, {len(tried)} random sizes",
             where="derivations.rnn.checks:finite_difference_check",
             reproduce=f"derivations.rnn.checks.finite_difference_check(trials={len(tried)}, seed={FD_SEED})",
         )
