@@ -30,6 +30,7 @@ _EDGE_STYLE = {
 _BUS_Y = 0.5  # the line carrying x^(t) and h^(t-1) to the gates
 _CELL_Y = 3.7  # the cell-state line
 _GATE_Y = 1.6
+_Y_Y = 2.25  # the output y^(t), to the right of the cell (between h^(t) and c^(t))
 
 
 def cell_layout() -> dict:
@@ -42,7 +43,7 @@ def cell_layout() -> dict:
         ("x", "port", 0.8, -0.8, r"$\mathbf{x}^{(t)}$"),
         ("c_next", "port", x_right, _CELL_Y, r"$\mathbf{c}^{(t)}$"),
         ("h_next", "port", x_right, _BUS_Y, r"$\mathbf{h}^{(t)}$"),
-        ("y", "port", x_out, 5.1, r"$\mathbf{y}^{(t)} = \softmax(\mathbf{V}\mathbf{h}^{(t)} + \mathbf{c})$"),
+        ("y", "port", x_right, _Y_Y, r"$\mathbf{y}^{(t)}$"),
         ("mul_f", "op", gates["f"][0], _CELL_Y, r"$\odot$"),
         ("add", "op", gates["g"][0], _CELL_Y, r"$+$"),
         ("mul_i", "op", gates["g"][0], 2.7, r"$\odot$"),
@@ -59,7 +60,7 @@ def cell_layout() -> dict:
         (["join", (gates["o"][0], _BUS_Y)], "", "", "bus"),
         (["split_c", "tanh_c", "mul_o"], "", "", "flow"),
         (["mul_o", "split_h", (x_out, _BUS_Y), "h_next"], "", "", "flow"),
-        (["split_h", "y"], "", "", "flow"),
+        (["split_h", (x_out, _Y_Y), "y"], "", "", "flow"),
         (["mul_i", "add"], "", "", "flow"),
     ]
     for gate, (gx, act) in gates.items():

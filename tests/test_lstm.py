@@ -103,14 +103,14 @@ def test_sigmoid_rule_used_by_sympy_is_the_true_derivative():
 
 
 @pytest.mark.parametrize("cid, row, latex", [
-    ("p4.delta_out", 0, r"{\boldsymbol{\delta}_{\mathrm{out}}^{(t)}} = {\mathbf{y}^{(t)}} - {\mathbf{t}^{(t)}}"),
-    ("p4.delta_h", 0, r"{\boldsymbol{\delta}_{h}^{(t)}} = \mathbf{V}^{\top} {\boldsymbol{\delta}_{\mathrm{out}}^{(t)}} + "
-                      r"\sum_{\star\in\{f,i,g,o\}} \mathbf{U}_{\star}^{\top} {\boldsymbol{\delta}_{\star}^{(t+1)}}"),
+    ("p4.delta_out", 0, r"{\boldsymbol{\delta}_{a}^{(t)}} = {\mathbf{y}^{(t)}} - {\mathbf{t}^{(t)}}"),
+    ("p4.delta_h", 0, r"{\boldsymbol{\delta}_{h}^{(t)}} = \mathbf{V}^{\top} {\boldsymbol{\delta}_{a}^{(t)}} + "
+                      r"\sum_{\star\in\{f,i,g,o\}} \mathbf{U}_{\star}^{\top} {\boldsymbol{\delta}_{z_{\star}}^{(t+1)}}"),
     ("p4.delta_c", 0, r"{\boldsymbol{\delta}_{c}^{(t)}} = {\boldsymbol{\delta}_{h}^{(t)}} \odot {\mathbf{o}^{(t)}} \odot "
                       r"\left(\mathbf{1} - {\tanh^{2}\mathbf{c}^{(t)}}\right) + {\mathbf{f}^{(t+1)}} \odot "
                       r"{\boldsymbol{\delta}_{c}^{(t+1)}}"),
     ("p4.grad_output", 0, r"\frac{\partial J}{\partial \mathbf{V}} = \sum_{t=1}^{\tau} "
-                          r"{\boldsymbol{\delta}_{\mathrm{out}}^{(t)}} {{\mathbf{h}^{(t)}}}^{\top}"),
+                          r"{\boldsymbol{\delta}_{a}^{(t)}} {{\mathbf{h}^{(t)}}}^{\top}"),
     ("p4.cell_jacobian", 0, r"\frac{\partial \mathbf{c}^{(t)}}{\partial \mathbf{c}^{(t-1)}} = \diag\!\left({\mathbf{f}^{(t)}}\right)"
                             r" + \left(\mathbf{A}_{f}^{(t)} \mathbf{U}_{f} + \mathbf{A}_{i}^{(t)} \mathbf{U}_{i} + "
                             r"\mathbf{A}_{g}^{(t)} \mathbf{U}_{g}\right) \mathbf{B}^{(t-1)}"),
@@ -413,3 +413,22 @@ def test_statements_survive_pickling(derivation, claims):
         again = pickle.loads(pickle.dumps(claim))
         assert rows(again.statement) == rows(claim.statement), cid
         assert "False" not in " ".join(rows(again.statement)), cid
+
+
+def test_no_delta_means_two_things_across_problems_2_and_4(derivation):
+    """Problem 2's delta_o is the error at its logits o^(t); here o^(t) is the output gate, so the gates'
+    errors are named by their pre-activations (delta_{z_o}) and the logits' error is delta_a."""
+    from derivations.tex import tex
+
+    printed = " ".join(tex(s) for st in derivation.equations.values() for s in (st if isinstance(st, tuple) else (st,)))
+    assert r"\boldsymbol{\delta}_{o}" not in printed and r"\boldsymbol{\delta}_{\star}" not in printed
+    for name in (r"\boldsymbol{\delta}_{z_{o}}", r"\boldsymbol{\delta}_{z_{\star}}", r"\boldsymbol{\delta}_{a}"):
+        assert name in printed
+
+
+def test_figures_are_legible_at_printed_size(derivation, tmp_path):
+    """Each figure renders at its printed size through the shared style (which refuses small text)."""
+    from figures import style
+
+    for spec in derivation.figures:
+        assert style.render_figure(spec, tmp_path).stat().st_size > 0

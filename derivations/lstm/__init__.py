@@ -10,8 +10,10 @@ x^(1..tau) with one-hot targets t^(1..tau), h^(0) = c^(0) = 0, for each gate * i
 
 and the loss (assignment Eq. 5) J = -sum_t t^(t)T ln y^(t).  Two name clashes with Eq. 4: the
 output bias keeps its name ``c`` (no time index) while the cell state c^(t) always has one; the
-output gate is o^(t), so the output layer's pre-activation (``o`` in Eq. 4) is written out as
-V h^(t) + c and called the *logits* in code.
+output gate is o^(t), so the output layer's pre-activation (``o`` in Eq. 4, Problem 2's o^(t)) is
+renamed a^(t) = V h^(t) + c (the *logits* in code), with error delta_a = y^(t) - t^(t); the gates'
+errors are named by their pre-activations, delta_{z_f}, ..., delta_{z_o}, so that no delta means
+two things across Problems 2 and 4.
 
 Rooms (Problem 2's RNN comes from :mod:`derivations.rnn`):
 

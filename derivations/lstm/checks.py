@@ -113,12 +113,12 @@ class _Truth:
 
     def delta(self, which, t):
         """dJ/d(quantity)^(t); zero past the last step."""
-        n = self.sizes["K"] if which == r"\mathrm{out}" else self.sizes["H"]
+        n = self.sizes["K"] if which == "a" else self.sizes["H"]
         if t > self.tau:
             return se.zeros(n, 1)
         key = (which, t)
         if key not in self._cache:
-            quantity = {r"\mathrm{out}": "logits", "h": "h", "c": "c"}.get(which, f"z_{which}")
+            quantity = {"a": "logits", "h": "h", "c": "c"}.get(which, f"z_{which}")
             self._cache[key] = _direct_delta(self.P, self.X, self.T, quantity, t, n)
         return self._cache[key]
 
@@ -341,7 +341,7 @@ def _check_parameter_count(eq, table):
                 worst = max(worst, abs(formula - parameter_count(p)), abs(formula - n_grads), abs(formula - n_table))
     return numeric_claim(  # tolerance 0: every count is a Python int
         "p4.param_count", eq["p4.param_count"], worst, 0,
-        method="counting the implementation's arrays and the table's rows, D, H, K = 1..4",
+        method="counting the implementation's arrays and the parameter list, D, H, K = 1..4",
         reproduce="init_params(D, H, K), gradients(...) for D, H, K in 1..4",
     )
 
@@ -350,7 +350,7 @@ def _check_bptt_statements(eq, truth: _Truth):
     """Part (ii): each statement, evaluated on the tiny LSTM, against SymEngine's derivative of J."""
     all_t = list(range(1, truth.tau + 1))
     checks = {  # claim id: (what SymEngine differentiates, times, gates to check)
-        "p4.delta_out": ("dJ/d(logits)", all_t, ("f",)),
+        "p4.delta_out": ("dJ/da(t) (a: the logits)", all_t, ("f",)),
         "p4.grad_output": ("dJ/dV, dJ/dc", [1], ("f",)),  # sums over t: t is not free
         "p4.delta_h": ("dJ/dh(t)", all_t, ("f",)),
         "p4.delta_c": ("dJ/dc(t)", all_t, ("f",)),
@@ -466,8 +466,8 @@ def _check_gradient_reach(derivation: Derivation, config=REACH):
     return numeric_claim(
         "p4.reach_complex_step", sp.Le(err_sym, sp.Symbol(f"10^{{{round(np.log10(REACH_TOL))}}}"), evaluate=False),
         error if not detail else np.inf, REACH_TOL,
-        method=f"complex-step derivatives (step {CS_STEP:g}) of the last-step loss, every seed, d = {dist}; the "
-               f"printed numbers at least {PRINTED_MARGIN:g} (relative) from a rounding boundary",
+        method=f"complex step ({CS_STEP:g}), every seed, d = {', '.join(map(str, dist))}; printed numbers "
+               f"{PRINTED_MARGIN:g} clear of rounding",
         reproduce=f"reach_data(seed, REACH) for seed in 0..{config['seeds'] - 1}",
         detail=detail,
     )
@@ -489,7 +489,7 @@ def verify(derivation: Derivation):
     claims.append(symbolic_claim(
         "p4.sigmoid", st,
         sp.Matrix([explicit(st.lhs) - explicit(st.rhs), sp.diff(_Sigmoid(x), x) - st.rhs.doit()]),
-        method="SymPy differentiation of 1/(1+exp(-x)); the symbolic sigma's own derivative rule against the printed right side",
+        method="SymPy's derivative of 1/(1+exp(-x)); the symbolic sigma's own derivative rule",
     ))
 
     claims += _check_bptt_statements(eq, truth)

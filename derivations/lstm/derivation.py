@@ -47,6 +47,11 @@ def _delta(which, shift=0, rows="H"):
     return _leaf(r"\boldsymbol{\delta}_{%s}" % which, f"delta:{which}", rows, shift=shift)
 
 
+def _gate_delta(gate, shift=0):
+    """dJ/dz_gate^(t), named by the pre-activation (delta_{z_o}: the output gate's, never Problem 2's delta_o)."""
+    return _leaf(r"\boldsymbol{\delta}_{z_{%s}}" % gate, f"delta:{gate}", "H", shift=shift)
+
+
 _DIMS = {"W": ("H", "D"), "U": ("H", "H"), "b": ("H", 1), "V": ("K", "H"), "c": ("K", 1)}
 
 
@@ -95,20 +100,21 @@ def statements() -> dict:
     target = _leaf(r"\mathbf{t}", "input:t", "K", shift=0)
     f, i, o, g = (_gate_vec(k) for k in GATES)
     f_next = _gate_vec("f", 1)
-    d_out = _delta(r"\mathrm{out}", rows="K")
+    # the error at the logits a^(t) = V h^(t) + c (Problem 2's o^(t), renamed: here o^(t) is the output gate)
+    d_a = _delta("a", rows="K")
     d_h, d_c, d_c_next = _delta("h"), _delta("c"), _delta("c", 1)
-    d_star, d_star_next = _delta(STAR), _delta(STAR, 1)
+    d_star, d_star_next = _gate_delta(STAR), _gate_delta(STAR, 1)
     V = _param("V")
 
     eq = {}
-    eq["p4.delta_out"] = AsWritten(d_out, _add(y_t, -target), evaluate=False)
+    eq["p4.delta_out"] = AsWritten(d_a, _add(y_t, -target), evaluate=False)
     eq["p4.grad_output"] = (
-        AsWritten(_grad("V"), _sum_t(_mul(d_out, h_t.T)), evaluate=False),
-        AsWritten(_grad("c"), _sum_t(d_out), evaluate=False),
+        AsWritten(_grad("V"), _sum_t(_mul(d_a, h_t.T)), evaluate=False),
+        AsWritten(_grad("c"), _sum_t(d_a), evaluate=False),
     )
     eq["p4.delta_h"] = AsWritten(
         d_h,
-        _add(_mul(V.T, d_out), GateSum(_mul(_param("U", STAR).T, d_star_next))),
+        _add(_mul(V.T, d_a), GateSum(_mul(_param("U", STAR).T, d_star_next))),
         evaluate=False,
     )
     eq["p4.delta_c"] = AsWritten(
@@ -117,10 +123,10 @@ def statements() -> dict:
         evaluate=False,
     )
     eq["p4.delta_gates"] = (
-        AsWritten(_delta("f"), _had(d_c, c_prev, f, _one_minus(f)), evaluate=False),
-        AsWritten(_delta("i"), _had(d_c, g, i, _one_minus(i)), evaluate=False),
-        AsWritten(_delta("g"), _had(d_c, i, _one_minus(_had(g, g))), evaluate=False),
-        AsWritten(_delta("o"), _had(d_h, tanh_c, o, _one_minus(o)), evaluate=False),
+        AsWritten(_gate_delta("f"), _had(d_c, c_prev, f, _one_minus(f)), evaluate=False),
+        AsWritten(_gate_delta("i"), _had(d_c, g, i, _one_minus(i)), evaluate=False),
+        AsWritten(_gate_delta("g"), _had(d_c, i, _one_minus(_had(g, g))), evaluate=False),
+        AsWritten(_gate_delta("o"), _had(d_h, tanh_c, o, _one_minus(o)), evaluate=False),
     )
     eq["p4.grad_params"] = (
         AsWritten(_grad("W", STAR), _sum_t(_mul(d_star, x_t.T)), evaluate=False),
@@ -188,10 +194,11 @@ def derive() -> Derivation:
         per_array = sp.Mul(*[_SIZES[s] for s in shape])
         gated = len(keys) > 1
         table.append({
-            "name": r"\mathbf{%s}" % kind + (r"_{\star},\ \star \in \{f, i, g, o\}" if gated else ""),
+            "name": r"\mathbf{%s}" % kind + (r"_{\star}" if gated else ""),
             "shape": r" \times ".join(shape),
             "size": (rf"{len(keys)} \times " if gated else "") + _tex.tex(per_array),
-            "role": what + (" of the four gates" if gated else ""),
+            "role": what,
+            "gated": gated,
             # the entries the row states, as printed (the check adds them up against the count)
             "entries": (len(keys) if gated else 1, per_array),
         })
@@ -207,7 +214,7 @@ def derive() -> Derivation:
         figures=(
             Figure("p04_lstm_cell", "figures.lstm:cell_diagram", {}, kind="tikz"),  # a schematic: its layout is drawing
             Figure("p04_gradient_reach", "figures.lstm:gradient_reach", experiment["curves"],
-                   width=5.6, height=2.9),
+                   width=6.2, height=2.2),
         ),
     )
 

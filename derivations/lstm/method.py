@@ -170,7 +170,8 @@ def _backward_core(P, X, rec, delta_out):
     """BPTT from the errors at the logits ``delta_out[t]`` (t = 1..tau; entry 0 unused).
 
     Returns (grads, deltas): grads has the parameters' keys plus ``x`` (the list of dJ/dx^(t));
-    deltas holds the lists delta_h, delta_c, delta_f, delta_i, delta_o, delta_g (index t).
+    deltas holds the lists of delta_h, delta_c and, under the gate's letter, the errors of the gates'
+    pre-activations delta_{z_f}, delta_{z_i}, delta_{z_o}, delta_{z_g} (index t).
     """
     tau = len(X)
     zero = P["b_f"] * 0

@@ -345,7 +345,7 @@ def verify(derivation: Derivation):
     error, measured = _check_counterexample(eq["p3.eigen_counterexample"], ctx)
     claims.append(numeric_claim(
         "p3.eigen_counterexample", eq["p3.eigen_counterexample"], error, 0.0,
-        method=f"{measured} by central differences; the quoted numbers of the run by second routes",
+        method=f"{measured} by central differences; the run's quoted numbers by second routes",
         where="derivations.vanishing.checks:_check_counterexample", reproduce="COUNTER_RUN = {}".format(COUNTER_RUN),
     ))
     error, detail, counts = _check_clipping(eq["p3.clipping"], clipping_cases())
@@ -357,8 +357,8 @@ def verify(derivation: Derivation):
     tol = (CLIP_RUN["max_dim"] / 2 + 4) * 2.0 ** -53
     claims.append(numeric_claim(
         "p3.clipping", eq["p3.clipping"], error, tol,
-        method="printed rule and clip_gradient on {below}/{equal}/{above} gradients below/at/above theta: "
-               "g itself, else norm theta along g".format(**counts),
+        method="rule and clip_gradient, {below}/{equal}/{above} gradients below/at/above theta: "
+               "g, else norm theta along g".format(**counts),
         where="derivations.vanishing.checks:_check_clipping", reproduce="CLIP_RUN = {}".format(CLIP_RUN),
         detail=detail,
     ))
