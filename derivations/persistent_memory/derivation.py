@@ -15,6 +15,7 @@ import sympy as sp
 from derivations.display import Elementwise, IndexedSum, ScalarTimes
 from derivations.ledger import Derivation, Figure
 from derivations.persistent_memory.method import init_ff
+from derivations.persistent_memory.quotes import QUOTES
 from derivations.tex import mat, vec
 
 __all__ = [
@@ -177,4 +178,4 @@ def derive() -> Derivation:
         },
         kind="tikz",
     )
-    return Derivation(problem=10, equations=eqs, context=ctx, figures=(fig,))
+    return Derivation(problem=10, equations=eqs, context=ctx, figures=(fig,), quotes=QUOTES)
