@@ -48,7 +48,7 @@ def test_symengine_derivatives_equal_sympy_derivatives():
 
 def test_every_statement_equals_symengine_derivative_exactly(derivation):
     residuals = rnn.symbolic_check(derivation.equations, **SMALL)
-    assert set(residuals) == {"p2.delta_o", "p2.delta_h", "p2.delta_z",
+    assert set(residuals) == {"p2.delta_o", "p2.delta_h", "p2.delta_z", "p2.delta_h_recurrence",
                               "p2.grad_W", "p2.grad_U", "p2.grad_b", "p2.grad_V", "p2.grad_c"}
     for cid, R in residuals.items():
         assert all(e == 0 for e in R), cid
@@ -170,6 +170,26 @@ def test_wrong_statement_fails_its_symbolic_claim(derivation):
     assert any(e != 0 for e in residuals["p2.grad_U"])  # the error propagates to the gradients
 
 
+@pytest.mark.parametrize("wrong", ["diag at h(t)", "no diag", "no output term"])
+def test_a_wrong_recurrence_fails_its_claim(derivation, wrong):
+    """The recurrence in delta_h alone (the book's Eq. 10.21) with a planted fault: the tanh derivative
+    taken at the wrong step, left out, or the output's contribution dropped."""
+    from derivations.seqnotation import Diag, Had
+
+    t, h, ones = rnn.t, rnn.h, rnn.ONES
+    recurrent = {
+        "diag at h(t)": rnn.U_T * Diag(ones - Had(h(t), h(t))) * rnn.delta_h(t + 1),
+        "no diag": rnn.U_T * rnn.delta_h(t + 1),
+        "no output term": None,
+    }[wrong]
+    right = derivation.equations["p2.delta_h_recurrence"]
+    rhs = Plus(rnn.V_T * rnn.delta_o(t), recurrent) if recurrent is not None else right.rhs.args[1]
+    claims = {c.id: c for c in rnn.verify(_small(derivation, **{
+        "p2.delta_h_recurrence": sp.Eq(right.lhs, rhs, evaluate=False)}))}
+    assert not claims["p2.delta_h_recurrence"].passed
+    assert claims["p2.delta_h"].passed  # only the planted statement fails
+
+
 def test_verify_fails_the_claim_when_V_transpose_is_dropped(derivation):
     last, general = derivation.equations["p2.delta_h"]
     wrong = sp.Eq(general.lhs, Plus(rnn.delta_o(rnn.t), rnn.U_T * rnn.delta_z(rnn.t + 1)), evaluate=False)
@@ -181,7 +201,7 @@ def test_verify_fails_the_claim_when_V_transpose_is_dropped(derivation):
 def test_verify_passes_and_all_claims_are_p2(derivation):
     claims = rnn.verify(_small(derivation))
     assert [c.id for c in claims if not c.passed] == []
-    assert all(c.id.startswith("p2.") for c in claims) and len(claims) == 9
+    assert all(c.id.startswith("p2.") for c in claims) and len(claims) == 10
 
 
 # --------------------------------------------------------------------------- bad input

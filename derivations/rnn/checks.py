@@ -97,7 +97,29 @@ def symbolic_check(eq: dict, D: int, H: int, K: int, steps: int) -> dict:
         )
     for k in ("W", "U", "V", "b", "c"):
         res[f"p2.grad_{k}"] = exact.residual(derived[k], direct(params[k]))
+    res["p2.delta_h_recurrence"] = _recurrence_residual(eq["p2.delta_h_recurrence"], env, direct, eps, H, K, steps)
     return res
+
+
+def _recurrence_residual(statement, env: Env, direct, eps, H: int, K: int, steps: int) -> sp.Matrix:
+    """The recurrence in delta_h alone, for t = 1, ..., tau - 1, with every delta on its right-hand
+    side SymEngine's own dJ/d(.) (not the statements' values): its right-hand side, evaluated on
+    placeholders for delta_o^(t) and delta_h^(t+1) that are then replaced by those derivatives,
+    minus SymEngine's dJ/dh^(t)."""
+    placeholders = {
+        "delta_o": {s: sp.Matrix(K, 1, lambda i, _, s=s: sp.Symbol(f"_po{s}_{i}")) for s in range(1, steps + 1)},
+        "delta_h": {s: sp.Matrix(H, 1, lambda i, _, s=s: sp.Symbol(f"_ph{s}_{i}")) for s in range(1, steps + 1)},
+    }
+    truth = {}
+    for key, name in (("delta_o", "o"), ("delta_h", "h")):
+        for s, P in placeholders[key].items():
+            truth.update({exact.engine(p): d for p, d in zip(P, direct(eps[(name, s)]))})
+    at = Env(seqs={**env.seqs, **placeholders}, consts=env.consts, scalars=env.scalars)
+    rows = []
+    for s in range(1, steps):
+        rhs = exact.engine_matrix(evaluate(statement.rhs.subs(t, s), at)).subs(truth)
+        rows.append(exact.residual(rhs, direct(eps[("h", s)])))
+    return sp.Matrix.vstack(*rows)
 
 
 def finite_difference_check(trials: int = FD_TRIALS, seed: int = FD_SEED):
@@ -123,10 +145,11 @@ def verify(derivation: Derivation):
     shape = "D = {D}, H = {H}, K = {K}, tau = {steps}".format(**sizes)
     method = "exact: SymEngine's dJ, symbolic RNN, D={D}, H={H}, K={K}, tau={steps}".format(**sizes)
     claims = []
-    for cid in ("p2.delta_o", "p2.delta_h", "p2.delta_z",
+    for cid in ("p2.delta_o", "p2.delta_h", "p2.delta_z", "p2.delta_h_recurrence",
                 "p2.grad_W", "p2.grad_U", "p2.grad_b", "p2.grad_V", "p2.grad_c"):
+        route = "exact: its right side on SymEngine's dJ/do, dJ/dh vs dJ/dh" if cid == "p2.delta_h_recurrence" else method
         claims.append(symbolic_claim(
-            cid, eq[cid], residuals[cid], method=method, where="derivations.rnn.checks:symbolic_check",
+            cid, eq[cid], residuals[cid], method=route, where="derivations.rnn.checks:symbolic_check",
             reproduce=f"derivations.rnn.checks.symbolic_check(derive().equations, **{sizes})",
         ))
     worst, tried = finite_difference_check(trials=derivation.context["fd_trials"], seed=FD_SEED)

@@ -11,7 +11,7 @@ import sympy as sp
 
 from derivations.ledger import Derivation, Figure
 from derivations.rnn.quotes import QUOTES
-from derivations.seqnotation import Had, Plus, Step, const
+from derivations.seqnotation import Diag, Had, Plus, Step, const
 
 __all__ = ["derive", "x", "xT", "h", "hT", "y", "target", "delta_o", "delta_h", "delta_z",
            "t", "tau", "U_T", "V_T", "ONES", "GRAD", "SYMBOLIC_SIZES", "FD_TRIALS"]
@@ -80,6 +80,12 @@ def derive() -> Derivation:
             sp.Eq(delta_h(t), Plus(V_T * delta_o(t), U_T * delta_z(t + 1)), evaluate=False),
         ),
         "p2.delta_z": sp.Eq(delta_z(t), Had(delta_h(t), ONES - Had(h(t), h(t))), evaluate=False),
+        # Step 3 substituted into Step 2: the book's Eq. 10.21 in the assignment's names, for t < tau
+        "p2.delta_h_recurrence": sp.Eq(
+            delta_h(t),
+            Plus(V_T * delta_o(t), U_T * Diag(ONES - Had(h(t + 1), h(t + 1))) * delta_h(t + 1)),
+            evaluate=False,
+        ),
         "p2.grad_W": sp.Eq(GRAD["W"], sp.Sum(delta_z(t) * xT(t), (t, 1, tau)), evaluate=False),
         "p2.grad_U": sp.Eq(GRAD["U"], sp.Sum(delta_z(t) * hT(t - 1), (t, 1, tau)), evaluate=False),
         "p2.grad_b": sp.Eq(GRAD["b"], sp.Sum(delta_z(t), (t, 1, tau)), evaluate=False),
