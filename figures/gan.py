@@ -1,10 +1,11 @@
-"""Figures of Problem 8 (GAN): four moments of a real training run, and the generator losses."""
+"""Figures of Problem 8 (GAN): the paper's Figure 1 redrawn from an explicit model, and four moments of
+a real training run drawn the same way."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["figure_one", "training_stages", "generator_losses"]
+__all__ = ["figure_one", "training_stages"]
 
 DATA, GEN, DISC = "black", "#2e8b57", "#1f5fa8"
 DSTAR_SHOWN_ABOVE = 1e-3  # D* is left out where p_data + p_g is below this fraction of its peak (0/0 at the ends)
@@ -32,60 +33,46 @@ def figure_one(data, axes):
         ax.set_yticks([0, 0.5, 1])
         ax.spines["bottom"].set_visible(False)
         ax.spines["left"].set_bounds(0, 1)
-        ax.set_title(captions[tag], fontsize=9)
+        ax.set_title(captions[tag])
     first = np.ravel(axes)[0]
     last = np.ravel(axes)[-1]
-    last.text(hi + 0.03 * (hi - lo), zy, r"$z$", va="center", ha="left", fontsize=9)
-    last.text(hi + 0.03 * (hi - lo), xy, r"$x$", va="center", ha="left", fontsize=9)
-    first.set_yticklabels(["0", r"$\frac{1}{2}$", "1"])
+    last.text(hi + 0.03 * (hi - lo), zy, r"$z$", va="center", ha="left")
+    last.text(hi + 0.03 * (hi - lo), xy, r"$x$", va="center", ha="left")
+    first.set_yticklabels(["0", "0.5", "1"])
     for ax in np.ravel(axes)[1:]:
         ax.set_yticklabels([])
-    np.ravel(axes)[3].legend(loc="upper right", fontsize=8, handlelength=1.8, borderaxespad=0.1)
+    np.ravel(axes)[3].legend(loc="upper right", handlelength=1.6, borderaxespad=0.0)
 
 
 def training_stages(data, axes):
-    """The paper's Figure 1 layout from a run: p_data dotted, p_g solid, D dashed, z mapped by G."""
+    """The paper's Figure 1 layout from a run, in one row: p_data dotted, p_g solid, D dashed, D*_G thin,
+    z mapped up by G (the caption gives the styles; a density clipped at the top is marked by its peak)."""
     x = np.array(data["grid"])
-    for ax, snap, tag in zip(np.ravel(axes), data["snapshots"], "abcd"):
-        ax.plot(x, snap["p_data"], ":", color=DATA, lw=1.4, label=r"$p_{\mathrm{data}}$")
-        ax.plot(x, snap["p_g"], "-", color=GEN, lw=1.3, label=r"$p_g$")
-        ax.plot(x, snap["D"], "--", color=DISC, lw=1.3, label=r"$D$")
+    zy, xy = -0.36, -0.05  # heights of the z-line and the x-line
+    for i, (ax, snap, tag) in enumerate(zip(np.ravel(axes), data["snapshots"], "abcd")):
+        ax.plot(x, snap["p_data"], ":", color=DATA, lw=1.4)
+        ax.plot(x, snap["p_g"], "-", color=GEN, lw=1.3)
+        ax.plot(x, snap["D"], "--", color=DISC, lw=1.3)
         total = np.array(snap["p_data"]) + np.array(snap["p_g"])
         shown = np.where(total > DSTAR_SHOWN_ABOVE * total.max(), np.array(snap["D_star"], dtype=float), np.nan)
-        ax.plot(x, shown, "-", color=DISC, lw=0.5, alpha=0.6, label=r"$D^*_G$")
-        # the z-line below, each z mapped up to G(z) on the x-line
-        zy, xy = -0.28, -0.04
-        ax.axhline(zy, color="0.35", lw=0.6)
-        ax.axhline(xy, color="0.35", lw=0.6)
+        ax.plot(x, shown, "-", color=DISC, lw=0.5, alpha=0.6)
+        ax.plot([x[0], x[-1]], [zy, zy], "-", color="0.35", lw=0.6, clip_on=False)
+        ax.plot([x[0], x[-1]], [xy, xy], "-", color="0.35", lw=0.6, clip_on=False)
         for z, g in zip(snap["z"], snap["Gz"]):
             ax.annotate("", xy=(g, xy), xytext=(z, zy),
                         arrowprops=dict(arrowstyle="-|>", lw=0.5, color="0.45", shrinkA=0, shrinkB=0,
                                         mutation_scale=5))
-        ax.text(x[0], zy - 0.02, r"$z$", va="top", ha="left", fontsize=8)
-        ax.text(x[0], xy + 0.02, r"$x$", va="bottom", ha="left", fontsize=8)
-        ax.set_ylim(-0.36, 1.08)
+        ax.set_ylim(zy - 0.04, 1.12)
         peak = int(np.argmax(snap["p_g"]))
-        if snap["p_g"][peak] > 1.08:  # clipped: say how high the density goes
-            ax.annotate(r"$p_g$ peaks at %.1f" % snap["p_g"][peak], xy=(x[peak], 1.05), xytext=(x[peak] + 0.35, 0.88),
-                        fontsize=7, color=GEN, arrowprops=dict(arrowstyle="-", lw=0.5, color=GEN))
+        if snap["p_g"][peak] > 1.12:  # clipped: say how high the density goes
+            ax.text(x[peak], 1.1, r"$\uparrow$%.1f" % snap["p_g"][peak], color=GEN, ha="left", va="top")
         ax.set_xlim(x[0], x[-1])
+        ax.set_xticks([])
         ax.set_yticks([0, 0.5, 1])
+        ax.spines["bottom"].set_visible(False)
+        ax.spines["left"].set_bounds(0, 1)
+        if i:
+            ax.set_yticklabels([])
+        else:
+            ax.set_yticklabels(["0", "0.5", "1"])
         ax.set_title(r"(%s) iteration %d" % (tag, snap["iteration"]))
-    np.ravel(axes)[1].legend(loc="center left", fontsize=7)
-
-
-def generator_losses(data, axes):
-    """Left: the two generator losses against D(G(z)); right: |d loss / d logit| (log-log)."""
-    D = np.array(data["D"])
-    ax, bx = axes
-    ax.plot(D, np.log(1 - D), "-", color="#c0392b", label=r"saturating: $\log(1-D)$ (minimise)")
-    ax.plot(D, -np.log(D), "-", color=DISC, label=r"non-saturating: $-\log D$ (minimise)")
-    ax.set_xscale("log")
-    ax.set_xlabel(r"$D(G(\mathbf{z}))$")
-    ax.set_ylabel("generator loss")
-    ax.legend(loc="upper right", fontsize=7)
-    bx.loglog(D, D, "-", color="#c0392b", label=r"saturating: $D$")
-    bx.loglog(D, 1 - D, "-", color=DISC, label=r"non-saturating: $1-D$")
-    bx.set_xlabel(r"$D(G(\mathbf{z}))$")
-    bx.set_ylabel(r"$|\partial\,\mathrm{loss}/\partial a|$")
-    bx.legend(loc="lower right", fontsize=7)

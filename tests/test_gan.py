@@ -274,7 +274,7 @@ def test_a_wrong_generator_gradient_is_caught(derivation, monkeypatch):
 @pytest.mark.parametrize("claim_id, wrong", [
     ("p8.concavity", lambda eqs: sp.Eq(eqs["p8.concavity"].lhs, -eqs["p8.concavity"].rhs.args[0])),
     ("p8.optimal_discriminator", lambda eqs: sp.Eq(gan.D_STAR, gan.P_DATA / (gan.P_DATA + 2 * gan.P_G))),
-    ("p8.criterion_discrete", lambda eqs: sp.Eq(gan.C_G, InOrder(-gan.LOG4, gan.JSD))),
+    ("p8.criterion_jsd", lambda eqs: sp.Eq(gan.C_G, InOrder(-gan.LOG4, gan.JSD))),
     ("p8.global_minimum", lambda eqs: sp.Eq(eqs["p8.global_minimum"].lhs, gan.LOG4)),
     ("p8.gan_gradients", lambda eqs: (eqs["p8.gan_gradients"][0],
                                       sp.Eq(eqs["p8.gan_gradients"][1].lhs, 2 * eqs["p8.gan_gradients"][1].rhs))),
@@ -283,6 +283,24 @@ def test_a_wrong_generator_gradient_is_caught(derivation, monkeypatch):
 ])
 def test_a_fault_in_a_printed_statement_is_caught(derivation, claim_id, wrong):
     assert claim_id in _failed(_with(derivation, claim_id, wrong(derivation.equations)))
+
+
+def test_theorem_1_is_displayed_once_and_its_numeric_checks_evaluate_it(derivation):
+    """Issue 14: the numeric re-checks of Theorem 1 print a reference to it, and a wrong printed
+    theorem (JSD without its factor 2) fails them too."""
+    eqs = derivation.equations
+    for twin in ("p8.criterion_discrete", "p8.criterion_gaussian"):
+        assert eqs[twin] == gan.numerically("p8.criterion_jsd")
+    wrong = sp.Eq(gan.C_G, InOrder(-gan.LOG4, gan.JSD))
+    assert {"p8.criterion_jsd", "p8.criterion_discrete", "p8.criterion_gaussian"} <= _failed(
+        _with(derivation, "p8.criterion_jsd", wrong))
+
+
+def test_the_value_function_is_written_v_of_d_g(derivation):
+    """The assignment writes V(D, G); so does the report."""
+    from derivations.gan.derivation import PANEL_V_A
+
+    assert PANEL_V_A.name.startswith(r"V\bigl(D_")
 
 
 def test_a_wrong_adam_step_is_caught(derivation, monkeypatch):

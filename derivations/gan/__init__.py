@@ -46,6 +46,7 @@ from derivations.gan.derivation import (
     criterion_residual,
     criterion_terms,
     derive,
+    numerically,
     pointwise_maximum,
     saturation,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "criterion_residual",
     "saturation",
     "adam_rule",
+    "numerically",
     "D_KEYS",
     "G_KEYS",
     "discriminator_gradients",

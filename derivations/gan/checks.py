@@ -191,11 +191,7 @@ def _check_training_end(statement, ctx):
                   f"{PRINTED_DIGITS} digits (needed {PRINTED_MARGIN:g}): its printed digits could depend on the processor")
     return numeric_claim(
         "p8.training_end", statement, gap if printed_ok else np.inf, TRAINING_END_TOL,
-        method=f"the trained G of seed {cfg.seed} on {TRAINING_END_SAMPLES} fresh noise samples (seed {TRAINING_END_SEED}) "
-               f"against p_data (mean {cfg.data_mean:g}, standard deviation {cfg.data_std:g}), its D on {CORE_POINTS} points "
-               "of the core interval; "
-               "the text's numbers for iteration " + str(last["iteration"]) + " within 5 standard errors; every printed "
-               f"number of the runs at least {PRINTED_MARGIN:g} (relative) from its rounding boundary at {PRINTED_DIGITS} digits",
+        method=f"trained G (seed {cfg.seed}) re-measured on fresh noise; printed numbers clear of rounding",
         reproduce=f"train_gan(GanConfig()) then samples(params, z) and discriminator(params, core)",
         detail=detail,
     )
@@ -272,7 +268,7 @@ def _x_range(ctx):
 
 
 def _panel_v(ctx, tag, D):
-    """V(G, D) = int p_data log D + p_g log(1 - D) dx for panel ``tag``'s G, by quadrature; ``D``
+    """V(D, G) = int p_data log D + p_g log(1 - D) dx for panel ``tag``'s G, by quadrature; ``D``
     returns the pair (D(x), 1 - D(x)), each computed without cancellation."""
     pd, pg = _panel_pdfs(ctx, tag)
 
@@ -329,7 +325,7 @@ def check_panels(eqs, ctx):
     panels, x = model["panels"], np.array(model["x"])
     claims = []
 
-    # (a) D is partially accurate: -log 4 (D = 1/2) < V(G_a, D_a) < C(G_a) = V(G_a, D*).
+    # (a) D is partially accurate: -log 4 (D = 1/2) < V(D_a, G_a) < C(G_a) = V(D*, G_a).
     w, c = model["D_a"]
     v_a = _panel_v(ctx, "a", lambda t: (special.expit(w * t + c), special.expit(-(w * t + c))))
     c_a = _panel_v(ctx, "a", _d_star_direct(*_panel_pdfs(ctx, "a")))
@@ -337,9 +333,7 @@ def check_panels(eqs, ctx):
     err = _relations_hold((st,), {PANEL_V_A: v_a, PANEL_C_A: c_a})
     claims.append(numeric_claim(
         "p8.panel_partial", st, err, 1.0,
-        method=f"SciPy quadrature of V for panel (a)'s G with its logistic D ({v_a:.4f}) and with D* of Proposition 1 "
-               f"computed from the two densities ({c_a:.4f}), against -log 4 = {-np.log(4):.4f}; error: twice the "
-               f"quadrature's error bound {PANEL_QUAD:g} over the smaller gap (must be below 1)",
+        method="quadrature of V with D_(a) and with D* against -log 4; (gap, error bound) ratio",
         reproduce="panel_model(), D_(a) = sigmoid(-2x + 1/2)"))
 
     # (b), (c): the plotted D maximises a log y + b log(1 - y) at every plotted x, by brute force over
@@ -362,9 +356,7 @@ def check_panels(eqs, ctx):
     # within one step of it; logit(D) rounds to ~1e-8 where D is within 1e-8 of 1, far below the step.
     claims.append(numeric_claim(
         "p8.panel_optimal", eqs["p8.panel_optimal"], worst, PANEL_LOGIT_STEP,
-        method=f"brute-force maximisation of p_data log y + p_g log(1 - y) over y = sigmoid(s), s on a grid of step "
-               f"1/{round(1 / PANEL_LOGIT_STEP)} in [-{PANEL_LOGIT_MAX:g}, {PANEL_LOGIT_MAX:g}], at each of the {len(x)} "
-               "plotted x of panels (b) and (c), against the logit of the plotted D; the plotted densities recomputed",
+        method="brute-force maximisation over y at every plotted x of (b) and (c), in logits",
         reproduce="panel_model()"))
 
     # (c): the printed update with the gradient by central differences of J_G, J_G by quadrature over z.
@@ -389,9 +381,7 @@ def check_panels(eqs, ctx):
     # differences) is above both.
     claims.append(numeric_claim(
         "p8.panel_update", st, relative_error(printed, shown), 1e-6,
-        method="the printed step with the gradient of J_G by central differences (step 1e-4) of SciPy quadrature over "
-               "z in (0, 1), G(z) = m + s Phi^{-1}(z), D_(b) = p_data / (p_data + p_g) from the densities, "
-               "against panel (c)'s (m, log s)",
+        method="the printed step, gradient of J_G by central differences of quadrature over z",
         reproduce="panel_model(); theta = (m, log s)"))
 
     # (c): the updated G's samples are more likely to be called data by panel (b)'s D.
@@ -403,8 +393,7 @@ def check_panels(eqs, ctx):
     err = _relations_hold((st,), {PANEL_FLOW[tag]: flow[tag] for tag in "bc"})
     claims.append(numeric_claim(
         "p8.panel_flow", st, err, 1.0,
-        method=f"SciPy quadrature over z in (0, 1) of D_(b)(G(z)) for the G of panels (b) ({flow['b']:.4f}) and (c) "
-               f"({flow['c']:.4f}); error: twice the quadrature's error bound over the gap (must be below 1)",
+        method="quadrature over z of D_(b)(G(z)) for panels (b) and (c); (gap, error bound) ratio",
         reproduce="panel_model()"))
 
     # (d): D* = 1/2 when p_g = p_data, exactly.
@@ -418,8 +407,7 @@ def check_panels(eqs, ctx):
                    sp.simplify(prop1.rhs.subs({P_DATA: gauss, P_G: gauss}) - st.rhs),
                    # exact: p / (p + p) = p / (2p) is exactly 1/2 in binary floating point for p > 0
                    0 if np.all(D_d == float(st.rhs)) and np.array_equal(panels["d"]["p_g"], model["p_data"]) else 1]),
-        method="SymPy: Proposition 1 as printed with p_g = p_data (symbols, and panel (d)'s Gaussian); "
-               "the plotted D of panel (d) equal to 1/2 in exact floating-point arithmetic"))
+        method="SymPy: Proposition 1 with p_g = p_data; the plotted D of (d) is 1/2 exactly"))
 
     # (b) -> (c) -> (d): the Jensen-Shannon divergence falls to 0.
     st = eqs["p8.panel_jsd"]
@@ -429,10 +417,7 @@ def check_panels(eqs, ctx):
     err = err if jsd["d"] == float(st.args[1].start) else np.inf
     claims.append(numeric_claim(
         "p8.panel_jsd", st, err, 1.0,
-        method="SciPy quadrature of the JSD's definition for the densities of panels (b), (c), (d) "
-               f"({jsd['b']:.4f}, {jsd['c']:.4f}, {jsd['d']:g}); error: twice the quadrature's error bound over the "
-               "smaller gap (must be below 1); the last equal to the interval's end 0 exactly (its integrand is 0.0 everywhere); "
-               "C(G) = -log 4 + 2 JSD for these pairs is in the check of Theorem 1 with Gaussians",
+        method="quadrature of the JSD for panels (b), (c), (d); (d) exactly 0",
         reproduce="panel_model()"))
     return claims
 
@@ -464,7 +449,7 @@ def verify(derivation: Derivation):
     st = eqs["p8.stationary"]
     claims.append(symbolic_claim(
         "p8.stationary", st, sp.Matrix([pm["y_star"] - st.rhs, sp.diff(pm["f"], y).subs(y, st.rhs)]),
-        method="SymPy solve of f'(y) = 0, and f' at the printed point by direct differentiation"))
+        method="SymPy solve of f'(y) = 0, and f' at the printed point"))
     claims.append(symbolic_claim(
         "p8.concavity", eqs["p8.concavity"],
         sp.Matrix([pm["f2"] - plain(eqs["p8.concavity"].rhs),
@@ -474,16 +459,14 @@ def verify(derivation: Derivation):
     worst_d, worst_v = check_optimal_discriminator(eqs["p8.optimal_discriminator"])
     claims.append(numeric_claim(
         "p8.optimal_discriminator", eqs["p8.optimal_discriminator"], worst_d, 1e-6,
-        method=f"L-BFGS maximisation of V over every value of D, 30 random pairs of distributions (half "
-               f"with zeros), against the printed formula and optimal_discriminator; V at the optimiser's D "
-               f"exceeds V at D* by at most {worst_v:.1e}",
-        reproduce="check_optimal_discriminator(statement, trials=30, seed=0)"))
+        method="L-BFGS maximisation of V over every D, 30 random pairs, against the printed D*",
+        reproduce="check_optimal_discriminator(statement, trials=30, seed=0)",
+        detail=f"V at the optimiser's D exceeds V at D* by at most {worst_v:.1e}"))
 
     # (iii) Theorem 1, as printed.
     st = eqs["p8.criterion_jsd"]
     claims.append(symbolic_claim("p8.criterion_jsd", st, criterion_residual(st, ctx["ct"])[0],
-                                 method="SymPy: the printed identity with exact sums over K points (K symbolic), "
-                                        "both distributions sum to 1"))
+                                 method="SymPy: exact sums over K points (K symbolic), both distributions sum to 1"))
 
     def printed_c(statement, jsd):  # the printed right side at an array of JSD values (one lambdify)
         return np.asarray(evaluate(statement.rhs, {LOG4: np.log(4), JSD: np.asarray(jsd, dtype=float)}), dtype=float)
@@ -496,7 +479,7 @@ def verify(derivation: Derivation):
         j_scipy.append(jensenshannon(p, q) ** 2)  # scipy returns the distance sqrt(JSD), natural log
         c_ours.append(virtual_training_criterion(p, q))
         j_ours.append(jensen_shannon(p, q))
-    worst = max(float(np.max(np.abs(np.array(c_ours) - printed_c(eqs["p8.criterion_discrete"], j_scipy)))),
+    worst = max(float(np.max(np.abs(np.array(c_ours) - printed_c(eqs["p8.criterion_jsd"], j_scipy)))),
                 float(np.max(np.abs(np.array(j_ours) - np.array(j_scipy)))))
     # Round-off bound: C and JSD are sums of n <= 19 terms p log(p/m) of magnitude <= p (log 2 +
     # |log p|), summing to <= log 2 + log n < 4 each; with scipy's normalisation, square root and our
@@ -504,8 +487,7 @@ def verify(derivation: Derivation):
     # wrong factor or constant in the theorem is off by more than 1e-2.
     claims.append(numeric_claim(
         "p8.criterion_discrete", eqs["p8.criterion_discrete"], worst if with_zeros >= 100 else np.inf, 1e-12,
-        method=f"SciPy's Jensen-Shannon distance, squared, in the printed formula and against jensen_shannon; "
-               f"200 random pairs, {with_zeros} with zeros in both",
+        method=f"SciPy's Jensen-Shannon distance in the printed formula, 200 random pairs ({with_zeros} with zeros)",
         reproduce="seed 2"))
     c_quad, j_quad = [], []
     panel_pairs = [(*ctx["panels"]["data"], ctx["panels"]["panels"][t]["m"], ctx["panels"]["panels"][t]["s"]) for t in "bcd"]
@@ -524,13 +506,12 @@ def verify(derivation: Derivation):
         lo, hi = min(m1 - 12 * s1, m2 - 12 * s2), max(m1 + 12 * s1, m2 + 12 * s2)
         c_quad.append(integrate.quad(v_at_dstar, lo, hi, epsabs=1e-12, epsrel=1e-12, limit=200)[0])
         j_quad.append(integrate.quad(jsd_integrand, lo, hi, epsabs=1e-12, epsrel=1e-12, limit=200)[0])
-    worst = float(np.max(np.abs(np.array(c_quad) - printed_c(eqs["p8.criterion_gaussian"], j_quad))))
+    worst = float(np.max(np.abs(np.array(c_quad) - printed_c(eqs["p8.criterion_jsd"], j_quad))))
     # quad is asked for 1e-12 (absolute and relative) on integrals of size < 2; 1e-9 is a thousand
     # times that, and a wrong constant (log 2 for log 4) is off by 0.7.
     claims.append(numeric_claim(
         "p8.criterion_gaussian", eqs["p8.criterion_gaussian"], worst, 1e-9,
-        method="SciPy quadrature of V at the optimal D and of the JSD's definition in the printed formula, "
-               "four pairs of Gaussians and the three of the redrawn Figure 1's panels (b), (c), (d)",
+        method="quadrature of V at D* and of the JSD in the printed formula, 7 pairs of Gaussians",
         reproduce="(0,1) vs (1,1), (0,1) vs (0,2), (-1,.5) vs (2,1.5), equal; panel_model()'s (b), (c), (d)"))
     st = eqs["p8.global_minimum"]
     worst_val, worst_arg = check_global_minimum(float(evaluate(st.rhs, {LOG4: np.log(4)})))
@@ -538,9 +519,9 @@ def verify(derivation: Derivation):
     # minimum, plus C's round-off (n <= 9 terms: < 1e-14); 1e-9 is far above both, far below 0.7.
     claims.append(numeric_claim(
         "p8.global_minimum", st, worst_val, 1e-9,
-        method=f"BFGS minimisation of C over the generator's distribution (softmax, exact gradient), 20 random data "
-               f"distributions, against the printed minimum; the minimiser is within {worst_arg:.1e} of the data",
-        reproduce="check_global_minimum(target, trials=20, seed=1)"))
+        method="BFGS minimisation of C over p_g from random starts, 20 random p_data",
+        reproduce="check_global_minimum(target, trials=20, seed=1)",
+        detail=f"the minimisers are within {worst_arg:.1e} of p_data"))
 
     # (iv) the minibatch objectives as printed, the hand-written gradients and Adam of Algorithm 1.
     cfg = GanConfig()
@@ -561,8 +542,7 @@ def verify(derivation: Derivation):
     worst = max(worst, relative_error(np.array(gan_losses(P, x, z, "saturating")), np.array(printed)))
     claims.append(numeric_claim(
         "p8.gan_gradients", eqs["p8.gan_gradients"], worst, 1e-6,
-        method="the printed objectives (per-sample terms log D and log(1 - D) from D = sigmoid) against gan_losses; central "
-               "finite differences of both minibatch objectives (both generator losses) against the gradients",
+        method="printed objectives vs gan_losses; hand-written gradients vs central differences",
         reproduce="seed 4, m = 7 data, 6 noise samples; m = 5 for the printed objectives"))
     # Relative round-off over 6 steps of ~10 elementwise operations is ~60 eps, except that the bias
     # correction 1 - beta2^t cancels: relative eps / (1 - beta2) = 1000 eps in v-hat, 500 eps (1.1e-13)
@@ -570,8 +550,7 @@ def verify(derivation: Derivation):
     # changes the steps by more than 1e-3 relative.
     claims.append(numeric_claim(
         "p8.adam", eqs["p8.adam"], check_adam(eqs["p8.adam"], ctx["adam"]), 1e-12,
-        method="the printed rule with the printed settings against the optimiser on 6 random gradients; under a constant gradient every "
-               "step of the optimiser is alpha g/(|g| + epsilon) (up and down)",
+        method="the printed rule vs the optimiser on random gradients, and under a constant one",
         reproduce="check_adam(rule, settings, steps=6, seed=3)"))
     claims += check_panels(eqs, ctx)
     claims.append(_check_training_end(eqs["p8.training_end"], ctx))
@@ -582,6 +561,6 @@ def verify(derivation: Derivation):
         "p8.saturation", st,
         sp.Matrix([sat["sat"] - plain(st[0].rhs).subs(SIGMA_A, D), sat["nonsat"] - plain(st[1].rhs).subs(SIGMA_A, D),
                    sat["sat_limit"] - 0, sat["nonsat_limit"] - 1]),
-        method="SymPy differentiation through D = sigmoid(a), limits as a tends to minus infinity"))
+        method="SymPy differentiation through D = sigmoid(a), limits as a -> -infinity"))
     order = list(derivation.equations)  # the appendix lists the claims in the text's order
     return sorted(claims, key=lambda c: order.index(c.id))
