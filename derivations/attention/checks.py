@@ -187,8 +187,7 @@ def verify(derivation: Derivation):
                    relative_error(ref["h"], got["h_layers"][-1]))  # the decoder's top state is h^(L)
     claims.append(numeric_claim(
         "p9.lstm_layer", eqs["p9.lstm_layer"], lstm_err + shape_penalty, tol,
-        method="printed LSTM equations interpreted per sentence vs batched NumPy decoder; "
-        "shapes proved for all sizes",
+        method="printed LSTM run per sentence vs batched NumPy decoder; shapes proved",
         reproduce=repro,
     ))
     # part (ii)'s numbers: the printed equations rerun on perturbed source states
@@ -202,10 +201,8 @@ def verify(derivation: Derivation):
             err = max(err, feedback_err) if feedback["without"] == 0.0 else np.inf
         claims.append(numeric_claim(
             key, eqs[key], err, tol,
-            method="printed equation interpreted per sentence vs batched NumPy decoder; "
-            "shapes proved for all sizes"
-            + ("; part (ii)'s state changes rerun through the printed equations (feedback columns "
-               "zeroed for the decoder without feeding)" if key == "p9.input_feeding" else ""),
+            method="printed equation run per sentence vs batched NumPy decoder; shapes proved"
+            + ("; part (ii) rerun" if key == "p9.input_feeding" else ""),
             reproduce=repro,
         ))
 
@@ -220,8 +217,7 @@ def verify(derivation: Derivation):
     nonneg = bool((ref["a"] >= 0).all() and (ref["p"] >= 0).all())
     claims.append(numeric_claim(
         "p9.normalised", norm, sum_err if nonneg else np.inf, K * EPS,
-        method="the printed sums over the printed ranges of the decoder's alignment weights and output "
-        "probabilities, all sentences and steps; tolerance K eps for K terms",
+        method="printed sums over their ranges on the decoder's a_t and p, every step; K eps",
         reproduce=repro,
     ))
 
@@ -235,7 +231,7 @@ def verify(derivation: Derivation):
         worst = max(worst, abs(formula - _count_arrays(arrays)))
     claims.append(numeric_claim(  # tolerance 0: integer counts
         "p9.parameter_count", eqs["p9.parameter_count"], worst, 0,
-        method="formula vs number of entries of the arrays the NumPy decoder allocates, three sizes",
+        method="formula vs entries of the arrays the NumPy decoder allocates, three sizes",
         reproduce="(d, n, |V|, L) = (5, 4, 7, 1), (3, 6, 11, 2), (8, 2, 5, 4)",
     ))
     return sorted(claims, key=lambda c: REPORT_ORDER.index(c.id))

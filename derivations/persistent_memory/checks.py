@@ -154,8 +154,7 @@ def verify(derivation: Derivation):
         residuals.append(evaluate(st.lhs, env, exact) - evaluate(st.rhs, env, exact))
     claims.append(symbolic_claim(
         "p10.ff_as_memory", eqs["p10.ff_as_memory"], sp.Matrix.vstack(*residuals),
-        method="both printed sides expanded on symbolic U, V, b, c, x with an undefined nonlinearity; "
-        "(d, d_f) = (1, 1), (2, 3), (3, 2)",
+        method="both sides expanded on symbolic U, V, b, c, x, undefined nonlinearity; 3 sizes",
     ))
 
     # (2) numerically: the printed sum form (loops, keys from the printed definitions) vs FF
@@ -200,9 +199,7 @@ def verify(derivation: Derivation):
     worst = max(worst, abs(float(w.sum()) - shown["sum"]) / scale)
     claims.append(numeric_claim(
         "p10.keys_values", eqs["p10.keys_values"], worst, 2.0,
-        method="printed sum form by loops, keys and values from these definitions, vs vectorised FF, "
-        "12 random sizes; error in units of the float64 inner-product bound; k_i, v_i, b_i against "
-        "row, column and entry i; the text's zero count and sum of the weights from the printed form",
+        method="sum form by loops from these k_i, v_i, b_i vs vectorised FF, 12 sizes; text's weights",
         reproduce="seed 0, d in 1..16, d_f in 1..64",
         detail=detail,
     ))
@@ -235,9 +232,7 @@ def verify(derivation: Derivation):
             worst_sm = max(worst_sm, float(np.max(np.abs(got - want) / (gamma(dd + df + 8) * scale))))
     claims.append(numeric_claim(
         "p10.ff_softmax", st, worst_sm, 2.0,
-        method="both printed sides, M^k and M^v from their printed definitions, vs attention by explicit "
-        "loops over the d_f key-value pairs (softmax weights), 12 random sizes; error in units of the "
-        "float64 rounding bound",
+        method="both sides, M^k and M^v as printed, vs attention by loops over d_f pairs, 12 sizes",
         reproduce="seed 2, d in 1..16, d_f in 1..64",
     ))
 
@@ -276,8 +271,7 @@ def verify(derivation: Derivation):
     repro = f"seed 1, T = {sz['T']}, d = {sz['d']}, H = {sz['H']}, N = {sz['N']}, window {sz['window']}"
     claims.append(numeric_claim(
         "p10.projections", eqs["p10.projections"], proj_err if shapes_ok else np.inf, 1.0,
-        method="printed projections per head and position vs the loop model's products; "
-        "error in units of the float64 inner-product bound",
+        method="printed projections per head and position vs the loop model's products",
         reproduce=repro,
     ))
     # values are convex combinations of value vectors, so |y| <= max|value|: bound relative to it
@@ -285,8 +279,7 @@ def verify(derivation: Derivation):
     claims.append(numeric_claim(
         "p10.all_attention", eqs["p10.all_attention"], (printed_err / (4 * bound * vmax)) if shapes_ok else np.inf,
         1.0,
-        method="printed equations (one softmax) interpreted per head and position vs the vectorised "
-        "masked layer; error in units of the round-off bound",
+        method="printed equations per head and position vs the vectorised masked layer",
         reproduce=repro,
     ))
     out_scale = max(float(np.abs(vec_out["out"]).max()), 1e-300)
@@ -298,9 +291,7 @@ def verify(derivation: Derivation):
                     float(np.abs(loop_out["out"] - vec_out["out"]).max()) / out_scale)
     claims.append(numeric_claim(
         "p10.split_softmax", eqs["p10.split_softmax"], split_err / (4 * bound), 1.0,
-        method="printed mixture and lambda evaluated on explicit loops with separate context and memory "
-        "softmaxes, vs the vectorised single softmax (its output and its context share); error in units "
-        "of the round-off bound",
+        method="printed mixture on loops with two separate softmaxes vs the single softmax",
         reproduce=repro,
     ))
 
@@ -320,7 +311,7 @@ def verify(derivation: Derivation):
         )
     claims.append(numeric_claim(  # tolerance 0: integer counts, and SymPy's exact difference
         "p10.parameter_count", eqs["p10.parameter_count"], worst if diff_ok else np.inf, 0,
-        method="formulas from the symbolic shapes vs entries of the arrays the NumPy models allocate, three sizes",
+        method="formulas vs entries of the arrays the NumPy models allocate, three sizes",
         reproduce="(d, d_f, H, N) = (8, 32, 2, 5), (12, 48, 3, 7), (16, 64, 4, 16)",
     ))
     return sorted(claims, key=lambda c: REPORT_ORDER.index(c.id))
