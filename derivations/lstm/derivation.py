@@ -11,6 +11,7 @@ from derivations.display import AsWritten, Diag, GateSum, InOrder, MatInOrder, P
 from derivations.ledger import Derivation, Figure
 from derivations.lstm.experiment import CS_STEP, REACH_CHECK_DISTANCES, REACH_INIT_Z, gradient_reach
 from derivations.lstm.method import GATES, PARAM_SHAPES
+from derivations.lstm.quotes import QUOTES
 
 __all__ = ["statements", "derive", "D_", "H_", "K_", "TAU", "T_SYM", "TINY_SIZES"]
 
@@ -211,6 +212,7 @@ def derive() -> Derivation:
                  "reach_check": {"distances": list(REACH_CHECK_DISTANCES), "step": "10^{%d}" % round(np.log10(CS_STEP)),
                                  "init_z": f"{REACH_INIT_Z:g}",
                                  "smallest": float(np.min([experiment["curves"]["rnn"], *experiment["curves"]["lstm"].values()]))}},
+        quotes=QUOTES,
         figures=(
             Figure("p04_lstm_cell", "figures.lstm:cell_diagram", {}, kind="tikz"),  # a schematic: its layout is drawing
             Figure("p04_gradient_reach", "figures.lstm:gradient_reach", experiment["curves"],

@@ -13,6 +13,7 @@ from derivations.ledger import Derivation, Figure
 from derivations.rnn import ONES, V_T, delta_h, delta_o, h, hT, t, tau
 from derivations.seqnotation import Diag, Had, Jac, JacT, Norm2, Plus, const
 from derivations.vanishing.experiment import COUNTER_RUN, NORM_RUN, _counterexample, _norm_experiment
+from derivations.vanishing.quotes import QUOTES
 
 __all__ = ["derive", "k", "j", "U", "GAMMA", "SIGMA", "STEP", "GHAT", "THETA", "GNORM", "CLIPPED", "clipping_rule"]
 
@@ -70,4 +71,4 @@ def derive() -> Derivation:
         "decay_rows": [{"sigma": f'{r["sigma"]:g}', "measured": float(np.exp(np.mean(np.log(r["norms"][:, -1])))),
                         "bound": r["sigma_max"] ** NORM_RUN["tau"]} for r in runs],
     }
-    return Derivation(problem=3, equations=eq, context=context, figures=figures)
+    return Derivation(problem=3, equations=eq, context=context, figures=figures, quotes=QUOTES)
