@@ -201,3 +201,17 @@ def test_input_and_recurrent_weights_swapped_is_a_shape_error():
     sym = A.decoder_symbols()
     with pytest.raises(A.ShapeMismatch):
         A.checked_shape(sp.MatAdd(sym["U_i"] * sym["x"], sym["W_i"] * sym["h_prev"], evaluate=False))
+
+
+def test_a_wrong_printed_shape_in_the_text_is_caught(derivation):
+    """The text lists E in R^{|V| x d} (rows and columns swapped), or W_c with n columns: the shapes,
+    read back from the LaTeX, no longer match the arrays the decoder allocates."""
+    import dataclasses
+
+    for i, old, new in ((0, r"d \times |\mathcal{V}|", r"|\mathcal{V}| \times d"),
+                        (5, r"n \times 2 n", r"n \times n")):
+        spaces = list(derivation.context["params"])
+        assert old in spaces[i]
+        spaces[i] = spaces[i].replace(old, new)
+        wrong = dataclasses.replace(derivation, context=dict(derivation.context, params=spaces))
+        assert _failed(A.verify(wrong)) == {"p9.parameter_count"}

@@ -17,6 +17,7 @@ from derivations.attention.experiment import FEEDBACK_DELTA, FEEDBACK_SEED, FEED
 from derivations.attention.method import GATES, decode, init_params
 from derivations.display import checked_shape, evaluate, plain, sized
 from derivations.ledger import Derivation, numeric_claim, relative_error
+from derivations.tex import tex
 
 __all__ = ["verify"]
 
@@ -128,6 +129,37 @@ def _check_feedback(eqs: dict, sym: dict, sizes: dict) -> dict:
     return out
 
 
+def _array_shapes(params, sym: dict, sizes: dict) -> dict:
+    """The shapes of the arrays the NumPy decoder allocates, keyed by the LaTeX of the printed names
+    (layer 1, whose input has d_1 = d + n entries; its [W U] split at that width)."""
+    d_in = sizes["d"] + sizes["n"]
+    shapes = {tex(sym[k]): params[k].shape for k in ("E", "W_a", "W_c", "W_s")}
+    for g in GATES:
+        shapes[tex(sym[f"W_{g}"])] = params["W"][0][g][:, :d_in].shape
+        shapes[tex(sym[f"U_{g}"])] = params["W"][0][g][:, d_in:].shape
+        shapes[tex(sym[f"b_{g}"])] = params["b"][0][g].shape
+    return shapes
+
+
+def _printed_space_errors(spaces, sym: dict, sizes: dict, params) -> int:
+    """How many names in the text's ``names \\in R^{rows \\times cols}`` (or ``R^{rows}``) have a
+    printed shape other than the allocated array's, read back from the LaTeX at layer 1."""
+    from sympy.parsing.sympy_parser import implicit_multiplication_application, parse_expr, standard_transformations
+
+    names = {"d": sizes["d"], "n": sizes["n"], "V": sizes["V"], "dl": sizes["d"] + sizes["n"]}
+    arrays = _array_shapes(params, sym, sizes)
+    wrong = 0
+    for text in spaces:
+        lhs, space = text.split(r" \in \mathbb{R}^{", 1)
+        plain_text = space[:-1].replace(r"|\mathcal{V}|", "V").replace("d_{l}", "dl")
+        dims = tuple(int(parse_expr(part, local_dict=names,
+                                    transformations=standard_transformations + (implicit_multiplication_application,)))
+                     for part in plain_text.split(r"\times"))
+        for name in lhs.split(", "):
+            wrong += arrays.get(name) != dims
+    return wrong
+
+
 def _count_arrays(params) -> int:
     total = params["E"].size + params["W_a"].size + params["W_c"].size + params["W_s"].size
     for Wl, bl in zip(params["W"], params["b"]):
@@ -229,9 +261,11 @@ def verify(derivation: Derivation):
         arrays = init_params(cfg, np.random.default_rng(cfg_seed))
         formula = int(count.subs({SIZE_SYMBOLS[k]: v for k, v in cfg.items()}))
         worst = max(worst, abs(formula - _count_arrays(arrays)))
+        # the shapes the text lists, read back from their LaTeX, are those of the same arrays
+        worst += _printed_space_errors(derivation.context["params"], sym, cfg, arrays)
     claims.append(numeric_claim(  # tolerance 0: integer counts
         "p9.parameter_count", eqs["p9.parameter_count"], worst, 0,
-        method="formula vs entries of the arrays the NumPy decoder allocates, three sizes",
+        method="formula and printed shapes vs the arrays the NumPy decoder allocates, three sizes",
         reproduce="(d, n, |V|, L) = (5, 4, 7, 1), (3, 6, 11, 2), (8, 2, 5, 4)",
     ))
     return sorted(claims, key=lambda c: REPORT_ORDER.index(c.id))

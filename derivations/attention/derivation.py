@@ -1,7 +1,8 @@
 """Problem 9, the derivation: the input-feeding decoder of Luong, Pham and Manning (2015).
 
 The decoder's equations as SymPy matrix expressions with symbolic shapes (keyed by claim id), the
-table of every symbol's shape, the parameter count summed from those shapes, and :func:`derive`.
+shapes of the trained parameters, the parameter count summed from those shapes (printed grouped as a
+person writes it), and :func:`derive`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from derivations.ledger import Derivation, Figure
 from derivations.tex import mat, tex, vec
 
 __all__ = ["d", "n", "S", "V", "L", "d_l", "SIZE_SYMBOLS", "decoder_symbols", "decoder_equations",
-           "parameter_shapes", "shape_table", "parameter_spaces", "parameter_count", "count_as_written",
+           "parameter_shapes", "parameter_spaces", "parameter_count", "count_as_written",
            "derive"]
 
 # --------------------------------------------------------------------------- symbols
@@ -108,36 +109,6 @@ def _dim(x) -> str:
     return r"(%s)" % tex(x) if isinstance(x, sp.Add) else tex(x)
 
 
-_ROLES = (
-    (("y_prev",), "previous target word, one-hot"),
-    (("E",), "target embeddings (a column per word)"),
-    (("x1",), "input of layer 1: embedding and fed-back state"),
-    (("x",), r"input of layer $l$ ($d_1 = d + n$, else $d_l = n$)"),
-    (("W_i", "W_f", "W_o", "W_g"), r"input weights of layer $l$"),
-    (("U_i", "U_f", "U_o", "U_g"), r"recurrent weights of layer $l$"),
-    (("b_i", "b_f", "b_o", "b_g"), r"gate biases of layer $l$"),
-    (("h_l", "m_l"), r"hidden state and memory cell of layer $l$"),
-    (("h",), r"top decoder state, $\mathbf{h}_t = \mathbf{h}_t^{(L)}$"),
-    (("hbar_s", "Hbar"), "a source state; all $S$ of them as columns"),
-    (("W_a",), "general score"),
-    (("a",), "alignment weights over the source"),
-    (("c", "W_c"), "context vector; combination weights"),
-    (("htilde",), "attentional hidden state (fed back)"),
-    (("W_s", "p"), "output weights; next-word distribution"),
-)
-
-
-def shape_table(sym: dict) -> list:
-    """Rows (symbols, shape, role) of the template's table, from the symbols' own shapes."""
-    rows = []
-    for keys, role in _ROLES:
-        names = ", ".join(tex(sym[k]) for k in keys)
-        shape = "; ".join(r"%s \times %s" % (_dim(r), _dim(c)) for r, c in
-                          dict.fromkeys(tuple(sym[k].shape) for k in keys))
-        rows.append({"symbols": names, "shape": shape, "role": role})
-    return rows
-
-
 _TRAINED = (("E",), ("W_i", "W_f", "W_o", "W_g"), ("U_i", "U_f", "U_o", "U_g"), ("b_i", "b_f", "b_o", "b_g"),
             ("W_a",), ("W_c",), ("W_s",))
 
@@ -194,11 +165,9 @@ def derive() -> Derivation:
     )
     sizes = dict(CHECK_SIZES)
     ctx = {
-        "shapes": shape_table(sym),
         "params": parameter_spaces(sym),
         "sizes": sizes,
         "feedback": feedback_dependence(sizes, seed=FEEDBACK_SEED),
-        "d_l": tex(d_l),
     }
     fig = Figure(
         "p09_input_feeding",

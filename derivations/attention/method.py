@@ -33,7 +33,8 @@ def sigmoid(z):
 
 
 def init_params(sizes: dict, rng, input_feeding: bool = True) -> dict:
-    """Random decoder parameters; ``W[l][g]`` has shape (n, d_l + n), d_1 = d + n with feeding."""
+    """Random decoder parameters; ``W[l][g]`` is [W_g U_g] (input and recurrent weights side by side),
+    shape (n, d_l + n), d_1 = d + n with feeding."""
     dd, nn, VV, LL = sizes["d"], sizes["n"], sizes["V"], sizes["L"]
     p = {"E": rng.normal(size=(dd, VV)), "W": [], "b": []}
     for l in range(LL):
