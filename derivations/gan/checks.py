@@ -191,7 +191,7 @@ def _check_training_end(statement, ctx):
                   f"{PRINTED_DIGITS} digits (needed {PRINTED_MARGIN:g}): its printed digits could depend on the processor")
     return numeric_claim(
         "p8.training_end", statement, gap if printed_ok else np.inf, TRAINING_END_TOL,
-        method=f"trained G (seed {cfg.seed}) re-measured on fresh noise; printed numbers clear of rounding",
+        method=f"trained G (seed {cfg.seed}) on fresh noise; printed numbers clear of rounding",
         reproduce=f"train_gan(GanConfig()) then samples(params, z) and discriminator(params, core)",
         detail=detail,
     )
@@ -333,7 +333,7 @@ def check_panels(eqs, ctx):
     err = _relations_hold((st,), {PANEL_V_A: v_a, PANEL_C_A: c_a})
     claims.append(numeric_claim(
         "p8.panel_partial", st, err, 1.0,
-        method="quadrature of V with D_(a) and with D* against -log 4; (gap, error bound) ratio",
+        method="quadrature of V with D_(a) and with D*, against -log 4",
         reproduce="panel_model(), D_(a) = sigmoid(-2x + 1/2)"))
 
     # (b), (c): the plotted D maximises a log y + b log(1 - y) at every plotted x, by brute force over
@@ -356,7 +356,7 @@ def check_panels(eqs, ctx):
     # within one step of it; logit(D) rounds to ~1e-8 where D is within 1e-8 of 1, far below the step.
     claims.append(numeric_claim(
         "p8.panel_optimal", eqs["p8.panel_optimal"], worst, PANEL_LOGIT_STEP,
-        method="brute-force maximisation over y at every plotted x of (b) and (c), in logits",
+        method="brute-force maximisation over y at every plotted x, in logits",
         reproduce="panel_model()"))
 
     # (c): the printed update with the gradient by central differences of J_G, J_G by quadrature over z.
@@ -381,7 +381,7 @@ def check_panels(eqs, ctx):
     # differences) is above both.
     claims.append(numeric_claim(
         "p8.panel_update", st, relative_error(printed, shown), 1e-6,
-        method="the printed step, gradient of J_G by central differences of quadrature over z",
+        method="printed step; gradient by central differences of quadrature",
         reproduce="panel_model(); theta = (m, log s)"))
 
     # (c): the updated G's samples are more likely to be called data by panel (b)'s D.
@@ -393,7 +393,7 @@ def check_panels(eqs, ctx):
     err = _relations_hold((st,), {PANEL_FLOW[tag]: flow[tag] for tag in "bc"})
     claims.append(numeric_claim(
         "p8.panel_flow", st, err, 1.0,
-        method="quadrature over z of D_(b)(G(z)) for panels (b) and (c); (gap, error bound) ratio",
+        method="quadrature over z of D_(b)(G(z)) for panels (b) and (c)",
         reproduce="panel_model()"))
 
     # (d): D* = 1/2 when p_g = p_data, exactly.
@@ -407,7 +407,7 @@ def check_panels(eqs, ctx):
                    sp.simplify(prop1.rhs.subs({P_DATA: gauss, P_G: gauss}) - st.rhs),
                    # exact: p / (p + p) = p / (2p) is exactly 1/2 in binary floating point for p > 0
                    0 if np.all(D_d == float(st.rhs)) and np.array_equal(panels["d"]["p_g"], model["p_data"]) else 1]),
-        method="SymPy: Proposition 1 with p_g = p_data; the plotted D of (d) is 1/2 exactly"))
+        method="SymPy: Proposition 1 with p_g = p_data; plotted D of (d) exactly"))
 
     # (b) -> (c) -> (d): the Jensen-Shannon divergence falls to 0.
     st = eqs["p8.panel_jsd"]
@@ -455,18 +455,18 @@ def verify(derivation: Derivation):
         sp.Matrix([pm["f2"] - plain(eqs["p8.concavity"].rhs),
                    0 if pm["concave_everywhere"] else 1,
                    0 if pm["ends"] == (-sp.oo, -sp.oo) else 1]),
-        method="SymPy second derivative, its sign on (0,1), limits minus infinity at both ends"))
+        method="SymPy second derivative, its sign on (0,1), limits at both ends"))
     worst_d, worst_v = check_optimal_discriminator(eqs["p8.optimal_discriminator"])
     claims.append(numeric_claim(
         "p8.optimal_discriminator", eqs["p8.optimal_discriminator"], worst_d, 1e-6,
-        method="L-BFGS maximisation of V over every D, 30 random pairs, against the printed D*",
+        method="L-BFGS maximisation of V over every D, 30 random pairs",
         reproduce="check_optimal_discriminator(statement, trials=30, seed=0)",
         detail=f"V at the optimiser's D exceeds V at D* by at most {worst_v:.1e}"))
 
     # (iii) Theorem 1, as printed.
     st = eqs["p8.criterion_jsd"]
     claims.append(symbolic_claim("p8.criterion_jsd", st, criterion_residual(st, ctx["ct"])[0],
-                                 method="SymPy: exact sums over K points (K symbolic), both distributions sum to 1"))
+                                 method="SymPy: exact sums over K points (K symbolic), both sum to 1"))
 
     def printed_c(statement, jsd):  # the printed right side at an array of JSD values (one lambdify)
         return np.asarray(evaluate(statement.rhs, {LOG4: np.log(4), JSD: np.asarray(jsd, dtype=float)}), dtype=float)
@@ -487,7 +487,7 @@ def verify(derivation: Derivation):
     # wrong factor or constant in the theorem is off by more than 1e-2.
     claims.append(numeric_claim(
         "p8.criterion_discrete", eqs["p8.criterion_discrete"], worst if with_zeros >= 100 else np.inf, 1e-12,
-        method=f"SciPy's Jensen-Shannon distance in the printed formula, 200 random pairs ({with_zeros} with zeros)",
+        method=f"SciPy's Jensen-Shannon distance, 200 random pairs ({with_zeros} with zeros)",
         reproduce="seed 2"))
     c_quad, j_quad = [], []
     panel_pairs = [(*ctx["panels"]["data"], ctx["panels"]["panels"][t]["m"], ctx["panels"]["panels"][t]["s"]) for t in "bcd"]
@@ -511,7 +511,7 @@ def verify(derivation: Derivation):
     # times that, and a wrong constant (log 2 for log 4) is off by 0.7.
     claims.append(numeric_claim(
         "p8.criterion_gaussian", eqs["p8.criterion_gaussian"], worst, 1e-9,
-        method="quadrature of V at D* and of the JSD in the printed formula, 7 pairs of Gaussians",
+        method="quadrature of V at D* and of the JSD, 7 pairs of Gaussians",
         reproduce="(0,1) vs (1,1), (0,1) vs (0,2), (-1,.5) vs (2,1.5), equal; panel_model()'s (b), (c), (d)"))
     st = eqs["p8.global_minimum"]
     worst_val, worst_arg = check_global_minimum(float(evaluate(st.rhs, {LOG4: np.log(4)})))
@@ -519,7 +519,7 @@ def verify(derivation: Derivation):
     # minimum, plus C's round-off (n <= 9 terms: < 1e-14); 1e-9 is far above both, far below 0.7.
     claims.append(numeric_claim(
         "p8.global_minimum", st, worst_val, 1e-9,
-        method="BFGS minimisation of C over p_g from random starts, 20 random p_data",
+        method="BFGS minimisation of C over p_g, 20 random p_data",
         reproduce="check_global_minimum(target, trials=20, seed=1)",
         detail=f"the minimisers are within {worst_arg:.1e} of p_data"))
 
@@ -542,7 +542,7 @@ def verify(derivation: Derivation):
     worst = max(worst, relative_error(np.array(gan_losses(P, x, z, "saturating")), np.array(printed)))
     claims.append(numeric_claim(
         "p8.gan_gradients", eqs["p8.gan_gradients"], worst, 1e-6,
-        method="printed objectives vs gan_losses; hand-written gradients vs central differences",
+        method="objectives vs the code; gradients vs central differences",
         reproduce="seed 4, m = 7 data, 6 noise samples; m = 5 for the printed objectives"))
     # Relative round-off over 6 steps of ~10 elementwise operations is ~60 eps, except that the bias
     # correction 1 - beta2^t cancels: relative eps / (1 - beta2) = 1000 eps in v-hat, 500 eps (1.1e-13)
@@ -550,7 +550,7 @@ def verify(derivation: Derivation):
     # changes the steps by more than 1e-3 relative.
     claims.append(numeric_claim(
         "p8.adam", eqs["p8.adam"], check_adam(eqs["p8.adam"], ctx["adam"]), 1e-12,
-        method="the printed rule vs the optimiser on random gradients, and under a constant one",
+        method="printed rule vs the optimiser, random and constant gradients",
         reproduce="check_adam(rule, settings, steps=6, seed=3)"))
     claims += check_panels(eqs, ctx)
     claims.append(_check_training_end(eqs["p8.training_end"], ctx))

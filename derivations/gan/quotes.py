@@ -14,7 +14,7 @@ QUOTES = (
           finding="discriminator steps per generator step in the experiments"),
     Quote(id="p8.momentum", value="momentum", key=_PAPER, location="Algorithm 1",
           finding="the gradient-based learning rule used in the experiments"),
-    Quote(id="p8.nonsaturating", value="stronger gradients", key=_PAPER,
+    Quote(id="p8.nonsaturating", value="stronger", key=_PAPER,
           location="Section 3",
-          finding="maximising log D(G(z)) instead of minimising log(1 - D(G(z))): same fixed point"),
+          finding="gradients early in learning when G maximises log D(G(z)) (same fixed point)"),
 )

@@ -241,7 +241,7 @@ def verify(derivation: Derivation):
 
     # (ii)-(iii) Eqs. 12 and 13 as printed: symbolic for K latent values, then on two models.
     claims.append(symbolic_claim("p7.eq12", eqs["p7.eq12"], sp.Matrix([sum_residual(e, ids) for e in eqs["p7.eq12"]]),
-                                 method="SymPy: exact sums over K latent values (K symbolic) and sum of q = 1"))
+                                 method="SymPy: exact sums over K latent values (K symbolic), sum of q = 1"))
     claims.append(symbolic_claim("p7.eq13", eqs["p7.eq13"], sum_residual(eqs["p7.eq13"], ids),
                                  method="SymPy: exact sums over K latent values (K symbolic)"))
     ev = check_evidence_identities(eqs)
@@ -258,22 +258,22 @@ def verify(derivation: Derivation):
 
     err, tol, detail = judged(max(ev["eq12"], bound_err), max(ev["tol12"], bound_tol), ev["beyond"]["eq12"] + bound_beyond)
     claims.append(numeric_claim("p7.eq12_numeric", eqs["p7.eq12_numeric"], err, tol,
-                                method="random discrete and linear-Gaussian models, figure's gap vs closed-form KL; round-off bound", reproduce=rep, detail=detail))
+                                method="random discrete and linear-Gaussian models; round-off bound", reproduce=rep, detail=detail))
     err, tol, detail = judged(ev["eq13"], ev["tol13"], ev["beyond"]["eq13"])
     claims.append(numeric_claim("p7.eq13_numeric", eqs["p7.eq13_numeric"], err, tol,
-                                method="random models; KL formula vs log p(x) minus KL to the exact posterior; round-off bound", reproduce=rep, detail=detail))
+                                method="random models, KL formula vs exact posterior; round-off bound", reproduce=rep, detail=detail))
     err, tol, detail = judged(max(ev["violation"], ev["at_posterior"]), ev["tol_bound"], ev["beyond"]["bound"])
     claims.append(numeric_claim("p7.bound", eqs["p7.bound"], err, tol,
-                                method="max of L - log p(x) over random q, and |gap| at q = posterior; round-off bound", reproduce=rep,
+                                method="max of L - log p(x) over random q and at q = posterior; round-off", reproduce=rep,
                                 detail=detail))
 
     # (iv) the score-function identity, by SymPy Gaussian integrals of both sides.
     resid = [var["sf_mean"][i] - var["exact"][i] for i in range(2)]
     claims.append(symbolic_claim("p7.score_identity", eqs["p7.score_identity"], sp.Matrix(resid),
-                                 method="SymPy Gaussian integrals of both sides, derivatives in mu and sigma"))
+                                 method="SymPy Gaussian integrals of both sides, d/dmu and d/dsigma"))
     resid = [var["rp_mean"][i] - var["exact"][i] for i in range(2)]
     claims.append(symbolic_claim("p7.reparam_identity", eqs["p7.reparam_identity"], sp.Matrix(resid),
-                                 method="SymPy Gaussian integrals of both sides (noise form), derivatives in mu and sigma"))
+                                 method="SymPy Gaussian integrals of both sides (noise form)"))
 
     # (v) unbiasedness and variance, measured by Monte Carlo against the exact values.
     p = VARIANCE_SETTING
@@ -306,13 +306,13 @@ def verify(derivation: Derivation):
     claims.append(numeric_claim("p7.score_estimator", eqs["p7.score_estimator"],
                                 max(z_one(score_function_gradient, sf, exact), z_mean(sf_printed, exact), z_mean(sf_q, exact_q))
                                 if same_noise <= SAME_NOISE_TOL else np.inf, 4.0,
-                                method="Monte Carlo mean vs exact gradient (standard errors); equals the code on the same noise",
+                                method="Monte Carlo mean vs exact gradient; equals the code on same noise",
                                 reproduce=rep,
                                 detail="" if same_noise <= SAME_NOISE_TOL else
                                 f"score_function_gradient and the printed estimator differ by {same_noise:.2e} on the same noise"))
     claims.append(numeric_claim("p7.reparam_unbiased", eqs["p7.reparam_unbiased"],
                                 max(z_one(reparameterized_gradient, rp, exact), z_mean(rp_q, exact_q), z_var(rp_q, rp_var_q)), 4.0,
-                                method="Monte Carlo mean (and variance) vs exact values, in standard errors", reproduce=rep))
+                                method="Monte Carlo mean and variance vs exact values (standard errors)", reproduce=rep))
 
     def printed_variance(statement, L):
         return [float(evaluate(e.rhs, {nt["var_L"]: L})) for e in statement]
@@ -321,11 +321,11 @@ def verify(derivation: Derivation):
     claims.append(numeric_claim("p7.variance_sf", vs, max(z_var(sf, printed_variance(vs, 1)),
                                                           z_var(sf2, printed_variance(vs, 2)),
                                                           z_var(sf_printed, printed_variance(vs, 2))), 4.0,
-                                method="sample variance vs the printed variance at M = 1 and 2, in standard errors",
+                                method="sample variance vs printed variance at M = 1, 2 (standard errors)",
                                 reproduce=rep))
     claims.append(numeric_claim("p7.variance_rp", vr, max(z_var(rp, printed_variance(vr, 1)),
                                                           z_var(rp2, printed_variance(vr, 2))), 4.0,
-                                method="sample variance vs the printed variance at M = 1 and 2, in standard errors",
+                                method="sample variance vs printed variance at M = 1, 2 (standard errors)",
                                 reproduce=rep))
     # (vi) the limits of the reparameterized variances as sigma -> 0, by another route: the
     # variance of f'(mu + sigma eps) and of eps f'(mu + sigma eps) integrated directly against the
@@ -344,7 +344,7 @@ def verify(derivation: Derivation):
     claims.append(symbolic_claim(
         "p7.rp_variance_limit", eqs["p7.rp_variance_limit"],
         sp.Matrix([sp.expand(st.rhs.xreplace(named) - d) for st, d in zip(eqs["p7.rp_variance_limit"], direct)]),
-        method="SymPy: variances integrated against the normal density directly, limit sigma -> 0"))
+        method="SymPy: variances integrated directly, limit sigma -> 0"))
     # (v) the baseline b = E_q f: Monte Carlo on the same noise, unbiased and with the printed variance;
     # b itself from scipy's quadrature of f against q (not from the moments the derivation used)
     b = ctx["var_num"]["baseline"]
@@ -355,12 +355,12 @@ def verify(derivation: Derivation):
     claims.append(numeric_claim(
         "p7.variance_baseline", vb,
         max(z_var(sfb, printed_variance(vb, 1)), z_mean(sfb, exact)) if abs(b - b_quad) <= 1e-12 * abs(b_quad) else np.inf, 4.0,
-        method="Monte Carlo variance and mean with b subtracted (standard errors); b by quadrature",
+        method="Monte Carlo with b subtracted (standard errors); b by quadrature",
         reproduce=rep))
     ratio = eqs["p7.variance_ratio"]
     claims.append(numeric_claim("p7.variance_ratio", ratio,
                                 max(z_ratio(a, b, float(e.rhs)) for a, b, e in zip(sf, rp, ratio)), 4.0,
-                                method="ratio of the sample variances on the same noise, in delta-method standard errors", reproduce=rep))
+                                method="ratio of sample variances on the same noise (standard errors)", reproduce=rep))
 
     # (vii) the analytic KL as printed: SymPy's integrals, quadrature, Monte Carlo.
     mu, sigma = sym["mu"], sym["sigma"]
@@ -373,7 +373,7 @@ def verify(derivation: Derivation):
     displays = [plain(ctx["cross_display"]) - sym["cross"], plain(ctx["neg_entropy_display"]) - sym["neg_entropy"]]
     claims.append(symbolic_claim("p7.neg_kl", st,
                                  sp.Matrix([sp.expand_log(e, force=True) for e in [two_dims, *displays]]),
-                                 method="SymPy Gaussian integrals (both shown in the text) vs the printed sum, d_z = 2"))
+                                 method="SymPy Gaussian integrals (shown in the text) vs the sum, d_z = 2"))
     kl_sum = st.rhs
     rng = np.random.default_rng(5)
     worst_quad = 0.0
@@ -395,7 +395,7 @@ def verify(derivation: Derivation):
     # quad is asked for 1e-12 relative (1e-13 absolute) per dimension; 1e-10 is 100 times that
     # accuracy, and a wrong KL (a dropped 1/2 or term) is off by more than 1e-2.
     claims.append(numeric_claim("p7.kl_quadrature", eqs["p7.kl_quadrature"], worst_quad, 1e-10,
-                                method="SciPy quadrature of q log(q/p), 20 random q: the printed sum and gaussian_kl",
+                                method="SciPy quadrature, 20 random q: printed sum and gaussian_kl",
                                 reproduce="seed 5, d_z = 1..3"))
     rng = np.random.default_rng(6)
     m, lv = rng.normal(size=3), rng.normal(size=3)
@@ -407,7 +407,7 @@ def verify(derivation: Derivation):
                              samples={nt["mu_j"]: m, nt["sigma_j"]: np.exp(0.5 * lv)}))
     z_kl = max(abs(printed), abs(logratio.mean() - gaussian_kl(m, lv))) / se
     claims.append(numeric_claim("p7.kl_monte_carlo", eqs["p7.kl_monte_carlo"], z_kl, 4.0,
-                                method="Monte Carlo mean of log q - log p (400000 samples), in standard errors",
+                                method="Monte Carlo mean of log q - log p (standard errors)",
                                 reproduce="seed 6, d_z = 3"))
 
     # (vii) the estimator: the printed formula is the code's value; backprop vs central differences;
@@ -448,7 +448,7 @@ def verify(derivation: Derivation):
         worst_fd = max(worst_fd, relative_error(np.concatenate([grads[k].ravel() for k in params]),
                                                 np.concatenate([num[k].ravel() for k in params])))
     claims.append(numeric_claim("p7.estimator", eqs["p7.estimator"], worst_fd, 1e-6,
-                                method="printed estimator vs the code; backprop vs central differences (M = 4)",
+                                method="printed estimator vs code; backprop vs central differences",
                                 reproduce="seed 8, 3 networks, x in {0,1}^5, d_z = 2"))
     rng = np.random.default_rng(9)
     W, b, s, x, d = _random_linear_gaussian(rng)
@@ -462,7 +462,7 @@ def verify(derivation: Derivation):
     one = printed_estimator(1, m, np.exp(0.5 * lv), rec[:, None])
     z_est = abs(one.mean() - t["elbo"]) / (one.std(ddof=1) / np.sqrt(len(one)))
     claims.append(numeric_claim("p7.estimator_unbiased", eqs["p7.estimator_unbiased"], z_est, 4.0,
-                                method="Monte Carlo mean of the estimator (M = 1) vs L by quadrature, in standard errors", reproduce="seed 9"))
+                                method="Monte Carlo mean (M = 1) vs L by quadrature (standard errors)", reproduce="seed 9"))
 
     # (vii) as a student implements it: the MLPs, the Bernoulli likelihood, the gradients.
     claims += verify_implementation(eqs, nt, ctx["implemented"])

@@ -163,19 +163,19 @@ def verify_implementation(eqs, nt, nt_impl):
     rep = f"check_implementation(seed={IMPL_SEED}): {IMPL_NETWORKS} tiny VAEs, x in {{0,1}}^5, d_z = 2, M = {IMPL_SAMPLES}"
     for cid, what in (("p7.encoder", "printed encoder, sigma and samples vs the code"),
                       ("p7.decoder", "printed decoder vs the code's logits at every z^(m)"),
-                      ("p7.bernoulli", "printed log-likelihood vs SciPy's Bernoulli log-pmf and the code")):
+                      ("p7.bernoulli", "printed log-likelihood vs SciPy and the code")):
         # error in units of each value's own round-off bound (eps x operation count x magnitudes,
         # twice for two routes)
-        claims.append(numeric_claim(cid, eqs[cid], impl[cid], 1.0, method=what + "; in round-off bounds",
+        claims.append(numeric_claim(cid, eqs[cid], impl[cid], 1.0, method=what + " (round-off units)",
                                     reproduce=rep))
     ok = sp.simplify(resid["p7.bernoulli_grad"]) == 0
     claims.append(numeric_claim("p7.bernoulli_grad", eqs["p7.bernoulli_grad"], impl["p7.bernoulli_grad"] if ok else np.inf,
-                                FD_TOL, method="central differences of SciPy's Bernoulli log-pmf; SymPy's derivative of the term",
+                                FD_TOL, method="central differences of SciPy's log-pmf; SymPy's derivative",
                                 reproduce=rep, detail="" if ok else f"SymPy's d/da minus the printed: {resid['p7.bernoulli_grad']}"))
     ok = all(r == 0 for r in resid["p7.grad_mu_logvar"])
     claims.append(numeric_claim("p7.grad_mu_logvar", eqs["p7.grad_mu_logvar"], impl["p7.grad_mu_logvar"] if ok else np.inf,
-                                FD_TOL, method="central differences of the estimator in mu and log sigma^2; SymPy's derivatives",
+                                FD_TOL, method="central differences in mu, log sigma^2; SymPy's derivatives",
                                 reproduce=rep, detail="" if ok else f"SymPy's derivatives minus the printed: {resid['p7.grad_mu_logvar']}"))
     claims.append(numeric_claim("p7.grad_theta", eqs["p7.grad_theta"], impl["p7.grad_theta"], FD_TOL,
-                                method="central differences of the estimator in the decoder's weights", reproduce=rep))
+                                method="central differences in the decoder's weights", reproduce=rep))
     return claims
