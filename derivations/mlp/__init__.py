@@ -12,10 +12,10 @@ Rooms:
 
 * :mod:`derivations.mlp.method` -- the numeric MLP: :func:`loss`, :func:`gradients` and
   :func:`sgd` (Algorithm 1, its lines cited in comments), random networks;
-* :mod:`derivations.mlp.derivation` -- the printed statements (i)-(v), :func:`output_delta`,
-  the Jacobians shown, :func:`derive`;
-* :mod:`derivations.mlp.experiment` -- the seeded runs of the figures: SGD on spiral data, the
-  error of central differences against their step;
+* :mod:`derivations.mlp.derivation` -- the printed statements (i)-(v), :func:`output_delta`
+  (with the steps of (iv) as printed), :func:`derive`;
+* :mod:`derivations.mlp.experiment` -- the seeded runs: SGD on spiral data (the figure), the
+  error of central differences against their step (the appendix's note on the checks' step);
 * :mod:`derivations.mlp.checks` -- :func:`verify`: the statements against SymEngine's and SymPy's
   derivatives of J on a symbolic network (exact), the gradients against central differences,
   an SGD epoch against a full-batch step, the training run against an independent replay.

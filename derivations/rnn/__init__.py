@@ -21,7 +21,8 @@ Rooms:
 * :mod:`derivations.rnn.derivation` -- the notation (t, tau, h^(t), delta^(t), ...) and
   :func:`derive`, the BPTT statements;
 * :mod:`derivations.rnn.checks` -- :func:`verify`: the statements against SymEngine on a symbolic
-  unrolled RNN, the gradients against central differences.
+  unrolled RNN, the gradients against central differences;
+* :mod:`derivations.rnn.quotes` -- what the text quotes from the Deep Learning book (Eq. 10.21).
 """
 
 from derivations.numerics import central_differences
