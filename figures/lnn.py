@@ -18,11 +18,9 @@ def bounds_ladder(data, ax):
             lo, hi = history[t][k]
             ypos = k - 0.4 + gap * t
             ax.plot([lo, hi], [ypos, ypos], color=colours[t], lw=2.2, solid_capstyle="butt")
-        lo, hi = history[-1][k]
-        ax.text(1.03, k, f"[{lo:g}, {hi:g}]", va="center", fontsize=8)
     ax.set_yticks(np.arange(len(atoms)), atoms)
     ax.set_ylim(len(atoms) - 0.4, -0.6)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("truth bounds [L, U]  (top bar of each atom: start; bottom bar: after pass %d)" % (T - 1))
+    ax.set_xlabel("truth bounds [L, U], passes 0 to %d" % (T - 1))
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)

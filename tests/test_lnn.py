@@ -16,6 +16,8 @@ import derivations.lnn as lnn
 from derivations.lnn import checks as lnn_checks
 from derivations.lnn import derivation as lnn_derivation
 from derivations.lnn import method as lnn_method
+from derivations.display import plain
+from derivations.lnn import checks_learning, experiment, learning, proposals
 from derivations.lnn.experiment import nlp_proposal, run, smokers, vision_proposal
 
 
@@ -135,7 +137,8 @@ def test_examples_behave_as_the_report_says():
     assert nlp["BornIn(curie,europe)"] == "true" and nlp["BornIn(curie,asia)"] == "false"
     assert nlp["BornIn(curie,france)"] == "unknown"
     vision = run(vision_proposal())
-    assert vision["loss"] == 0 and {r["atom"]: r["state"] for r in vision["rows"]}["Bicycle"] == "true"
+    bicycle = {r["atom"]: r for r in vision["rows"]}["Bicycle"]
+    assert vision["loss"] == 0 and bicycle["L"] > bicycle["L0"]  # the parts raise the occluded bicycle
     conflict = run(vision_proposal(bicycle_detector=(0.125, 0.5)))
     assert conflict["loss"] > 0
 
@@ -252,8 +255,79 @@ def test_wrong_printed_tables_are_caught(derivation):
     assert not _claim(_with(derivation, context={"kb_rows": rows}), "p14.kb_exact").passed
 
 
-def test_a_non_default_bias_in_a_proposal_is_caught(derivation, monkeypatch):
-    """The brute force uses plain Lukasiewicz connectives, not the theory's own parameters."""
-    real = lnn.LNN.disj
-    monkeypatch.setattr(lnn.LNN, "disj", lambda self, *ops, beta=1.0, **kw: real(self, *ops, beta=1.5, **kw))
-    assert not _claim(lnn.derive(), "p14.kb_exact").passed
+def test_a_neuron_outside_the_constraints_is_caught(monkeypatch):
+    """A worked example built with plain Lukasiewicz connectives (unit weights, beta = 1) breaks the
+    alpha constraints the text states for every neuron."""
+    monkeypatch.setattr(experiment, "W", (1.0, 1.0))
+    monkeypatch.setattr(experiment, "BETA", 1.0)
+    assert not _claim(lnn.derive(), "p14.constraints").passed
+
+
+def test_a_learned_neuron_outside_the_constraints_is_caught(derivation):
+    learn = derivation.context["learn"]
+    theta = np.array(learn["nlp"]["theta"])
+    theta[0, 0] = 1.5  # below the smallest weight the constraints allow at this bias
+    ctx = {"learn": learn | {"nlp": learn["nlp"] | {"theta": theta}}}
+    assert not _claim(_with(derivation, context=ctx), "p14.constraints").passed
+
+
+# --------------------------------------------------------------------------- learning
+
+
+def test_projection_is_feasible_and_nearest():
+    rng = np.random.default_rng(5)
+    low, high = learning.BETA_MIN, learning.BETA_MAX
+    feasible = []
+    while len(feasible) < 400:  # feasible points by rejection, to compare distances with
+        w, beta = rng.uniform(1.5, 16, 2), rng.uniform(low, high)
+        m, total = learning.constraint_bounds(beta)
+        if np.all(w >= m) and w.sum() <= total:
+            feasible.append(np.append(w, beta))
+    feasible = np.array(feasible)
+    for _ in range(200):
+        p = np.append(rng.uniform(0, 8, 2), rng.uniform(0, 5))
+        w, beta = learning.project_neuron(p[:2], p[2])
+        m, total = learning.constraint_bounds(beta)
+        # feasible up to the round-off of the affine maps (entries below 16)
+        assert np.all(w >= m - 1e-12) and w.sum() <= total + 1e-12 and low - 1e-12 <= beta <= high + 1e-12
+        dist = np.linalg.norm(np.append(w, beta) - p)
+        assert dist <= np.min(np.linalg.norm(feasible - p, axis=1)) + 1e-12
+        again = learning.project_neuron(w, beta)
+        assert np.allclose(np.append(*again), np.append(w, beta), rtol=0, atol=1e-12)
+
+
+def test_wrong_gradient_is_caught(derivation, monkeypatch):
+    """The contradiction term's gradient with its sign flipped."""
+    real = learning.gradient
+
+    def wrong(theta, data, lam=learning.LAMBDA, alpha=learning.ALPHA):
+        return real(theta, data, -lam, alpha) if lam else real(theta, data, lam, alpha)
+
+    monkeypatch.setattr(checks_learning, "gradient", wrong)
+    assert not _claim(derivation, "p14.task_loss").passed
+
+
+def test_wrong_printed_loss_is_caught(derivation):
+    eq = derivation.equations["p14.task_loss"]
+    t = next(s for s in eq.rhs.free_symbols if str(s) == "t")
+    swapped = sp.Eq(eq.lhs, plain(eq.rhs).subs(t, 1 - t), evaluate=False)
+    assert not _claim(_with(derivation, {"p14.task_loss": swapped}), "p14.task_loss").passed
+
+
+def test_wrong_printed_counts_are_caught(derivation):
+    eq = derivation.equations["p14.vision_result"]
+    counts = list(eq.rhs)
+    counts[2] = counts[2] + 1
+    bad = sp.Eq(eq.lhs, sp.Tuple(*counts), evaluate=False)
+    assert not _claim(_with(derivation, {"p14.vision_result": bad}), "p14.vision_result").passed
+    learn = derivation.context["learn"]
+    ctx = {"learn": learn | {"nlp": learn["nlp"] | {"gap": 1e-12}}}  # a reading within round-off of alpha
+    assert not _claim(_with(derivation, context=ctx), "p14.nlp_result").passed
+
+
+def test_a_wrong_reading_threshold_in_the_experiment_is_caught(monkeypatch):
+    """The experiment reads at alpha - 1/16; the recount by grounded LNNs reads at alpha."""
+    real = proposals.readings
+    monkeypatch.setattr(proposals, "readings", lambda th, d, alpha=learning.ALPHA: real(th, d, alpha - 1 / 16))
+    claims = {c.id: c for c in lnn.verify(lnn.derive())}
+    assert not claims["p14.nlp_result"].passed and not claims["p14.vision_result"].passed

@@ -20,16 +20,24 @@ The rooms:
 - :mod:`derivations.lnn.method`: an executable LNN core, the activations, the upward and
   downward bound rules, and a small :class:`LNN` graph with ``infer``.
 - :mod:`derivations.lnn.experiment`: the worked examples, the Smokers-and-Friends knowledge
-  base and the NLP and vision proposals (dyadic theories, deterministic inference) and ``run``,
-  which gives the rows of the printed tables.
+  base and the NLP and vision theories (dyadic, every connective the alpha-admissible neuron
+  w = (2, 2), beta = 7/4) and ``run``, which gives the rows of the printed tables.
+- :mod:`derivations.lnn.learning`: grounded rules with learned neurons: closed-form inference on
+  query atoms, the task and contradiction losses, their gradient, and projected gradient descent
+  onto the alpha constraints.
+- :mod:`derivations.lnn.proposals`: the two proposals, executable: generated data (seeded),
+  training, and the misread counts against the neural model alone.
 - :mod:`derivations.lnn.derivation`: the printed statements (SymPy), ``derive`` and the LaTeX
   context and figure.
 - :mod:`derivations.lnn.checks`: ``verify``, each statement by enumeration and brute force
-  over every consistent grid assignment.
+  over every consistent grid assignment; :mod:`derivations.lnn.checks_learning`: the
+  constraints in rational arithmetic, the gradient by finite differences, and the proposals'
+  counts recounted by grounded LNNs.
 """
 
 from derivations.lnn.checks import verify
 from derivations.lnn.derivation import derive
+from derivations.lnn.learning import project_neuron, train
 from derivations.lnn.method import (
     LNN,
     and_downward,
@@ -52,4 +60,6 @@ __all__ = [
     "LNN",
     "derive",
     "verify",
+    "project_neuron",
+    "train",
 ]

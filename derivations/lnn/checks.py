@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.ledger import Derivation, numeric_claim
+from derivations.lnn.checks_learning import check_constraints, check_proposal, check_task_loss
 from derivations.lnn.derivation import _symbols
 from derivations.lnn.experiment import nlp_proposal, smokers, vision_conflict, vision_proposal
 from derivations.lnn.method import LNN, weighted_and, weighted_implies, weighted_or
@@ -175,15 +176,6 @@ def _check_alpha(statement):
                          reproduce="exhaustive")
 
 
-def _lukasiewicz(kind, ops, node):
-    """Plain Lukasiewicz connectives (unit weights, beta = 1): the theories as the report writes them."""
-    if kind == "not":
-        return 1 - ops[:, 0]
-    if kind == "and":
-        return np.maximum(0.0, ops.sum(axis=1) - (ops.shape[1] - 1))
-    return np.minimum(1.0, ops.sum(axis=1))
-
-
 def _weighted(kind, ops, node):
     if kind == "not":
         return 1 - ops[:, 0]
@@ -201,19 +193,30 @@ def consistent_extremes(model_factory, step, connectives=_weighted):
     ``{atom: (min, max)}``, or ``None`` if none is consistent.
     """
     m = model_factory()
-    atoms = [n for n in m.nodes if n.kind == "atom"]
-    axes = [_grid(step)[(_grid(step) >= a.L) & (_grid(step) <= a.U)] for a in atoms]
+    used = {o for n in m.nodes for o in n.operands}
+    atoms = [n for n in m.nodes if n.kind == "atom" and n.name in used]
+    free = [n for n in m.nodes if n.kind == "atom" and n.name not in used]  # no neuron constrains them
+    grid = _grid(step)
+    axes = [grid[(grid >= a.L) & (grid <= a.U)] for a in atoms]
     mesh = np.meshgrid(*axes, indexing="ij")
     value = {a.name: g.ravel() for a, g in zip(atoms, mesh)}
     ok = np.ones(mesh[0].size, dtype=bool)
     for node in m.nodes:
+        if node.kind == "atom" and node.name not in used:
+            continue
         if node.kind != "atom":
             ops = np.stack([value[o] for o in node.operands], axis=-1)
             value[node.name] = connectives(node.kind, ops, node)
         ok &= (value[node.name] >= node.L) & (value[node.name] <= node.U)
     if not ok.any():
         return None
-    return {a.name: (float(value[a.name][ok].min()), float(value[a.name][ok].max())) for a in atoms}
+    out = {a.name: (float(value[a.name][ok].min()), float(value[a.name][ok].max())) for a in atoms}
+    for a in free:
+        on_grid = grid[(grid >= a.L) & (grid <= a.U)]
+        if on_grid.size == 0:
+            return None
+        out[a.name] = (float(on_grid.min()), float(on_grid.max()))
+    return out
 
 
 def _compare(model_factory, step):
@@ -331,9 +334,8 @@ def _check_modus_ponens(statement):
 
 def _check_kb(statement, ctx, figure_data):
     """Every printed table of Part (ii) and (iii): given bounds against the theory as built,
-    inferred bounds against brute force with plain Lukasiewicz connectives on the grid of
-    eighths, readings at alpha, contradiction loss, and the pass counts against a pass-by-pass
-    rerun."""
+    inferred bounds against brute force with the weighted connectives on the grid of sixteenths,
+    readings at alpha, contradiction loss, and the pass counts against a pass-by-pass rerun."""
     def first(factory):
         return lambda: factory()[0]
 
@@ -348,14 +350,14 @@ def _check_kb(statement, ctx, figure_data):
     for factory, table in tables:
         model = factory()
         given = model.bounds()
-        # exactness needs dyadic bounds (denominators up to 64) and unit weights and biases
+        # exactness needs bounds in sixteenths and weights and biases that are powers of two
+        # times small integers (here 2 and 7/4): every bound inference computes is then dyadic
         denominators = [Fraction(v).denominator for lo_hi in given.values() for v in lo_hi]
-        if max(denominators) > 64 or any(n.beta != 1 or any(w != 1 for w in n.weights) for n in model.nodes):
+        params = [v for n in model.nodes for v in (*n.weights, n.beta)]
+        if max(denominators) > 16 or any(Fraction(v).denominator > 4 or v <= 0 for v in params):
             worst = math.inf
             continue
-        # the grid of the finest dyadic step among the given bounds
-        step = 1 / max(denominators)
-        brute = consistent_extremes(factory, step, connectives=_lukasiewicz)
+        brute = consistent_extremes(factory, 1 / 16, connectives=_weighted)
         # pass by pass: upward, then downward unless the bounds crossed; stop at a crossing or a
         # pass that changes nothing
         m, passes = factory(), 0
@@ -395,15 +397,12 @@ def _check_kb(statement, ctx, figure_data):
     for a, (lo, hi) in ctx["kb_bounds"].items():
         worst = max(worst, abs(lo - dict((r["atom"], r["L"]) for r in ctx["kb_rows"])[a]),
                     abs(hi - dict((r["atom"], r["U"]) for r in ctx["kb_rows"])[a]))
-    # tolerance 0: the theories have unit weights, beta = 1 and bounds in sixteenths (asserted above:
-    # a non-dyadic bound fails the claim), so inference and brute force add and subtract multiples of
-    # 1/16 in [-4, 4] and divide only by the unit weights: exact in float64
+    # tolerance 0: bounds in sixteenths, weights 2 and biases 7/4 (asserted above: anything else
+    # fails the claim), so inference and brute force add, subtract and multiply multiples of 1/64
+    # below 8 and divide only by the weight 2: exact in float64
     return numeric_claim("p14.kb_exact", statement, worst, 0.0,
-                         method="every printed table (Smokers and Friends, both proposals, the conflict): inferred "
-                                "bounds against brute force over all consistent assignments on the grid of the finest given "
-                                "step (1/8 or 1/16) with "
-                                "plain Lukasiewicz connectives; given bounds, readings, losses, pass counts and the "
-                                "figure's bars against the theories and a pass-by-pass rerun",
+                         method="each printed table: bounds against brute force over every consistent point of "
+                                "the 1/16 grid; readings, losses, pass counts by a rerun",
                          reproduce="theories of derivations.lnn.experiment")
 
 
@@ -416,5 +415,9 @@ def verify(derivation: Derivation):
         _check_and_downward(eq["p14.and_downward"]),
         _check_modus_ponens(eq["p14.modus_ponens"]),
         _check_alpha(eq["p14.alpha_classical"]),
+        check_constraints(eq["p14.constraints"], derivation.context),
+        check_task_loss(eq["p14.task_loss"], derivation.context),
+        check_proposal("nlp", eq["p14.nlp_result"], derivation.context),
+        check_proposal("vision", eq["p14.vision_result"], derivation.context),
         _check_kb(eq["p14.kb_exact"], derivation.context, derivation.figures[0].data),
     ]

@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derivations.display import InOrder, Paren, Product
 from derivations.ledger import Derivation, Figure
-from derivations.lnn.experiment import ALPHA, nlp_proposal, run, smokers, vision_conflict, vision_proposal
-from derivations.tex import tex
+from derivations.lnn.experiment import ALPHA, CONFLICT_DETECTOR, nlp_proposal, run, smokers, vision_conflict, vision_proposal
+from derivations.lnn.learning import LAMBDA, RATE, STEPS, TEMPERATURE
+from derivations.lnn.proposals import SEEDS, nlp_data, run_proposal, vision_data
+from derivations.tex import power_of_ten_above, tex
 
 __all__ = ["derive", "statements", "PROBLEM", "UNIT_WEIGHTS"]
 
 PROBLEM = 14  # this problem's number in the registry
-UNIT_WEIGHTS = {"w_x": 1, "w_y": 1, r"\beta": 1}  # the classical case the prose names: unit weights, beta = 1
+UNIT_WEIGHTS = {"w_x": 1, "w_y": 1, r"\beta": 1}  # plain Lukasiewicz logic: unit weights, beta = 1
+CORNER = {"w_x": sp.Integer(2), "w_y": sp.Integer(2), r"\beta": sp.Rational(7, 4)}  # the worked examples' neurons
 
 
 def _fn(name, *args):
     return sp.Function(name)(*args)
 
 
-def statements():
-    """The results of Problem 14 as SymPy objects, keyed by claim id."""
+def statements(results=None):
+    """The results of Problem 14 as SymPy objects, keyed by claim id; ``results`` gives each
+    proposal's misread counts (model alone, rule at its initial weights, learned rule)."""
     x, y = sp.Symbol(r"\mathbf{x}"), sp.Symbol("y")
     xs = sp.Symbol("x")
     i, n = sp.Symbol("i", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True)
@@ -38,6 +43,9 @@ def statements():
     S_hi = sp.Symbol(r"\textstyle\sum_{j \ne i} w_j (1 - U_j)")
     S_lo = sp.Symbol(r"\textstyle\sum_{j \ne i} w_j (1 - L_j)")
     Limp, Lx, Uy = sp.Symbol(r"L_{x \to y}"), sp.Symbol("L_x"), sp.Symbol("U_y")
+    alpha, sum_w = sp.Symbol(r"\alpha"), sp.Symbol(r"\textstyle\sum_i w_i")
+    t, z = sp.Symbol("t"), sp.Symbol("z")
+    errors = sp.Tuple(sp.Symbol(r"E_{\mathrm{model}}"), sp.Symbol(r"E^{0}_{\mathrm{LNN}}"), sp.Symbol(r"E_{\mathrm{LNN}}"))
     return {
         "p14.classical": (
             sp.Eq(_fn(AND1, x), sp.Product(xi, (i, 1, n))),
@@ -66,6 +74,18 @@ def statements():
                             r"\operatorname{AND}_{\mathbf{w},\beta}(\mathbf{x})"),
                   1 - sp.Symbol(r"\alpha")),
         ),
+        "p14.constraints": (
+            sp.Ge(InOrder(beta, -Product(Paren(InOrder(1, -alpha)), sum_w)), alpha, evaluate=False),
+            sp.Le(InOrder(beta, -Product(alpha, wi)), InOrder(1, -alpha), evaluate=False),
+        ),
+        "p14.task_loss": sp.Eq(sp.Symbol(r"\ell(L, t)"),
+                               InOrder(Product(t, sp.log(InOrder(1, sp.exp(-z)))),
+                                       Product(Paren(InOrder(1, -t)), sp.log(InOrder(1, sp.exp(z))))),
+                               evaluate=False),
+        **({} if results is None else {
+            "p14.nlp_result": sp.Eq(errors, sp.Tuple(*results["nlp"]), evaluate=False),
+            "p14.vision_result": sp.Eq(errors, sp.Tuple(*results["vision"]), evaluate=False),
+        }),
         "p14.kb_exact": (
             sp.Eq(sp.Symbol(r"[L_{a}, U_{a}]"), sp.Symbol(r"[\min_{\mathcal{C}} a, \max_{\mathcal{C}} a]"),
                   evaluate=False),
@@ -79,12 +99,12 @@ def statements():
 
 
 def derive() -> Derivation:
-    equations = statements()
+    runs = {"nlp": run_proposal(nlp_data(), 1), "vision": run_proposal(vision_data(), 2)}
+    equations = statements({k: (r["baseline"], r["initial"], r["trained"]) for k, r in runs.items()})
     # the rules of modus ponens and tollens with unit weights and beta = 1, from the printed ones
-    unit = UNIT_WEIGHTS
-    mp_unit = [tex(rel.func(rel.lhs, sp.expand(rel.rhs.subs({v: unit[k] for k, v in _symbols(rel.rhs).items()
-                                                              if k in unit}))), order="old")
-               for rel in equations["p14.modus_ponens"]]
+    mp_unit, mp_corner = ([tex(rel.func(rel.lhs, _as_written(rel.rhs.subs({v: params[k] for k, v in _symbols(rel.rhs).items()
+                                                                             if k in params})), evaluate=False))
+                            for rel in equations["p14.modus_ponens"]] for params in (UNIT_WEIGHTS, CORNER))
     kb = smokers()
     history = kb.infer()
     atoms = [n.name for n in kb.nodes if n.kind == "atom"]
@@ -95,21 +115,36 @@ def derive() -> Derivation:
     context = {
         "alpha": ALPHA,
         "mp_unit": mp_unit,
+        "mp_corner": mp_corner,
         "kb_rows": kb_rows,
         "kb_bounds": {a: final[a] for a in atoms},
+        "kb_state": {r["atom"]: r["state"] for r in kb_rows},
         "kb_iterations": len(history) - 1,
         "kb_loss": kb.contradiction_loss(),
         "kb_neurons": len(kb.nodes),
         "nlp": run(nlp_proposal()),
         "vision": run(vision_proposal()),
         "vision_conflict": run(vision_conflict()),
+        "conflict_detector": CONFLICT_DETECTOR,
+        # every deciding quantity clears its threshold by more than 10^this (a bound, safe by a factor 2)
+        "learn_gap_decade": -power_of_ten_above(1 / min(r["gap"] for r in runs.values())),
+        "learn": {"lambda": LAMBDA, "tau": TEMPERATURE, "seeds": SEEDS, "steps": STEPS, "rate": RATE,
+                  **{k: {key: v for key, v in r.items() if key != "history"} | {"J0": r["history"][0], "J": r["history"][-1]}
+                     for k, r in runs.items()}},
     }
     figure = Figure(
         "p14_kb_convergence", "figures.lnn:bounds_ladder",
         {"atoms": unknown, "history": [[h[a] for a in unknown] for h in history]},
-        width=5.6, height=2.5,
+        width=2.5, height=1.6,
     )
     return Derivation(problem=PROBLEM, equations=equations, context=context, figures=(figure,))
+
+
+def _as_written(expr):
+    """The expanded sum with the bounds first (L_x, U_y, then the rule's bound) and the constant last."""
+    rank = {"L_x": 0, "U_y": 0, r"L_{x \to y}": 1}
+    terms = sp.Add.make_args(sp.expand(expr))
+    return InOrder(*sorted(terms, key=lambda t: rank.get(str(next(iter(t.free_symbols), "")), 2)))
 
 
 def _symbols(expr):
