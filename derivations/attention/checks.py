@@ -249,7 +249,7 @@ def verify(derivation: Derivation):
     nonneg = bool((ref["a"] >= 0).all() and (ref["p"] >= 0).all())
     claims.append(numeric_claim(
         "p9.normalised", norm, sum_err if nonneg else np.inf, K * EPS,
-        method="printed sums over their ranges on the decoder's a_t and p, every step; K eps",
+        method="printed sums over their ranges on the decoder's alignments and outputs; K eps",
         reproduce=repro,
     ))
 
