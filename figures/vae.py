@@ -15,6 +15,8 @@ def bound_and_variance(data, axes):
     (:func:`estimator_variance`)."""
     bound_gap(data["bound"], axes[0])
     estimator_variance(data["study"], axes[1:])
+    for ax, title in zip(axes, ("(a) the bound", r"(b) gradient in $\mu$", r"(c) gradient in $\sigma$")):
+        ax.set_title(title)
 
 
 def estimator_variance(data, ax):

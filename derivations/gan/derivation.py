@@ -13,7 +13,7 @@ import functools
 
 import sympy as sp
 
-from derivations.display import InOrder, Paren, Scaled, plain
+from derivations.display import InOrder, Paren, Product, Scaled, plain
 from derivations.gan.experiment import SEED_STUDY, _train_runs
 from derivations.gan.method import ADAM_BETAS, ADAM_EPS, GanConfig
 from derivations.gan.panels import D_A, DATA, ETA, G_START, X, logit_b, panel_model
@@ -181,12 +181,13 @@ ADAM_SYMBOLS = dict(zip(
 def adam_rule():
     """Adam's update (Kingma & Ba) as printed, for a parameter that is descended (D's ascends: +)."""
     s, t = ADAM_SYMBOLS, ADAM_T
+    # as Kingma and Ba write it: (1 - beta) g_t, not g_t (1 - beta); sqrt(v_hat) + eps, not eps + sqrt(v_hat)
     return (
-        sp.Eq(s["m"], InOrder(s["beta1"] * s["m_prev"], (1 - s["beta1"]) * s["g"])),
-        sp.Eq(s["v"], InOrder(s["beta2"] * s["v_prev"], (1 - s["beta2"]) * s["g"] ** 2)),
+        sp.Eq(s["m"], InOrder(s["beta1"] * s["m_prev"], Product(Paren(InOrder(1, -s["beta1"])), s["g"]))),
+        sp.Eq(s["v"], InOrder(s["beta2"] * s["v_prev"], Product(Paren(InOrder(1, -s["beta2"])), s["g"] ** 2))),
         sp.Eq(s["m_hat"], s["m"] / (1 - s["beta1"] ** t)),
         sp.Eq(s["v_hat"], s["v"] / (1 - s["beta2"] ** t)),
-        sp.Eq(s["theta"], InOrder(s["theta_prev"], -s["alpha"] * s["m_hat"] / (sp.sqrt(s["v_hat"]) + s["eps"]))),
+        sp.Eq(s["theta"], InOrder(s["theta_prev"], Scaled(-s["alpha"], InOrder(sp.sqrt(s["v_hat"]), s["eps"]), s["m_hat"]))),
     )
 
 
