@@ -221,17 +221,102 @@ def test_wrong_printed_formulas_are_caught(derivation):
 
 
 def test_wrong_printed_numbers_are_caught(derivation):
-    text = derivation.context["text"] | {"rank_regards": derivation.context["text"]["rank_regards"] + 1}
-    assert not _claim(_with(derivation, context={"text": text}), "p12.text_follows_classifier").passed
-    top = derivation.context["top_words"][::-1][:-1] + [{"word": "the", "weight": 0.0}]
-    assert not _claim(_with(derivation, context={"top_words": top}), "p12.text_follows_classifier").passed
-    digits = derivation.context["digits"]
+    ctx = derivation.context
+    text = ctx["text"] | {"rank_regards": ctx["text"]["rank_regards"] + 1}
+    assert not _claim(_with(derivation, context={"text": text}), "p12.text_deletion").passed
+    top = ctx["top_words"][::-1]
+    assert not _claim(_with(derivation, context={"top_words": top}), "p12.text_deletion").passed
+    deletion = ctx["text_deletion"]
+    for change in ({"wins": [w - 1 for w in deletion["wins"]]}, {"top": [v * 1.01 for v in deletion["top"]]},
+                   {"random": [v * 0.99 for v in deletion["random"]]}):
+        assert not _claim(_with(derivation, context={"text_deletion": deletion | change}), "p12.text_deletion").passed
+    rows = [dict(r) for r in deletion["rows"]]
+    rows[3]["drop_top"] = rows[3]["drop_top"] + 0.01
+    assert not _claim(_with(derivation, context={"text_deletion": deletion | {"rows": rows}}), "p12.text_deletion").passed
+    digits = ctx["digits"]
     rows = [dict(r) for r in digits["rows"]]
-    rows[0]["drop_top"] *= 0.5
+    rows[0]["auc_lime"] *= 0.5
     assert not _claim(_with(derivation, context={"digits": digits | {"rows": rows}}), "p12.deletion").passed
-    text_fit = derivation.context["text_fit"]
+    many = [dict(m) for m in digits["many"]]
+    many[5]["auc_random"] *= 1.2  # a Monte Carlo mean far outside its standard errors
+    assert not _claim(_with(derivation, context={"digits": digits | {"many": many}}), "p12.deletion").passed
+    assert not _claim(_with(derivation, context={"digits": digits | {"many_wins": digits["many_wins"] - 1}}),
+                      "p12.deletion").passed
+    limits = ctx["limits"]
+    spread = [v * 1.5 for v in limits["rms_spread"]]
+    assert not _claim(_with(derivation, context={"limits": limits | {"rms_spread": spread}}), "p12.seed_spread").passed
+    loo = np.asarray(limits["loo"]) + 0.01
+    assert not _claim(_with(derivation, context={"limits": limits | {"loo": loo}}), "p12.width_limit").passed
+    text_fit = ctx["text_fit"]
     worse = dataclasses.replace(text_fit, score=text_fit.score - 0.01)
     assert not _claim(_with(derivation, context={"text_fit": worse}), "p12.wls").passed
+
+
+def test_wrong_limits_are_caught(derivation):
+    """The printed limits, with a sign, a variable, a power or a factor changed, fail their claims."""
+    eq = derivation.equations
+    width, spread, off = eq["p12.width_limit"], eq["p12.seed_spread"], eq["p12.off_data"]
+    c_j, sigma, *_ = width.lhs.args
+    N = spread.lhs.args[1]
+    s_bar = next(iter(spread.lhs.args[0].atoms(sp.core.function.AppliedUndef)))
+    wrong = {
+        "p12.width_limit": [
+            sp.Eq(width.lhs, -width.rhs, evaluate=False),  # f(x without j) - f(x)
+            sp.Eq(sp.Limit(c_j, sigma, sp.oo), width.rhs, evaluate=False),  # the wide-kernel end
+        ],
+        "p12.seed_spread": [
+            sp.Eq(spread.lhs, 2 * spread.rhs, evaluate=False),
+            sp.Eq(sp.Limit(N**2 * s_bar**2, N, sp.oo), spread.rhs, evaluate=False),  # a 1/N law
+            sp.Eq(sp.Limit(N * s_bar, N, sp.oo), spread.rhs, evaluate=False),  # the spread, not its square
+        ],
+        "p12.off_data": [sp.Eq(off.lhs, off.rhs + 1, evaluate=False)],
+        "p12.text_deletion": [sp.Lt(*eq["p12.text_deletion"].args, evaluate=False)],
+        "p12.deletion": [sp.Gt(*eq["p12.deletion"].args, evaluate=False)],
+    }
+    for claim_id, statements in wrong.items():
+        for statement in statements:
+            assert not _claim(_with(derivation, {claim_id: statement}), claim_id).passed, (claim_id, statement)
+
+
+def test_unnormalised_tfidf_is_caught(monkeypatch):
+    """A mask model that forgets the unit length of TF-IDF rows gives the forest other inputs than
+    the vectoriser does: the deletion test's route through shortened texts notices."""
+    from derivations.lime import experiment
+
+    monkeypatch.setattr(experiment.TextMaskModel, "features", lambda self, Z: np.asarray(Z, dtype=float) @ self.M)
+    d = lime.derive()
+    assert not _claim(d, "p12.text_deletion").passed
+
+
+def test_sampling_law_is_the_law_of_perturb():
+    """The seed-spread check sums over masks with the law it assumes for ``perturb``: the
+    frequencies of 40000 perturbed masks of d' = 4 agree with it within 5 standard errors."""
+    from derivations.lime.checks_faithfulness import sampling_law
+
+    d, n = 4, 40_000
+    Z, prob = sampling_law(d)
+    assert prob.sum() == pytest.approx(1.0, abs=1e-15)
+    sample = lime.perturb(d, n + 1, np.random.default_rng(0))[1:]
+    codes = sample @ (2.0 ** np.arange(d)[::-1])  # itertools.product order: first feature most significant
+    counts = np.bincount(codes.astype(int), minlength=2**d)
+    se = np.sqrt(n * prob * (1 - prob))
+    assert np.all(np.abs(counts - n * prob) <= 5 * se + 1e-12)
+
+
+def test_width_limit_is_leave_one_out_on_a_known_function():
+    """On f = product of two features (an interaction LIME's linear model cannot fit), the weights
+    at a tiny width are f(x) - f(x without j): 1 for the two features, 0 for the others."""
+    from derivations.lime.experiment_limits import leave_one_out, width_sweep
+
+    def f(Z):
+        return np.asarray(Z)[:, 0] * np.asarray(Z)[:, 1]
+
+    fit = lime.explain_full(f, 5, 3000, 0.25, seed=3)
+    narrow = width_sweep(fit, widths=(0.02,))[0]
+    np.testing.assert_allclose(narrow, leave_one_out(f, 5), atol=1e-8)
+    np.testing.assert_allclose(leave_one_out(f, 5), [1, 1, 0, 0, 0])
+    wide = width_sweep(fit, widths=(50.0,))[0]
+    assert np.all(wide[:2] < 0.75)  # far from the instance the interaction is averaged down
 
 
 def test_the_digit_prose_follows_the_classifier(derivation):

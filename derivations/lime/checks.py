@@ -17,7 +17,13 @@ import numpy as np
 import sympy as sp
 
 from derivations.ledger import Derivation, is_zero, numeric_claim, relative_error
-from derivations.lime.derivation import N_TOP_WORDS, digit_phrase
+from derivations.lime.checks_faithfulness import (
+    check_off_data,
+    check_seed_spread,
+    check_text_deletion,
+    check_width_limit,
+)
+from derivations.lime.derivation import digit_phrase
 from derivations.lime.method import (
     cosine_distance,
     coverage,
@@ -92,8 +98,7 @@ def _check_distances(statement):
             worst = max(worst, float(np.max(np.abs(formula(kept, float(d)) - ref))),
                         float(np.max(np.abs(ours(masks) - ref))))
     return numeric_claim("p12.mask_distances", statement, worst, 8 * EPS,
-                         method="both printed formulas and the implementation, every non-empty mask, "
-                                "d' = 1..10, against SciPy's cosine and Euclidean distances",
+                         method="printed formulas and code vs SciPy's distances, every mask, d' = 1..10",
                          reproduce="exhaustive, d' <= 10")
 
 
@@ -110,8 +115,7 @@ def _check_lime_kernel(statement):
     if not is_zero(statement.lhs - statement.rhs):
         err = math.inf
     return numeric_claim("p12.lime_kernel", statement, err, 8 * EPS,
-                         method="both sides against the implemented kernel at sigma = sqrt(2) w "
-                                "(D in [0, 1.5], five widths); their difference simplifies to 0",
+                         method="both sides vs the kernel at sigma = sqrt(2) w on a grid; difference simplifies to 0",
                          reproduce="grid 31 x 5")
 
 
@@ -163,11 +167,7 @@ def _check_wls(statement, fit):
               relative_error(printed.ravel(), ref_beta) / tol_normal,
               abs(fit.score - ref.score(fit.Z, fit.y, sample_weight=fit.weights)) / tol)
     return numeric_claim("p12.wls", statement, err, 1.0,
-                         method="the printed formula on the text explanation's samples (tolerance (N + p) eps "
-                                "cond(A)^2 (1 + tan theta), normal equations), the implementation and its weighted "
-                                "R^2 ((N + p) eps (cond(A) + cond(A)^2 tan theta), a backward-stable solve), against "
-                                "sklearn LinearRegression with sample_weight (and with ridge 1 against sklearn Ridge); "
-                                "error in units of the tolerance",
+                         method="printed formula and code vs sklearn weighted regression; Higham LS error bounds",
                          reproduce=f"text explanation, N = {N}, seed 12")
 
 
@@ -194,8 +194,7 @@ def _check_linear_recovery(statement):
                                  method="the printed equation evaluated on LIME's coefficients")
         tol = max(tol, 10 * _design_condition(fit.Z, fit.weights) * EPS)
     return numeric_claim("p12.linear_recovery", statement, worst, tol,
-                         method="LIME on f(z') = w0 + w.z' with random w, d' = 2, 5, 12, substituted into "
-                                "the printed equation; tolerance 10 cond(A) eps",
+                         method="LIME on random linear f, d' = 2, 5, 12; tolerance 10 cond(A) eps",
                          reproduce="seed 3, N = 400")
 
 
@@ -301,39 +300,8 @@ def _check_klasso(statement, fit):
         worst = math.inf
     detail = "; ".join(bad) + (f" only {used} usable random instances" if used < KLASSO_MIN_USED else "")
     return numeric_claim("p12.klasso_subset", statement, worst, tol,
-                         method="brute force over all K-subsets, K = 1..5, of the text explanation "
-                                "(Gram-matrix solves); tolerance 10 eps cond(A) squared times |b| squared / loss. "
-                                f"Also, on {KLASSO_INSTANCES} random weighted instances (seed {KLASSO_SEED}, N = 50..200, "
-                                "d' = 4..10, K = 2..4), the same subset as LARS on the design with the intercept "
-                                "projected out and as scikit-learn's Lasso with sample weights between the K-th and "
-                                f"(K+1)-th entries (instances with entries within a relative {KLASSO_MARGIN:g} "
-                                "or a coefficient leaving the path skipped)",
+                         method="brute force over all K-subsets, K <= 5; LARS and weighted Lasso on random instances",
                          reproduce=f"text explanation, d' = {fit.Z.shape[1]}", detail=detail)
-
-
-def _check_text_follows_classifier(statement, text, vectorizer_classifier):
-    """The printed ranking against the classifier's own coefficients of the sentence's words:
-    every printed relation is evaluated on the weights and coefficients."""
-    vec, clf = vectorizer_classifier
-    words, coef = list(text["words"]), np.asarray(text["coef"], dtype=float)
-    theta = np.array([clf.coef_[0, vec.vocabulary_[w]] for w in words])
-    signs, tops, ranks = statement
-    bad = sum(signs.lhs.subs(signs.lhs.args[0], a) != signs.rhs.subs(signs.rhs.args[0], b)
-              for a, b in zip(coef, theta))
-    printed_top = {w["word"] for w in text["top_words"]}
-    theta_top = {words[i] for i in np.argsort(-np.abs(theta), kind="stable")[:N_TOP_WORDS]}
-    bad += printed_top != theta_top or len(printed_top) != N_TOP_WORDS
-    # rank by |theta|: one more than the number of words with a strictly larger |theta|
-    r = words.index("regards")
-    bad += text["coef_regards"] != theta[r]
-    # the printed probability, through the vectorizer instead of the masks
-    bad += abs(text["probability"] - clf.predict_proba(vec.transform([text["text"]]))[0, 1]) > 1e-12
-    bad += text["rank_regards"] != 1 + int(np.sum(np.abs(theta) > abs(theta[r])))
-    bad += text["rank_regards"] != 1 + int(np.sum(np.abs(coef) > abs(coef[r])))
-    return numeric_claim("p12.text_follows_classifier", statement, float(bad), 0.0,
-                         method=f"the {len(words)} weights against the logistic regression's coefficients of the "
-                                "same words; printed top words and rank against both; error = disagreements",
-                         reproduce="text explanation, seed 12")
 
 
 def _check_sp(statement, W, picked):
@@ -383,54 +351,105 @@ def _check_sp(statement, W, picked):
         0.0 if closest >= margin else math.inf,  # no greedy decision within rounding of a different one
     ]
     return numeric_claim("p12.sp_coverage", statement, max(parts), 1.0,
-                         method=f"brute force over all {math.comb(W.shape[0], B)} sets of B = {B} "
-                                f"explanations; greedy/optimum above {math.floor(greedy / best * 100) / 100:.2f}; "
-                                "every pick replayed as the largest gain, with a relative margin of at least "
-                                f"{margin:.0e} over any pick covering other words; the constant is "
-                                "lim (1 - (1 - 1/B)^B) by SymPy; printed ratio within 8 eps of the float one",
+                         method=f"brute force over all {math.comb(W.shape[0], B)} sets of B = {B}; "
+                                "greedy picks with margins",
                          reproduce=f"SP-LIME on {W.shape[0]} test sentences, K = 4, seed 12")
 
 
 RANK_MARGIN = 1e-6  # relative gap between consecutive class probabilities the text's ranking needs
+ORDER_MARGIN = 1e-9  # relative gap between consecutive LIME weights of the ink blocks (their order)
+# A row's class probabilities from the perceptron by two batchings of the same inputs: BLAS may
+# sum the 64 + 32 products of a row in another order, an error of (64 + 32) eps times the terms'
+# magnitude (below 10 here) in the logits, and a probability moves by at most as much: 1e-12 covers it.
+BATCH_TOL = 1e-12
+MC_ORDERS = 200  # random orders the check draws to estimate the standard error of one order's area
+
+
+def _ink_blocks(image):
+    """The 2 x 2 blocks (row-major ids) with a pixel above 0, by walking the pixels."""
+    return sorted({(r // 2) * 4 + c // 2 for r in range(8) for c in range(8) if image[8 * r + c] > 0})
+
+
+def _areas(classifier, image, label, coef, ink, block):
+    """(the area in LIME's order, the exact mean area over random orders of the ink blocks, the
+    standard deviation of one random order's area, LIME's order clear of round-off)."""
+    w = np.asarray(coef)[ink]
+    order = [ink[i] for i in np.argsort(-w)]
+    clear = bool(np.all(-np.diff(np.sort(w)[::-1]) >= ORDER_MARGIN * np.max(np.abs(w))))
+    curve = [image * ~np.isin(block, order[:k]) for k in range(len(order) + 1)]
+    lime_area = float(classifier.predict_proba(np.array(curve))[:, label].mean())
+    # a random order's first k blocks are a uniform k-subset: the expected curve at k is the mean
+    # over all k-subsets, and the expected area their mean over k.  Subset b removes ink block i
+    # when bit i of b is set.
+    n = len(ink)
+    bits = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+    removed = np.zeros((2**n, n_blocks := int(block.max()) + 1), dtype=bool)
+    removed[:, ink] = bits.astype(bool)
+    p = classifier.predict_proba(image * ~removed[:, block])[:, label]
+    sizes = bits.sum(axis=1)
+    exact = float(np.mean([p[sizes == k].mean() for k in range(n + 1)]))
+    rng = np.random.default_rng(7)
+    one = []
+    for _ in range(MC_ORDERS):
+        first = np.cumsum(np.r_[0, 1 << rng.permutation(n)])  # the subset removed after k steps, as bits
+        one.append(float(p[first].mean()))
+    return lime_area, exact, float(np.std(one)), clear
 
 
 def _check_deletion(statement, digits, classifier):
-    """For each explained (digit, class): the printed drop for the top-weight blocks, recomputed
-    by zeroing those pixels of the image; the printed Monte Carlo baseline against its exact
-    value (all block subsets of the same size), within 4 standard errors; and the printed
-    relation evaluated on the recomputed numbers."""
+    """For each explained (digit, class), and for the held-out digits of the summary: the deletion
+    curve in LIME's order recomputed by zeroing pixels, the random-order baseline against its exact
+    value (every subset of the ink blocks), within 4 standard errors of the Monte Carlo mean, and
+    the printed relation evaluated on the recomputed areas."""
     from sklearn.datasets import load_digits
 
     X = load_digits().data / 16.0
     block = np.add.outer(4 * (np.arange(8) // 2), np.arange(8) // 2).ravel()  # 2 x 2 blocks, row-major
     n_blocks = int(block.max()) + 1
     worst = 0.0 if digits["n_segments"] == n_blocks else math.inf
-    subsets = list(itertools.combinations(range(n_blocks), digits["n_drop"]))
-    kept_pixels = np.array([~np.isin(block, S) for S in subsets])  # (subsets, 64): pixels outside the blocks
+    faults = []
+    R = digits["n_random"]
+
+    def compare(where, image, label, row):
+        nonlocal worst
+        ink = _ink_blocks(image)
+        lime_area, exact, sd, clear = _areas(classifier, image, label, row["coef"], ink, block)
+        holds = bool(statement.func(lime_area, exact)) and exact - lime_area >= ORDER_MARGIN * exact
+        if not (clear and holds):
+            faults.append(f"{where}: " + ("LIME's order within round-off" if not clear else "the relation fails"))
+        worst = max(worst, abs(row["auc_lime"] - lime_area) / BATCH_TOL, abs(row["auc_random"] - exact) / (4 * sd / math.sqrt(R)))
+        return lime_area, exact, holds
+
     for row in digits["rows"]:
         image, label = X[row["index"]], row["label"]
         proba = classifier.predict_proba(image[None, :])[0]
-        p = proba[label]
         # the explained classes are the most probable ones, in order
         shown = [r["label"] for r in digits["rows"] if r["index"] == row["index"]]
         ranked = np.argsort(-proba, kind="stable")
         top = proba[ranked[: len(shown) + 1]]
         clear = bool(np.all(-np.diff(top) >= RANK_MARGIN * top[:-1]))  # no rank decided by round-off
         phrase_ok = digits["phrases"][digits["explained"].index(row["index"])] == digit_phrase(row["true"], ranked)
-        worst = max(worst, 0.0 if shown == list(ranked[: len(shown)]) and clear and phrase_ok else math.inf,
-                    abs(row["probability"] - p) / (8 * EPS))
-        top = np.argsort(-np.asarray(row["coef"]))[: digits["n_drop"]]
-        direct_top = p - classifier.predict_proba((image * ~np.isin(block, top))[None, :])[0, label]
-        drops = p - classifier.predict_proba(image * kept_pixels)[:, label]
-        exact, se = float(drops.mean()), float(drops.std() / math.sqrt(digits["n_random"]))
-        holds = bool(statement.func(direct_top, exact))
-        worst = max(worst, abs(row["drop_top"] - direct_top) / (8 * EPS), abs(row["drop_random"] - exact) / (4 * se),
-                    0.0 if holds else math.inf)
-    return numeric_claim("p12.deletion", statement, worst, 1.0,
-                         method="top blocks' drop recomputed by zeroing their pixels (tolerance 8 eps); baseline "
-                                "against the exact mean over all block subsets (4 standard errors); error in units "
-                                "of the tolerance",
-                         reproduce=f"digits {sorted({r['index'] for r in digits['rows']})}, seed 12")
+        if not (shown == list(ranked[: len(shown)]) and clear and phrase_ok) or row["n_ink"] != len(_ink_blocks(image)):
+            faults.append(f"digit {row['index']}: ranking, phrase or ink count")
+        worst = max(worst, abs(row["probability"] - proba[label]) / (8 * EPS))
+        compare(f"digit {row['index']}, class {label}", image, label, row)
+    areas = []
+    for m in digits["many"]:
+        proba = classifier.predict_proba(X[m["index"]][None, :])[0]
+        s = np.sort(proba)
+        if int(np.argmax(proba)) != m["label"] or s[-1] - s[-2] < RANK_MARGIN * s[-1]:
+            faults.append(f"digit {m['index']}: top class")
+        areas.append(compare(f"digit {m['index']}", X[m["index"]], m["label"], m))
+    wins = sum(h for *_, h in areas)
+    if wins != digits["many_wins"] or len(areas) != digits["many_n"]:
+        faults.append(f"wins {wins} of {len(areas)}, printed {digits['many_wins']} of {digits['many_n']}")
+    worst = max(worst, abs(np.mean([a for a, *_ in areas]) - digits["many_lime"]) / BATCH_TOL,
+                abs(np.mean([m["auc_random"] for m in digits["many"]]) - digits["many_random"]) / (16 * EPS))
+    return numeric_claim("p12.deletion", statement, math.inf if faults else worst, 1.0,
+                         method="curves recomputed by zeroing pixels; random order exact over all ink-block "
+                                "subsets (4 s.e.); error in tolerance units",
+                         reproduce=f"digits {sorted({r['index'] for r in digits['rows']})} and "
+                                   f"{digits['many_n']} held-out digits, seed 12", detail="; ".join(faults[:5]))
 
 
 def verify(derivation: Derivation):
@@ -441,14 +460,18 @@ def verify(derivation: Derivation):
 def _verify(derivation: Derivation):
     eq = derivation.equations
     ctx = derivation.context
+    text = ctx["text"]
     return [
         _check_distances(eq["p12.mask_distances"]),
         _check_lime_kernel(eq["p12.lime_kernel"]),
         _check_wls(eq["p12.wls"], ctx["text_fit"]),
         _check_linear_recovery(eq["p12.linear_recovery"]),
         _check_klasso(eq["p12.klasso_subset"], ctx["text_fit"]),
-        _check_text_follows_classifier(eq["p12.text_follows_classifier"], ctx["text"] | {"top_words": ctx["top_words"]},
-                                       ctx["text_classifier"]),
         _check_sp(eq["p12.sp_coverage"], ctx["sp_W"], ctx["sp_picked"]),
+        check_text_deletion(eq["p12.text_deletion"], ctx["text_deletion"], text, ctx["top_words"],
+                            ctx["text_classifier"]),
         _check_deletion(eq["p12.deletion"], ctx["digits"], ctx["digit_classifier"]),
+        check_width_limit(eq["p12.width_limit"], ctx["text_fit"], text, ctx["limits"], ctx["text_classifier"]),
+        check_seed_spread(eq["p12.seed_spread"], text, ctx["limits"], ctx["text_classifier"]),
+        check_off_data(eq["p12.off_data"], ctx["text_fit"], text, ctx["text_classifier"]),
     ]
