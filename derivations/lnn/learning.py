@@ -29,6 +29,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 
 __all__ = [
     "ALPHA",
@@ -96,26 +97,32 @@ def constraint_bounds(beta, n=2, alpha=ALPHA):
 def _faces(n, alpha, margin):
     """The constraints of an n-input neuron on x = (w_1..w_n, beta) as A x <= b, tightened by
     margin, and for every set of at most n + 1 independent constraints the affine map onto
-    their intersection: x -> P x + q."""
+    their intersection, x -> P x + q, computed in exact rationals (alpha, margin and the bounds
+    on beta are dyadic) and rounded once, so that no linear-algebra kernel enters the maps."""
+    al, mg = sp.Rational(alpha), sp.Rational(margin)
     rows, rhs = [], []
     for i in range(n):  # beta - alpha w_i <= 1 - alpha
-        a = np.zeros(n + 1)
-        a[i], a[n] = -alpha, 1.0
-        rows.append(a), rhs.append(1 - alpha - margin)
-    rows.append(np.append(np.full(n, 1 - alpha), -1.0)), rhs.append(-alpha - margin)  # beta - (1-alpha) sum w >= alpha
-    rows.append(np.append(np.zeros(n), 1.0)), rhs.append(BETA_MAX)
-    rows.append(np.append(np.zeros(n), -1.0)), rhs.append(-BETA_MIN)
-    A, b = np.array(rows), np.array(rhs)
+        rows.append([-al if j == i else 0 for j in range(n)] + [1]), rhs.append(1 - al - mg)
+    rows.append([1 - al] * n + [-1]), rhs.append(-al - mg)  # beta - (1 - alpha) sum w >= alpha
+    rows.append([0] * n + [1]), rhs.append(sp.Rational(BETA_MAX))
+    rows.append([0] * n + [-1]), rhs.append(-sp.Rational(BETA_MIN))
+    A, b = sp.Matrix(rows), sp.Matrix(rhs)
     maps = [(np.eye(n + 1), np.zeros(n + 1))]
     for k in range(1, n + 2):
         for S in itertools.combinations(range(len(b)), k):
-            AS = A[list(S)]
-            G = AS @ AS.T
-            if abs(np.linalg.det(G)) < 1e-9:  # dependent normals (the two bounds on beta)
+            AS = A.extract(list(S), list(range(n + 1)))
+            G = AS * AS.T
+            if G.det() == 0:  # dependent normals (the two bounds on beta)
                 continue
-            K = AS.T @ np.linalg.inv(G)
-            maps.append((np.eye(n + 1) - K @ AS, K @ b[list(S)]))
-    return A, b, maps
+            K = AS.T * G.inv()
+            P, q = sp.eye(n + 1) - K * AS, K * b.extract(list(S), [0])
+            maps.append((np.array(P.tolist(), dtype=float), np.array(q.tolist(), dtype=float).ravel()))
+    return np.array(A.tolist(), dtype=float), np.array(b.tolist(), dtype=float).ravel(), maps
+
+
+def _times(M, x):
+    """M x by elementwise products and sums (no BLAS kernel: the same bits on every machine)."""
+    return (M * x[None, :]).sum(axis=1)
 
 
 def project_neuron(w, beta, margin=0.0, alpha=ALPHA):
@@ -126,9 +133,9 @@ def project_neuron(w, beta, margin=0.0, alpha=ALPHA):
     A, b, maps = _faces(len(x) - 1, alpha, margin)
     best, best_d = None, np.inf
     for P, q in maps:
-        y = P @ x + q
+        y = _times(P, x) + q
         # feasible up to the rounding of the affine map (entries of size up to BETA_MAX)
-        if np.all(A @ y <= b + 1e-12) and (d := float(np.sum((y - x) ** 2))) < best_d:
+        if np.all(_times(A, y) <= b + 1e-12) and (d := float(np.sum((y - x) ** 2))) < best_d:
             best, best_d = y, d
     return best[:-1], float(best[-1])
 
