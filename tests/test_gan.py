@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
 from derivations import gan
-from derivations.display import InOrder
+from derivations.display import InOrder, Paren, Product
 from derivations.gan import checks, experiment, method
 from tests.conftest import with_statement as _with
 
@@ -279,6 +279,10 @@ def test_a_wrong_generator_gradient_is_caught(derivation, monkeypatch):
     ("p8.gan_gradients", lambda eqs: (eqs["p8.gan_gradients"][0],
                                       sp.Eq(eqs["p8.gan_gradients"][1].lhs, 2 * eqs["p8.gan_gradients"][1].rhs))),
     ("p8.adam", lambda eqs: eqs["p8.adam"][:3] + (sp.Eq(eqs["p8.adam"][3].lhs, gan.ADAM_SYMBOLS["v"]),) + eqs["p8.adam"][4:]),
+    # the display wrappers of Kingma and Ba's order still print the checked object: (1 + beta_1) g_t fails
+    ("p8.adam", lambda eqs: (sp.Eq(eqs["p8.adam"][0].lhs, InOrder(
+        gan.ADAM_SYMBOLS["beta1"] * gan.ADAM_SYMBOLS["m_prev"],
+        Product(Paren(InOrder(1, gan.ADAM_SYMBOLS["beta1"])), gan.ADAM_SYMBOLS["g"]))),) + eqs["p8.adam"][1:]),
     ("p8.saturation", lambda eqs: (sp.Eq(eqs["p8.saturation"][0].lhs, gan.SIGMA_A), eqs["p8.saturation"][1])),
 ])
 def test_a_fault_in_a_printed_statement_is_caught(derivation, claim_id, wrong):
