@@ -83,8 +83,7 @@ def _check_classical(statement):
                     abs(float(imp_eq.rhs.subs({sym["x"]: a, sym["y"]: b})) - truth))
     # tolerance 0: 0/1 inputs and unit weights; every sum, product and clip of them is an exact integer
     return numeric_claim("p14.classical", statement, worst, 0.0,
-                         method="the printed formulas and the activations, on all 0/1 inputs, n = 1..5, against "
-                                "Python's all, any and (not x or y)",
+                         method="printed formulas, activations: all 0/1 inputs, n <= 5",
                          reproduce="exhaustive")
 
 
@@ -106,8 +105,7 @@ def _check_de_morgan(statement):
     # tolerance 0: x in eighths, w in {1/2, 1, 2}, beta in halves: every product, sum and clip is a
     # multiple of 1/16 below 8, exact in float64 in any order (BLAS, FMA or not)
     return numeric_claim("p14.de_morgan", statement, worst, 0.0,
-                         method="both printed sides on the exact dyadic grid: three inputs in steps of 1/8, each "
-                                "weight in {1/2, 1, 2}, beta in {1/2, 1, 3/2}",
+                         method="both sides on a dyadic grid (eighths, 27 w, 3 beta)",
                          reproduce="exhaustive")
 
 
@@ -139,8 +137,7 @@ def _check_monotone(statement):
     # tolerance 0: as for De Morgan (eighths, weights {1/2, 1, 2}, halves), and the quotients divide
     # by h = 1/8, a power of two: all exact, so the extremes equal the printed 0 exactly
     return numeric_claim("p14.monotone", statement, worst, 0.0,
-                         method="extreme forward difference quotient (step 1/8) on the dyadic grid (3 inputs, 27 "
-                                "weight vectors, 3 biases) against each printed bound, which it must attain",
+                         method="difference quotients on a dyadic grid attain each bound",
                          reproduce="exhaustive")
 
 
@@ -171,8 +168,7 @@ def _check_alpha(statement):
     # tolerance 0: x in sixteenths, w and beta in eighths (below 3), alpha = 7/8: products are
     # multiples of 1/128 below 8, their sums and clips exact in float64; no division anywhere
     return numeric_claim("p14.alpha_classical", statement, worst, 0.0,
-                         method=f"all {n_ok} dyadic (w, beta) meeting the constraints, alpha = 7/8, every point of "
-                                "the 1/16 grid of three inputs; both printed bounds hold and are attained",
+                         method=f"all {n_ok} admissible dyadic (w, beta), 1/16 grid, alpha = 7/8",
                          reproduce="exhaustive")
 
 
@@ -300,8 +296,7 @@ def _check_and_downward(statement):
     # products are multiples of 1/16 and their one division is by w_i, a power of two: exact (also
     # through SymPy's 53-bit Floats); the brute force grid is in 32nds
     return numeric_claim("p14.and_downward", statement, worst, 0.0,
-                         method=f"{cases} random dyadic cases (3 operands): the printed bounds and the LNN's "
-                                "inferred bounds against the extremes of all consistent points of the 1/32 grid",
+                         method=f"{cases} dyadic cases vs brute force on the 1/32 grid",
                          reproduce="seed 14")
 
 
@@ -327,8 +322,7 @@ def _check_modus_ponens(statement):
     # tolerance 0: as for the AND rule (eighths, w_x, w_y in {1/2, 1, 2}, beta in quarters; the only
     # divisions are by w_x or w_y, powers of two); the brute force grid is in 64ths
     return numeric_claim("p14.modus_ponens", statement, worst, 0.0,
-                         method=f"{cases} random dyadic cases: the printed bounds on y and x and the LNN's inferred "
-                                "bounds against the extremes of all consistent points of the 1/64 grid",
+                         method=f"{cases} dyadic cases vs brute force on the 1/64 grid",
                          reproduce="seed 15")
 
 
@@ -401,8 +395,7 @@ def _check_kb(statement, ctx, figure_data):
     # fails the claim), so inference and brute force add, subtract and multiply multiples of 1/64
     # below 8 and divide only by the weight 2: exact in float64
     return numeric_claim("p14.kb_exact", statement, worst, 0.0,
-                         method="each printed table: bounds against brute force over every consistent point of "
-                                "the 1/16 grid; readings, losses, pass counts by a rerun",
+                         method="every table vs brute force (1/16 grid) and a rerun",
                          reproduce="theories of derivations.lnn.experiment")
 
 

@@ -63,8 +63,7 @@ def check_constraints(statement, ctx):
         violations += not ok
     # tolerance 0: rational arithmetic, a count of neurons that break either inequality
     return numeric_claim("p14.constraints", statement, violations if neurons else math.inf, 0,
-                         method=f"both printed inequalities for all {len(neurons)} neurons (worked theories and "
-                                "learned rules), in exact rationals",
+                         method=f"both inequalities, all {len(neurons)} neurons, exact rationals",
                          reproduce="seeds of derivations.lnn.proposals")
 
 
@@ -122,10 +121,9 @@ def check_task_loss(statement, ctx):
     # eps / h ~ 1e-10 and truncation ~ h^2 |J'''| ~ 1e-12 (tau = 1/16 gives third derivatives near 1e3),
     # far inside 1e-6 of a gradient of size 1e-2; the contradiction sums add at most 720 terms,
     # each computed by both routes to a few ulps of 1: 1e-12
-    worst = max(worst_loss / 1e-12, worst_grad / 1e-6, worst_contra / 1e-12)
-    return numeric_claim("p14.task_loss", statement, worst, 1.0,
-                         method="printed loss on every query; gradient vs central differences (rel. 1e-6); "
-                                "contradiction loss vs grounded LNNs",
+    worst = worst_grad if worst_loss <= 1e-12 and worst_contra <= 1e-12 else math.inf
+    return numeric_claim("p14.task_loss", statement, worst, 1e-6,
+                         method="printed loss; gradient vs central differences; LNNs",
                          reproduce="seeds of derivations.lnn.proposals; h = 1e-6",
                          detail=f"loss {worst_loss:.2e}, gradient {worst_grad:.2e}, contradiction {worst_contra:.2e}")
 
@@ -179,7 +177,6 @@ def check_proposal(key, statement, ctx):
     worst = max(abs(a - b) for a, b in zip(printed, counts)) + (0 if margin_ok else math.inf)
     # tolerance 0: counts of discrete readings
     return numeric_claim(f"p14.{key}_result", statement, worst, 0,
-                         method=f"recount of the {test.det_L.size} test atoms' readings by grounded LNNs (core "
-                                "inference) and direct counting; margins",
+                         method=f"{test.det_L.size} test atoms re-read by grounded LNNs; margins",
                          reproduce=f"seed {ctx['learn']['seeds'][key]}",
                          detail=f"recounted {counts}, smallest decision gap {run['gap']:.2e}")
