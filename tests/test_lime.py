@@ -242,7 +242,11 @@ def test_wrong_printed_numbers_are_caught(derivation):
     assert not _claim(_with(derivation, context={"digits": digits | {"many": many}}), "p12.deletion").passed
     assert not _claim(_with(derivation, context={"digits": digits | {"many_wins": digits["many_wins"] - 1}}),
                       "p12.deletion").passed
+    for change in ({"accuracy": ctx["text"]["accuracy"] - 0.01}, {"n_trees": ctx["text"]["n_trees"] + 1}):
+        assert not _claim(_with(derivation, context={"text": ctx["text"] | change}), "p12.text_deletion").passed
     limits = ctx["limits"]
+    whole = " ".join(ctx["text"]["words"][:-1])  # a sentence that keeps all but one word is no such example
+    assert not _claim(_with(derivation, context={"limits": limits | {"example": whole}}), "p12.off_data").passed
     spread = [v * 1.5 for v in limits["rms_spread"]]
     assert not _claim(_with(derivation, context={"limits": limits | {"rms_spread": spread}}), "p12.seed_spread").passed
     loo = np.asarray(limits["loo"]) + 0.01

@@ -13,12 +13,17 @@ The rooms:
 - :mod:`derivations.lime.method`: the project's own implementation of those algorithms (NumPy;
   scikit-learn's ``lars_path`` supplies the Lasso path): perturbation, distances, kernel,
   weighted least squares, K-Lasso, ``explain``, coverage and ``submodular_pick``.
-- :mod:`derivations.lime.experiment`: the seeded runs, LIME on a text classifier (the shipped
-  corpus ``data/lime/corpus.tsv``) and on a digit classifier, with SP-LIME over test sentences.
+- :mod:`derivations.lime.experiment`: the seeded runs: LIME on a random forest over TF-IDF
+  features of the shipped corpus ``data/lime/corpus.tsv`` (with SP-LIME, and a word-deletion test
+  of faithfulness against the forest) and on a digit classifier (deletion curves over ink blocks).
+- :mod:`derivations.lime.experiment_limits`: the limitations, measured on the explained sentence:
+  the kernel width, the number of samples and the seed, samples off the corpus.
+- :mod:`derivations.lime.quotes`: the results the text quotes from the paper.
 - :mod:`derivations.lime.derivation`: the printed statements (SymPy), ``derive`` and the LaTeX
   context and figures.
-- :mod:`derivations.lime.checks`: ``verify``, each statement by another route (SciPy,
-  scikit-learn, brute force, the classifiers themselves).
+- :mod:`derivations.lime.checks` and :mod:`derivations.lime.checks_faithfulness`: ``verify``, each
+  statement by another route (SciPy, scikit-learn, brute force, exact enumeration, the black boxes
+  asked again through other inputs).
 """
 
 from derivations.lime.checks import verify

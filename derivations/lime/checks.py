@@ -473,5 +473,5 @@ def _verify(derivation: Derivation):
         _check_deletion(eq["p12.deletion"], ctx["digits"], ctx["digit_classifier"]),
         check_width_limit(eq["p12.width_limit"], ctx["text_fit"], text, ctx["limits"], ctx["text_classifier"]),
         check_seed_spread(eq["p12.seed_spread"], text, ctx["limits"], ctx["text_classifier"]),
-        check_off_data(eq["p12.off_data"], ctx["text_fit"], text, ctx["text_classifier"]),
+        check_off_data(eq["p12.off_data"], ctx["text_fit"], text, ctx["limits"], ctx["text_classifier"]),
     ]

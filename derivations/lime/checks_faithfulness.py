@@ -47,7 +47,7 @@ def _top_k_clear(coef, K) -> bool:
 
 def check_text_deletion(statement, deletion, text, top_words, vectorizer_classifier):
     vec, clf = vectorizer_classifier
-    texts, _ = load_corpus()
+    texts, labels = load_corpus()
     analyzer = vec.build_analyzer()
     faults = []
     ks = deletion["k"]
@@ -108,6 +108,12 @@ def check_text_deletion(statement, deletion, text, top_words, vectorizer_classif
     reg = coef[words.index("regards")]
     if text["rank_regards"] != 1 + int(np.sum(coef > reg)) or np.any(np.abs(coef[coef != reg] - reg) < MARGIN * reg):
         faults.append("the sign-off's printed rank")
+    # the printed accuracy (a count over a count: exact) and size of the forest
+    held_out = range(text["n_train"], len(texts))
+    correct = sum(int(np.argmax(row)) == lab for row, lab in
+                  zip(clf.predict_proba(vec.transform([texts[i] for i in held_out])), labels[text["n_train"]:]))
+    if text["accuracy"] != correct / len(held_out) or text["n_test"] != len(held_out) or text["n_trees"] != len(clf.estimators_):
+        faults.append("the printed accuracy, test size or number of trees")
     p = _proba(vec, clf, [text["text"]], 1)[0]
     worst = max(worst, abs(p - text["probability"]) / (16 * EPS))
     return numeric_claim("p12.text_deletion", statement, math.inf if faults else worst, 1.0,
@@ -215,7 +221,7 @@ def check_seed_spread(statement, text, limits, vectorizer_classifier):
                          detail="; ".join(faults))
 
 
-def check_off_data(statement, fit, text, vectorizer_classifier):
+def check_off_data(statement, fit, text, limits, vectorizer_classifier):
     from sklearn.feature_extraction.text import CountVectorizer
 
     vec, _ = vectorizer_classifier
@@ -225,8 +231,11 @@ def check_off_data(statement, fit, text, vectorizer_classifier):
     corpus = {tuple(row.indices.tolist()) for row in counter.transform(texts).sorted_indices()}
     samples = [" ".join(w for w, keep in zip(words, z) if keep) for z in fit.Z[1:]]
     found = sum(tuple(row.indices.tolist()) in corpus for row in counter.transform(samples).sorted_indices())
-    # integers: compared exactly
-    err = 0.0 if sp.Integer(found) == statement.rhs else math.inf
+    # the printed example: a sample that deletes at least half of the words
+    kept = [" ".join(w for w, keep in zip(words, z) if keep) for z in fit.Z[1:] if 2 * z.sum() <= len(words)]
+    # integers and strings: compared exactly
+    ok = sp.Integer(found) == statement.rhs and limits["example"] in kept and limits["n_perturbed"] == len(samples)
+    err = 0.0 if ok else math.inf
     return numeric_claim("p12.off_data", statement, err, 0.0,
                          method="binary count vectors of the perturbed sentences against the corpus's",
                          reproduce=f"explained sentence, N = {len(fit.Z)}, seed 12")
