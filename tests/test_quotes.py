@@ -99,7 +99,7 @@ def test_a_quote_prints_in_the_text_and_lists_in_the_appendix(tmp_path, monkeypa
     staging = _render(tmp_path, monkeypatch, [q], r'Input feeding adds \VAR{quote("p1.gain")} BLEU.')
     assert r"\hyperref[quote:p1.gain]{$+1.3$}" in (staging / "problems" / "p01.tex").read_text()
     appendix = (staging / "appendix.tex").read_text()
-    assert r"\label{quote:p1.gain}$+1.3$ & BLEU gain of input feeding & \citet{luong2015effective} & Table 1" in appendix
+    assert r"\label{quote:p1.gain}$+1.3$ & BLEU gain of input feeding & \citep[Table 1]{luong2015effective}" in appendix
 
 
 def test_an_unused_quote_and_a_quote_of_another_problem_fail_the_build(tmp_path, monkeypatch):
