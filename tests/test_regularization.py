@@ -298,3 +298,12 @@ def test_printed_one_sided_derivative_with_a_wrong_sign_is_caught(monkeypatch):
 
     monkeypatch.setattr(derivation_l1, "_alpha_first", flipped)
     assert "p6.cases" in _failed(regularization.verify_l1(regularization.derive_l1()))
+
+
+def test_figure_drawing_another_penalty_is_caught(l2):
+    # Figure 1a's dotted circles from alpha/2 (x^3 + y^3) instead of the penalty alpha/2 |w|^2
+    (fig, *rest) = l2.figures
+    assert fig.name == "p05_fig71"
+    data = {**fig.data, "penalty": 0.5 * fig.data["alpha"] * (fig.data["X"] ** 3 + fig.data["Y"] ** 3)}
+    wrong = replace(l2, figures=(replace(fig, data=data), *rest))
+    assert _failed(regularization.verify_l2(wrong)) == {"p5.figure"}

@@ -248,6 +248,17 @@ def verify_l2(derivation: Derivation):
     tol = np.sqrt(np.linalg.cond(A) / 2) * step + np.sqrt(2) * 5e-4
     printed = np.array(eq["p5.figure"].rhs, dtype=float).ravel()
     err = float(np.linalg.norm(grid_min - printed))
+    # the contours drawn are of J^ and of the penalty: the figure's grids against the eigen-form
+    # sum_i lambda_i (q_i^T (w - w*))^2 / 2 and alpha |w|^2 / 2 by hypot; two routes of 2x2 forms of
+    # size < 40 differ by ~10 eps relative, 1e-12 leaves room and is far below any wrong formula
+    drawn = next(f.data for f in derivation.figures if f.name == "p05_fig71")
+    Xd, Yd = drawn["X"], drawn["Y"]
+    coords = np.stack([Xd - ws_f[0], Yd - ws_f[1]], axis=-1) @ Q_f
+    J_eigen = 0.5 * (coords**2 @ np.asarray(FIGURE_CASE["lambdas"]))
+    penalty = 0.5 * a_f * np.hypot(Xd, Yd) ** 2
+    if not (np.allclose(drawn["J_hat"], J_eigen, rtol=1e-12, atol=1e-12)
+            and np.allclose(drawn["penalty"], penalty, rtol=1e-12, atol=1e-12)):
+        err = np.inf  # the figure would draw other functions than the text describes
     # The printed (rounded) values clear of their rounding boundaries, else the check fails.
     half = 0.5 * 10.0**-PRINTED_DECIMALS
     clearance = min(half - abs(v - round(v, PRINTED_DECIMALS))
@@ -258,7 +269,7 @@ def verify_l2(derivation: Derivation):
             eq["p5.figure"],
             err if clearance >= PRINTED_MARGIN else np.inf,
             tol,
-            method="grid search (spacing 0.002) over the figure's window; digits clear of rounding",
+            method="grid search (spacing 0.002) over the figure's window; its contours; digits clear",
             reproduce=f"FIGURE_CASE = {FIGURE_CASE}",
             detail="" if clearance >= PRINTED_MARGIN else
             f"a printed coordinate lies {clearance:.1e} from its rounding boundary at {PRINTED_DECIMALS} decimals",
