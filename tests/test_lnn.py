@@ -274,20 +274,26 @@ def test_a_learned_neuron_outside_the_constraints_is_caught(derivation):
 # --------------------------------------------------------------------------- learning
 
 
+def _constraint_bounds(beta, alpha=learning.ALPHA):
+    """Smallest weight and largest weight sum of a two-input neuron with bias beta, from
+    beta - alpha w_i <= 1 - alpha and beta - (1 - alpha)(w_1 + w_2) >= alpha."""
+    return (beta - 1 + alpha) / alpha, (beta - alpha) / (1 - alpha)
+
+
 def test_projection_is_feasible_and_nearest():
     rng = np.random.default_rng(5)
     low, high = learning.BETA_MIN, learning.BETA_MAX
     feasible = []
     while len(feasible) < 400:  # feasible points by rejection, to compare distances with
         w, beta = rng.uniform(1.5, 16, 2), rng.uniform(low, high)
-        m, total = learning.constraint_bounds(beta)
+        m, total = _constraint_bounds(beta)
         if np.all(w >= m) and w.sum() <= total:
             feasible.append(np.append(w, beta))
     feasible = np.array(feasible)
     for _ in range(200):
         p = np.append(rng.uniform(0, 8, 2), rng.uniform(0, 5))
         w, beta = learning.project_neuron(p[:2], p[2])
-        m, total = learning.constraint_bounds(beta)
+        m, total = _constraint_bounds(beta)
         # feasible up to the round-off of the affine maps (entries below 16)
         assert np.all(w >= m - 1e-12) and w.sum() <= total + 1e-12 and low - 1e-12 <= beta <= high + 1e-12
         dist = np.linalg.norm(np.append(w, beta) - p)
@@ -329,5 +335,19 @@ def test_a_wrong_reading_threshold_in_the_experiment_is_caught(monkeypatch):
     """The experiment reads at alpha - 1/16; the recount by grounded LNNs reads at alpha."""
     real = proposals.readings
     monkeypatch.setattr(proposals, "readings", lambda th, d, alpha=learning.ALPHA: real(th, d, alpha - 1 / 16))
+    claims = {c.id: c for c in lnn.verify(lnn.derive())}
+    assert not claims["p14.nlp_result"].passed and not claims["p14.vision_result"].passed
+
+
+def test_wrong_printed_score_map_is_caught(derivation):
+    eq = derivation.equations["p14.score_bounds"]
+    (s,) = eq.rhs.free_symbols
+    bad = sp.Eq(eq.lhs, sp.Tuple(sp.Max(0, 2 * s - 1), sp.Min(1, 2 * s + sp.Rational(1, 4))), evaluate=False)
+    assert not _claim(_with(derivation, {"p14.score_bounds": bad}), "p14.score_bounds").passed
+
+
+def test_data_unlike_their_description_are_caught(monkeypatch):
+    """Scores turned into symmetric bounds [s - 1/8, s + 1/8], which the text's map cannot give."""
+    monkeypatch.setattr(proposals, "_bounds", lambda s: (np.clip(s - 0.125, 0, 1), np.clip(s + 0.125, 0, 1)))
     claims = {c.id: c for c in lnn.verify(lnn.derive())}
     assert not claims["p14.nlp_result"].passed and not claims["p14.vision_result"].passed

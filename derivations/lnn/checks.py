@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.ledger import Derivation, numeric_claim
-from derivations.lnn.checks_learning import check_constraints, check_proposal, check_task_loss
+from derivations.lnn.checks_learning import check_constraints, check_proposal, check_score_bounds, check_task_loss
 from derivations.lnn.derivation import _symbols
 from derivations.lnn.experiment import nlp_proposal, smokers, vision_conflict, vision_proposal
 from derivations.lnn.method import LNN, weighted_and, weighted_implies, weighted_or
@@ -409,6 +409,7 @@ def verify(derivation: Derivation):
         _check_modus_ponens(eq["p14.modus_ponens"]),
         _check_alpha(eq["p14.alpha_classical"]),
         check_constraints(eq["p14.constraints"], derivation.context),
+        check_score_bounds(eq["p14.score_bounds"]),
         check_task_loss(eq["p14.task_loss"], derivation.context),
         check_proposal("nlp", eq["p14.nlp_result"], derivation.context),
         check_proposal("vision", eq["p14.vision_result"], derivation.context),

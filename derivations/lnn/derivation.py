@@ -44,7 +44,7 @@ def statements(results=None):
     S_lo = sp.Symbol(r"\textstyle\sum_{j \ne i} w_j (1 - L_j)")
     Limp, Lx, Uy = sp.Symbol(r"L_{x \to y}"), sp.Symbol("L_x"), sp.Symbol("U_y")
     alpha, sum_w = sp.Symbol(r"\alpha"), sp.Symbol(r"\textstyle\sum_i w_i")
-    t, z = sp.Symbol("t"), sp.Symbol("z")
+    t, z, score = sp.Symbol("t"), sp.Symbol("z"), sp.Symbol("s")
     errors = sp.Tuple(sp.Symbol(r"E_{\mathrm{model}}"), sp.Symbol(r"E^{0}_{\mathrm{LNN}}"), sp.Symbol(r"E_{\mathrm{LNN}}"))
     return {
         "p14.classical": (
@@ -78,6 +78,8 @@ def statements(results=None):
             sp.Ge(InOrder(beta, -Product(Paren(InOrder(1, -alpha)), sum_w)), alpha, evaluate=False),
             sp.Le(InOrder(beta, -Product(alpha, wi)), InOrder(1, -alpha), evaluate=False),
         ),
+        "p14.score_bounds": sp.Eq(sp.Tuple(sp.Symbol("L"), sp.Symbol("U")),
+                                  sp.Tuple(sp.Max(0, InOrder(2 * score, -1)), sp.Min(1, 2 * score)), evaluate=False),
         "p14.task_loss": sp.Eq(sp.Symbol(r"\ell(L, t)"),
                                InOrder(Product(t, sp.log(InOrder(1, sp.exp(-z)))),
                                        Product(Paren(InOrder(1, -t)), sp.log(InOrder(1, sp.exp(z))))),

@@ -34,7 +34,6 @@ import sympy as sp
 __all__ = [
     "ALPHA",
     "RuleData",
-    "constraint_bounds",
     "project_neuron",
     "feasible",
     "forward",
@@ -86,11 +85,6 @@ class RuleData:
 
 
 # --------------------------------------------------------------------------- constraints
-
-
-def constraint_bounds(beta, n=2, alpha=ALPHA):
-    """(smallest weight, largest weight sum) allowed for an n-input neuron with bias beta."""
-    return (beta - 1 + alpha) / alpha, (beta - alpha) / (1 - alpha)
 
 
 @functools.lru_cache(maxsize=None)
