@@ -219,7 +219,7 @@ def verify(derivation: Derivation):
         return max(abs(np.mean(a) - t) / (np.std(a, ddof=1) / np.sqrt(len(a))) for a, t in zip(samples, target))
 
     def z_one(estimator, samples, target):
-        """The estimator with L = n on all n samples (1-D noise) against the target, in standard errors."""
+        """The estimator with M = n on all n samples (1-D noise) against the target, in standard errors."""
         whole = estimator(p["mu"], p["sigma"], p["x"], p["w"], p["s"], eps[:, 0])
         return max(abs(v - t) / (np.std(a, ddof=1) / np.sqrt(len(a))) for v, a, t in zip(whole, samples, target))
 
@@ -283,7 +283,7 @@ def verify(derivation: Derivation):
     eps = rng.standard_normal((n, 1))
     sf = score_function_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], eps)
     rp = reparameterized_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], eps)
-    pairs = eps.reshape(n // 2, 2)  # the same noise as estimates with L = 2 samples each
+    pairs = eps.reshape(n // 2, 2)  # the same noise as estimates with M = 2 samples each
     sf2 = score_function_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], pairs)
     rp2 = reparameterized_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], pairs)
     # The printed estimator on per-sample terms f(z) d/dphi log q(z): scipy's log-density, SymPy's score.
@@ -314,8 +314,8 @@ def verify(derivation: Derivation):
                                 max(z_one(reparameterized_gradient, rp, exact), z_mean(rp_q, exact_q), z_var(rp_q, rp_var_q)), 4.0,
                                 method="Monte Carlo mean and variance vs exact values (standard errors)", reproduce=rep))
 
-    def printed_variance(statement, L):
-        return [float(evaluate(e.rhs, {nt["var_L"]: L})) for e in statement]
+    def printed_variance(statement, M):
+        return [float(evaluate(e.rhs, {nt["var_L"]: M})) for e in statement]
 
     vs, vr = eqs["p7.variance_sf"], eqs["p7.variance_rp"]
     claims.append(numeric_claim("p7.variance_sf", vs, max(z_var(sf, printed_variance(vs, 1)),

@@ -13,7 +13,7 @@ __all__ = ["VARIANCE_SETTING", "BOUND_MODEL", "variance_study", "bound_curve"]
 # The variance study (parts iv-vi): 1-D Gaussian q = N(mu, sigma^2) and f(z) = log N(x; w z, s^2).
 VARIANCE_SETTING = {"x": 1.0, "w": 1.0, "s": 1.0, "mu": 0.0, "sigma": 0.5}
 VARIANCE_SAMPLES = (1, 2, 4, 8, 16, 32, 64, 128)
-VARIANCE_REPEATS = 4000  # repetitions per L in the variance figure
+VARIANCE_REPEATS = 4000  # repetitions per M in the variance figure
 VARIANCE_SEED = 7  # seed of the variance figure's runs
 
 # The bound's figure.
@@ -22,16 +22,16 @@ BOUND_SCALES = (1.0, 0.3)  # q's variance as a multiple of the posterior's, one 
 
 
 def variance_study(var_num, repeats=VARIANCE_REPEATS, seed=VARIANCE_SEED):
-    """Measured variance of both estimators for each number of samples L (seeded)."""
+    """Measured variance of both estimators for each number of samples M (seeded)."""
     rng = np.random.default_rng(seed)
     p = VARIANCE_SETTING
     rows = []
-    for L in VARIANCE_SAMPLES:
-        eps = rng.standard_normal((repeats, L))
+    for M in VARIANCE_SAMPLES:
+        eps = rng.standard_normal((repeats, M))
         sf = score_function_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], eps)
         rp = reparameterized_gradient(p["mu"], p["sigma"], p["x"], p["w"], p["s"], eps)
         rows.append(
-            {"L": L, "sf_var": [float(np.var(a, ddof=1)) for a in sf], "rp_var": [float(np.var(a, ddof=1)) for a in rp]}
+            {"M": M, "sf_var": [float(np.var(a, ddof=1)) for a in sf], "rp_var": [float(np.var(a, ddof=1)) for a in rp]}
         )
     return {
         "samples": list(VARIANCE_SAMPLES),
