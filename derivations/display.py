@@ -35,8 +35,15 @@ from sympy.printing.precedence import PRECEDENCE
 __all__ = [
     "InOrder", "MatInOrder", "Product", "Paren", "Bracket", "Scaled", "MaxOf", "Sign", "Gap", "AsWritten",
     "MinibatchSum", "GateSum", "Diag", "Elementwise", "ScalarTimes", "IndexedSum", "KeyTable",
-    "plain", "evaluate", "checked_shape", "sized", "ShapeMismatch", "FUNCTIONS",
+    "plain", "evaluate", "checked_shape", "sized", "ShapeMismatch", "FUNCTIONS", "reference_to",
 ]
+
+
+def reference_to(claim_id: str):
+    """The statement of a claim that re-checks another claim's formula by a second route: the text
+    shows it as a reference to that formula, "(7.1)", which is displayed once; its check evaluates
+    the referenced formula itself."""
+    return sp.Symbol(r"\eqref{eq:%s}" % claim_id)
 
 
 # --------------------------------------------------------------------------- printing in the order written

@@ -13,7 +13,7 @@ import functools
 
 import sympy as sp
 
-from derivations.display import InOrder, Paren, Product, Scaled, plain
+from derivations.display import InOrder, Paren, Product, Scaled, plain, reference_to
 from derivations.gan.experiment import SEED_STUDY, _train_runs
 from derivations.gan.method import ADAM_BETAS, ADAM_EPS, GanConfig
 from derivations.gan.panels import D_A, DATA, ETA, G_START, X, logit_b, panel_model
@@ -85,10 +85,7 @@ TRAINING_END_GAP = sp.Symbol(r"\max\bigl\{\lvert\bar{x}_g-\mu\rvert/\sigma,\ \lv
 TRAINING_END_TOL = 0.1
 
 
-def numerically(claim_id):
-    """The statement of a claim that re-checks a printed formula numerically: the text shows it as a
-    reference to that formula (displayed once, issue 14); its check evaluates the formula itself."""
-    return sp.Symbol(r"\eqref{eq:%s}" % claim_id)
+numerically = reference_to  # a numeric re-check shows as a reference to the formula it evaluates
 
 
 # --------------------------------------------------------------------------- derivation

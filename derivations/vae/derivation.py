@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.display import AsWritten, Elementwise, InOrder, MatInOrder, Paren, Product, Scaled, plain
+from derivations.display import AsWritten, Elementwise, InOrder, MatInOrder, Paren, Product, Scaled, plain, reference_to
 from derivations.ledger import Derivation, Figure
 from derivations.tex import mat, tex, vec
 from derivations.vae.experiment import VARIANCE_SETTING, bound_curve, variance_study
@@ -48,10 +48,7 @@ E_REC = sp.Symbol(r"\E_{%s}\bigl[\log p_{\boldsymbol{\theta}}(\mathbf{x}|\mathbf
 VARIANCE_DIGITS, RATIO_DIGITS = 4, 3  # significant digits of the printed variances and their ratio
 
 
-def numerically(claim_id):
-    """The statement of a claim that re-checks a printed formula numerically: the text shows it as a
-    reference to that formula (the formula itself is displayed once); its check evaluates the formula."""
-    return sp.Symbol(r"\eqref{eq:%s}" % claim_id)
+numerically = reference_to  # a numeric re-check shows as a reference to the formula it evaluates
 
 
 # --------------------------------------------------------------------------- derivation
