@@ -295,7 +295,7 @@ def appendix_rows(claims: list, first: int, shown: dict) -> dict:
     """
 
     def where(c) -> str:
-        return (r"p.~\pageref{eq:%s}" if shown.get(c.id) == "inline" else r"\eqref{eq:%s}") % c.id
+        return (r"p.~\pageref{eq:%s}" if shown.get(c.id) == "inline" else r"\ref{eq:%s}") % c.id
 
     rows: list[dict] = []
     for k, c in enumerate(claims, start=first):
@@ -315,6 +315,13 @@ def appendix_rows(claims: list, first: int, shown: dict) -> dict:
         module, _, function = c.where.removeprefix("derivations.").partition(":")
         modules.setdefault(module, {}).setdefault(function, []).append(k)
     checked_in = [(m, [(f, _number_ranges(ks)) for f, ks in fs.items()]) for m, fs in modules.items()]
+    for r in rows:  # "V3 (2.1)", "V4--9 (2.2--2.7)", "V10 p. 5": the rows' numbers, then where they stand
+        numbers = f"V{r['first']}" + (f"--{r['last']}" if r["last"] != r["first"] else "")
+        places = [r["where"]] + ([r["where_last"]] if r["last"] != r["first"] else [])
+        if all(p.startswith("\\ref") for p in places):
+            r["label"] = f"{numbers} ({'--'.join(places)})"
+        else:
+            r["label"] = f"{numbers}, " + "--".join(places)
     return {"rows": rows, "checked_in": checked_in}
 
 

@@ -4,7 +4,7 @@
 set -u
 PACKAGES="latexmk texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures texlive-science texlive-fonts-recommended lmodern"
 # The style files the report loads; one missing means the set above is incomplete.
-STYLES="algorithm.sty algpseudocode.sty cleveref.sty enumitem.sty tikz.sty booktabs.sty longtable.sty hyperref.sty natbib.sty microtype.sty mathtools.sty bm.sty caption.sty subcaption.sty lmodern.sty xcolor.sty geometry.sty amsmath.sty amssymb.sty"
+STYLES="algorithm.sty algpseudocode.sty cleveref.sty enumitem.sty tikz.sty booktabs.sty longtable.sty xltabular.sty hyperref.sty natbib.sty microtype.sty mathtools.sty bm.sty caption.sty subcaption.sty lmodern.sty xcolor.sty geometry.sty amsmath.sty amssymb.sty"
 
 have_tex() {
   command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1 || return 1

@@ -129,5 +129,5 @@ def test_rows_merge_only_same_route_function_and_tolerance_and_keep_each_number(
     rows = out["rows"]
     assert [r["ids"] for r in rows] == [["p1.a", "p1.b", "p1.c"], ["p1.d"], ["p1.e"], ["p1.f"]]
     assert (rows[0]["first"], rows[0]["last"], rows[0]["error"]) == (7, 9, 3e-9)  # the largest error
-    assert rows[0]["where"] == r"\eqref{eq:p1.a}" and rows[0]["where_last"] == r"\eqref{eq:p1.c}"
+    assert rows[0]["label"] == r"V7--9 (\ref{eq:p1.a}--\ref{eq:p1.c})" and rows[1]["label"] == r"V10 (\ref{eq:p1.d})"
     assert out["checked_in"] == [("a.checks", [("f", "V7--V11"), ("g", "V12")])]
