@@ -97,16 +97,23 @@ def _as_described(key, data: RuleData):
         birth = data.body_a[rows, data.label, 0]
         clear = float(np.mean(birth >= 0.7))
         lived = float(np.mean(data.valid[:, :, 1].any(axis=1)))
-        named = int(np.sum(L0[rows, data.label] > 0))
-        denied = int(np.sum((U0 <= 0.2) & (data.targets == 0)))
-        ok = L0.shape == (300, 6) and 0.55 <= clear <= 0.85 and 0.35 <= lived <= 0.65 and named > 0 and denied > 0
+        said = (L0 > 0) | (U0 < 1)  # what the texts say about countries directly
+        named = int(np.sum(said & (data.targets == 1)))
+        denied = int(np.sum(said & (data.targets == 0)))
+        # a text names the true country (evidence for) or denies a false one (evidence against)
+        plain_words = bool(np.all(L0[said & (data.targets == 1)] >= 0.5) and np.all(U0[said & (data.targets == 0)] <= 0.2))
+        ok = (L0.shape == (300, 6) and not data.rule.any() and 0.55 <= clear <= 0.85 and 0.35 <= lived <= 0.65 and named > 0 and denied > 0
+              and plain_words)
         return "" if ok else f"clear {clear}, lived-in {lived}, named {named}, denied {denied}"
     # vision: an occluded object leaves the detector undecided on both classes (L <= 0.4, U >= 0.6)
     occluded = float(np.mean(np.all((L0 <= 0.4) & (U0 >= 0.6), axis=1)))
-    moto = data.label == 1
+    moto, wheels = data.label == 1, data.body_a[:, 0, 0]
     hidden = float(np.mean(data.body_b[moto, 1, 0] < 0.8))
-    ok = L0.shape == (400, 2) and 0.4 <= occluded <= 0.6 and 0 < hidden < 0.5
-    return "" if ok else f"occluded {occluded}, engine hidden {hidden}"
+    # wheels on two-wheelers only, no engine seen on anything but a motorbike, a rule per class
+    parts = bool(np.all((wheels > 0) == (data.label < 2)) and np.all(data.body_b[~moto, 0, 0] >= 0.8))
+    ok = (L0.shape == (400, 2) and 0.4 <= occluded <= 0.6 and 0 < hidden < 0.5 and parts
+          and list(data.rule) == [0, 1])
+    return "" if ok else f"occluded {occluded}, engine hidden {hidden}, parts {parts}, rules {list(data.rule)}"
 
 
 def _kink_distance(theta, data):
