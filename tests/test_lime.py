@@ -176,6 +176,7 @@ def test_bad_input_names_the_problem(kwargs, needle):
 
 def test_all_claims_pass(derivation):
     claims = lime.verify(derivation)
+    assert [c.id for c in claims] == list(lime_checks._CHECKS) and set(lime_checks._CHECKS) == set(derivation.equations)
     assert [c.id for c in claims if not c.passed] == []
 
 
@@ -199,7 +200,9 @@ def _with(derivation, equations=None, context=None):
 
 
 def _claim(derivation, claim_id):
-    return {c.id: c for c in lime.verify(derivation)}[claim_id]
+    claim = lime_checks.verify_claim(derivation, claim_id)
+    assert claim.id == claim_id
+    return claim
 
 
 def test_wrong_printed_formulas_are_caught(derivation):

@@ -35,7 +35,7 @@ from derivations.lime.method import (
 )
 from derivations.numerics import one_blas_thread
 
-__all__ = ["verify", "best_subset"]
+__all__ = ["verify", "verify_claim", "best_subset"]
 
 EPS = np.finfo(float).eps
 
@@ -452,26 +452,32 @@ def _check_deletion(statement, digits, classifier):
                                    f"{digits['many_n']} held-out digits, seed 12", detail="; ".join(faults[:5]))
 
 
+# Each claim's check, from the derivation's equations and context, in the order of the text.
+_CHECKS = {
+    "p12.mask_distances": lambda eq, ctx: _check_distances(eq["p12.mask_distances"]),
+    "p12.lime_kernel": lambda eq, ctx: _check_lime_kernel(eq["p12.lime_kernel"]),
+    "p12.wls": lambda eq, ctx: _check_wls(eq["p12.wls"], ctx["text_fit"]),
+    "p12.linear_recovery": lambda eq, ctx: _check_linear_recovery(eq["p12.linear_recovery"]),
+    "p12.klasso_subset": lambda eq, ctx: _check_klasso(eq["p12.klasso_subset"], ctx["text_fit"]),
+    "p12.sp_coverage": lambda eq, ctx: _check_sp(eq["p12.sp_coverage"], ctx["sp_W"], ctx["sp_picked"]),
+    "p12.text_deletion": lambda eq, ctx: check_text_deletion(
+        eq["p12.text_deletion"], ctx["text_deletion"], ctx["text"], ctx["top_words"], ctx["text_classifier"]),
+    "p12.deletion": lambda eq, ctx: _check_deletion(eq["p12.deletion"], ctx["digits"], ctx["digit_classifier"]),
+    "p12.width_limit": lambda eq, ctx: check_width_limit(
+        eq["p12.width_limit"], ctx["text_fit"], ctx["text"], ctx["limits"], ctx["text_classifier"]),
+    "p12.seed_spread": lambda eq, ctx: check_seed_spread(
+        eq["p12.seed_spread"], ctx["text"], ctx["limits"], ctx["text_classifier"]),
+    "p12.off_data": lambda eq, ctx: check_off_data(
+        eq["p12.off_data"], ctx["text_fit"], ctx["text"], ctx["limits"], ctx["text_classifier"]),
+}
+
+
 def verify(derivation: Derivation):
     with one_blas_thread():  # many small least-squares solves
-        return _verify(derivation)
+        return [check(derivation.equations, derivation.context) for check in _CHECKS.values()]
 
 
-def _verify(derivation: Derivation):
-    eq = derivation.equations
-    ctx = derivation.context
-    text = ctx["text"]
-    return [
-        _check_distances(eq["p12.mask_distances"]),
-        _check_lime_kernel(eq["p12.lime_kernel"]),
-        _check_wls(eq["p12.wls"], ctx["text_fit"]),
-        _check_linear_recovery(eq["p12.linear_recovery"]),
-        _check_klasso(eq["p12.klasso_subset"], ctx["text_fit"]),
-        _check_sp(eq["p12.sp_coverage"], ctx["sp_W"], ctx["sp_picked"]),
-        check_text_deletion(eq["p12.text_deletion"], ctx["text_deletion"], text, ctx["top_words"],
-                            ctx["text_classifier"]),
-        _check_deletion(eq["p12.deletion"], ctx["digits"], ctx["digit_classifier"]),
-        check_width_limit(eq["p12.width_limit"], ctx["text_fit"], text, ctx["limits"], ctx["text_classifier"]),
-        check_seed_spread(eq["p12.seed_spread"], text, ctx["limits"], ctx["text_classifier"]),
-        check_off_data(eq["p12.off_data"], ctx["text_fit"], text, ctx["limits"], ctx["text_classifier"]),
-    ]
+def verify_claim(derivation: Derivation, claim_id: str):
+    """One claim's check alone (what :func:`verify` returns for that id)."""
+    with one_blas_thread():
+        return _CHECKS[claim_id](derivation.equations, derivation.context)
