@@ -351,3 +351,10 @@ def test_data_unlike_their_description_are_caught(monkeypatch):
     monkeypatch.setattr(proposals, "_bounds", lambda s: (np.clip(s - 0.125, 0, 1), np.clip(s + 0.125, 0, 1)))
     claims = {c.id: c for c in lnn.verify(lnn.derive())}
     assert not claims["p14.nlp_result"].passed and not claims["p14.vision_result"].passed
+
+
+def test_a_wrong_printed_objective_value_is_caught(derivation):
+    """J printed after the first step instead of at the initial weights."""
+    learn = derivation.context["learn"]
+    ctx = {"learn": learn | {"vision": learn["vision"] | {"J0": learn["vision"]["J0"] * (1 - 1e-3)}}}
+    assert not _claim(_with(derivation, context=ctx), "p14.task_loss").passed

@@ -165,6 +165,9 @@ def check_task_loss(statement, ctx):
         f = forward(theta, test)
         graph_total = sum(m.contradiction_loss() for m, _ in grounded_models(theta, test))
         worst_contra = max(worst_contra, abs(graph_total - float(f["contra"].sum())))
+        # the printed objective before and after training: at the initial and the learned weights
+        for printed_J, th in ((ctx["learn"][key]["J0"], start), (ctx["learn"][key]["J"], theta)):
+            worst_loss = max(worst_loss, abs(printed_J - objective(th, train)))
     # tolerances: the losses are below 1/tau = 16 and the two formulas agree to a few ulps, far
     # inside 1e-12; central differences at h = 1e-6 of an objective below 1 carry round-off
     # eps / h ~ 1e-10 and truncation ~ h^2 |J'''| ~ 1e-12 (tau = 1/16 gives third derivatives near 1e3),
