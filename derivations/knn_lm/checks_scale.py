@@ -13,7 +13,7 @@ import faiss
 import numpy as np
 
 from derivations.knn_lm.derivation import COST_SYMBOLS, _b, _d, _int_tex, _m, _N, _nlist, _nprobe
-from derivations.knn_lm.scale import CENTRE, CENTRE_RANK, LATENT, generator, latents
+from derivations.knn_lm.scale import CENTRE, CENTRE_RANK, LATENT, generator, keys_of, latents
 from derivations.ledger import numeric_claim
 
 __all__ = ["check_scale_claims"]
@@ -38,8 +38,9 @@ def _check_kth_brute_force(gen, g, z, queries, k, block=1 << 14) -> np.ndarray:
     integers below 2^24: exact)."""
     q = queries.astype(np.float32)
     kth = None
-    for start in range(0, len(g), block):
-        keys = _check_keys_exact(gen, g[start : start + block], z[start : start + block])
+    buffer = np.empty((block, queries.shape[1]), dtype=np.float32)
+    for start in range(0, len(g), block):  # the same keys as the search (the route is the search)
+        keys = keys_of(gen, g[start : start + block], z[start : start + block], out=buffer)
         dist = (keys * keys).sum(axis=1)[None, :] - 2 * (q @ keys.T) + (q * q).sum(axis=1)[:, None]
         part = np.partition(dist, k - 1, axis=1)[:, :k]
         kth = part if kth is None else np.partition(np.concatenate([kth, part], axis=1), k - 1, axis=1)[:, :k]

@@ -143,6 +143,7 @@ def derive() -> Derivation:
             "N": _int_tex(res["N"]),
             "scale_N": _int_tex(sc["N"]),
             "queries": _int_tex(s["queries"]),
+            "train_positions": _int_tex(s["train_positions"]),
             "mem_flat": _int_tex(ours_cost["mem_flat"]),
             "mem_ivfpq": {m: _int_tex(b) for m, b in mem_ivfpq.items()},
             "mem_formula": _int_tex(ours_cost["mem_ivfpq"]),

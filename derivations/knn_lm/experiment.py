@@ -39,7 +39,8 @@ SETTINGS = {
     "width": 64,
     "batch": 1024,
     "lr": 1e-2,
-    "queries": 1000,  # sampled held-out positions per split (validation, test)
+    "train_positions": 2**17,  # positions of the training text the LM sees (one pass, about half)
+    "queries": 400,  # sampled held-out positions per split (validation, test)
     "k": 64,  # neighbours of the lambda sweep
     "ks": (1, 2, 4, 8, 16, 32, 64),
     "lambdas": tuple(np.round(np.linspace(0.0, 1.0, 21), 2)),
@@ -55,7 +56,7 @@ def train_lm(s=SETTINGS):
     """Stage 1: the corpus, the initial weights (the untrained network) and the trained weights."""
     corpus = load_corpus(s["vocab"])
     initial = init_params(len(corpus.vocab), s["n"], s["emb"], s["width"], s["seed"])
-    trained, losses = train(corpus.train, initial, s["n"], s["batch"], s["lr"], s["seed"])
+    trained, losses = train(corpus.train, initial, s["n"], s["batch"], s["lr"], s["seed"], s["train_positions"])
     return corpus, initial, trained, losses
 
 

@@ -10,6 +10,8 @@ Positions before the start of the text read ``<s>`` (word id 0).  Training minim
 cross-entropy of the next word with Adam on minibatches of shuffled positions, in float64, one
 pass over the training text, everything seeded: the same seed gives the same weights, and the
 rounding of another BLAS kernel moves the trained weights by far less than the report prints.
+Training may see only part of the text; the datastore still holds all of it (the paper's
+Section 4.2 builds a datastore larger than the LM's training set in the same way).
 
 * :func:`init_params` -- seeded initial weights (also the *untrained* network of the control);
 * :func:`contexts` -- the (positions, n) word-id windows;
@@ -46,10 +48,14 @@ def contexts(ids: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
     return np.where(back >= 0, np.asarray(ids)[np.maximum(back, 0)], 0)
 
 
-def hidden(params: dict, ctx: np.ndarray) -> np.ndarray:
-    """h = tanh(W x + b) for each row of word-id windows ``ctx`` (rows, n) -> (rows, width)."""
-    x = params["E"][ctx].reshape(len(ctx), -1)
-    return np.tanh(x @ params["W"].T + params["b"])
+def hidden(params: dict, ctx: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """h = tanh(W x + b) for each row of word-id windows ``ctx`` (rows, n) -> (rows, width), a chunk
+    of rows at a time (each row's arithmetic is the same whatever the chunk)."""
+    out = np.empty((len(ctx), params["W"].shape[0]))
+    for start in range(0, len(ctx), chunk):
+        x = params["E"][ctx[start : start + chunk]].reshape(-1, params["W"].shape[1])
+        out[start : start + chunk] = np.tanh(x @ params["W"].T + params["b"])
+    return out
 
 
 def log_probs(params: dict, h: np.ndarray) -> np.ndarray:
@@ -78,16 +84,17 @@ def loss_and_grads(params: dict, ctx: np.ndarray, targets: np.ndarray):
     return loss, {"E": dE, "W": da.T @ x, "b": da.sum(axis=0), "U": dz.T @ h, "c": dz.sum(axis=0)}
 
 
-def train(ids: np.ndarray, params: dict, n: int, batch: int, lr: float, seed: int,
+def train(ids: np.ndarray, params: dict, n: int, batch: int, lr: float, seed: int, positions: int | None = None,
           betas=(0.9, 0.999), eps: float = 1e-8):
-    """One pass of Adam over the positions 0..T-2 of ``ids`` in a seeded random order.
+    """One pass of Adam over ``positions`` of the positions 0..T-2 of ``ids`` (all by default),
+    drawn without replacement in a seeded random order.
 
     Returns the trained parameters (new arrays) and the mean loss of each minibatch.
     """
     params = {k: v.copy() for k, v in params.items()}
     m = {k: np.zeros_like(v) for k, v in params.items()}
     v2 = {k: np.zeros_like(v) for k, v in params.items()}
-    order = np.random.default_rng(seed).permutation(len(ids) - 1)
+    order = np.random.default_rng(seed).permutation(len(ids) - 1)[:positions]
     losses = []
     for step, start in enumerate(range(0, len(order), batch), start=1):
         pos = order[start : start + batch]

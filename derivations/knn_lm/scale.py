@@ -39,7 +39,7 @@ SCALE = {
     "nlist": 32,
     "nbits": 4,
     "subquantizers": (8, 16),  # 4- and 8-byte codes
-    "nprobes": (1, 2, 4, 8, 16),
+    "nprobes": (1, 2, 4, 8),
     "queries": 16,
     "k": 64,
     "train_sample": 8192,
@@ -71,10 +71,11 @@ def latents(s: dict, n: int, stream: int):
     return g, z
 
 
-def keys_of(gen: dict, g, z) -> np.ndarray:
-    """The points C[g] + S[g] * (A z) as float32 rows (small integers, exact)."""
+def keys_of(gen: dict, g, z, out=None) -> np.ndarray:
+    """The points (u_g + w) B + S_g * (A z) as float32 rows (small integers, exact), written into
+    ``out`` (rows, d) when given (a block buffer reused: fresh memory for every block costs more)."""
     g = np.asarray(g)
-    out = np.empty((len(g), gen["A"].shape[0]), dtype=np.float32)
+    out = np.empty((len(g), gen["A"].shape[0]), dtype=np.float32) if out is None else out[: len(g)]
     cut = np.flatnonzero(np.diff(g)) + 1  # runs of one cluster (keys come cluster by cluster)
     for lo, hi in zip(np.r_[0, cut], np.r_[cut, len(g)]):
         c = int(g[lo])
@@ -212,8 +213,9 @@ def one_pass(s: dict, gen: dict, g, z, quantizers: dict, queries: np.ndarray):
     indexes = {m: empty_ivfpq(s, quantizers, m) for m in s["subquantizers"]}
     best_d = np.full((len(queries), 0), np.inf)
     best_i = np.zeros((len(queries), 0), dtype=np.int64)
+    buffer = np.empty((s["block"], s["d"]), dtype=np.float32)
     for start in range(0, s["N"], s["block"]):
-        x = keys_of(gen, g[start : start + s["block"]], z[start : start + s["block"]])
+        x = keys_of(gen, g[start : start + s["block"]], z[start : start + s["block"]], out=buffer)
         dist, ids = block_knn(queries, x, k)
         cand_d, cand_i = sort_by_distance_then_id(np.concatenate([best_d, dist], axis=1),
                                                   np.concatenate([best_i, np.where(ids >= 0, ids + start, -1)], axis=1))
