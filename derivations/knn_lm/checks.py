@@ -334,8 +334,7 @@ def _claims_eq2(c: "_Shared") -> list:
             worst_eq2 = max(worst_eq2, float(np.max(np.abs(p_knn[kind][q] - want))))
     claims.append(numeric_claim(
         "p11.knn_eq2", eq["p11.knn_eq2"], worst_eq2, 1e-12,
-        method="printed statement and implementation vs a 40-digit loop over neighbours: 200 random "
-        "cases, every 25th query",
+        method="as printed and as coded vs a 40-digit loop over neighbours, 200 random cases",
         reproduce="seed 0, k in [1, 20), V in [1, 12)",
     ))
     for p in p_knn.values():
@@ -368,8 +367,7 @@ def _claims_lm(c: "_Shared") -> list:
     values_ok = np.array_equal(values[train_pos], corpus.train[train_pos + 1]) and len(values) == len(keys)
     claims.append(numeric_claim(
         "p11.context_key", eq["p11.context_key"], key_err if values_ok else np.inf, 1.0,
-        method="printed f evaluated token by token (every query, every 509th training position) vs the "
-        "float32 keys, in units of float32 rounding; values = next words",
+        method="printed f token by token vs the float32 keys (rounding units); values = next words",
     ))
     p_lm_full = c.p_lm_full
     lm_err = float(np.max(np.abs(p_lm_full[np.arange(len(targets)), targets] - lm_target) / lm_target))
@@ -413,8 +411,7 @@ def _claims_mixture(c: "_Shared") -> list:
                 worst_eq3 = max(worst_eq3, float(np.max(np.abs(got - ref))))
     claims.append(numeric_claim(
         "p11.interp_eq3", eq["p11.interp_eq3"], worst_eq3, 1e-12,
-        method="implementation and printed statement vs logaddexp(log lam + log p_kNN, log(1 - lam) + log p_LM), "
-        "all queries, 6 values of lam",
+        method="as printed and as coded vs a log-space mixture, all queries, 6 values of lambda",
     ))
     claims.append(symbolic_claim(
         "p11.interp_normalised", eq["p11.interp_normalised"], _check_sum_linearity(eq),
@@ -450,15 +447,13 @@ def _claims_mixture(c: "_Shared") -> list:
     lam_err = max(lam_err, 0.0 if abs(lam_printed - ctx["lam_hat"]["learned"]) <= 1e-3 else np.inf)
     claims.append(numeric_claim(
         "p11.lambda_best", eq["p11.lambda_best"], lam_err, 1e-12,
-        method="validation perplexity by a direct loop on the grid (margin 1e-9) and on a grid of step "
-        "0.001: the optimum within half a step; every sweep value recomputed",
+        method="validation perplexity by a direct loop; optimum on a 0.001 grid within half a step",
     ))
     gap = (direct["untrained"] - direct["learned"]) / direct["untrained"]
     ppl_err = max(abs(ctx["ppl_test"][kind] - direct[kind]) / direct[kind] for kind in KEY_KINDS)
     claims.append(numeric_claim(
         "p11.learned_keys", eq["p11.learned_keys"], ppl_err if gap > 1e-6 else np.inf, 1e-12,
-        method="both test perplexities recomputed by the direct loop at their own lambda-hat; "
-        "the learned keys' lower by more than 1e-6 relative",
+        method="both perplexities by the direct loop; learned keys lower by over 1e-6 relative",
     ))
     return claims
 
@@ -491,12 +486,11 @@ def _claims_search(c: "_Shared") -> list:
     claims.append(numeric_claim(
         "p11.flat_exact", eq["p11.flat_exact"],
         max(flat_err, scale["flat"], scale["sweep"], np.inf if tie_failures else 0.0), 0.0,
-        method=f"NumPy brute force over all keys (docstrings: every 16th query, both keys; {scale['N']} "
-        "synthetic keys: all queries); IVF-PQ recall recounted; tie rule on constructed data",
+        method=f"NumPy brute force over all keys ({scale['N']} synthetic too); recall recounted; ties",
         detail="; ".join(tie_failures),
     ))
     claims.append(numeric_claim(
         "p11.ivf_scan", eq["p11.ivf_scan"], scale["scan"], 0,
-        method="FAISS's ndis against the sizes of the lists ranked nearest by exact distance (no ties at the edge)",
+        method="FAISS's ndis vs the sizes of the lists nearest by exact distance",
     ))
     return claims

@@ -73,8 +73,7 @@ def check_scale_claims(eq: dict, ctx: dict) -> list:
     claims.append(numeric_claim(
         "p11.integer_exact", eq["p11.integer_exact"], worst_int if ok_q else np.inf,
         int(eq["p11.integer_exact"].rhs) - 1,
-        method=f"a-priori bound 4 d X^2 = {worst_int} with X = {X}, the largest |coordinate| of a key, query "
-        "or rounded centroid",
+        method=f"a-priori bound 4 d X^2 = {worst_int}, X = {X} the largest |coordinate| used",
     ))
 
     # Exact search: the k-th distance of every query by a float32 (exact on these integers) brute force over all N keys;
@@ -165,7 +164,7 @@ def check_cost_claims(eq: dict, ctx: dict, lm_keys: np.ndarray) -> list:
     ))
     claims.append(numeric_claim(
         "p11.mem_ivfpq", eq["p11.mem_ivfpq"], worst_mem if not mismatch["p11.mem_ivfpq"] else np.inf, 1.0,
-        method="serialised size minus formula, over the metadata bound 8 n_list + 1024 bytes; the text's bytes",
+        method="serialised size minus formula vs the metadata bound 8 n_list + 1024 bytes",
         detail="; ".join(mismatch["p11.mem_ivfpq"]),
     ))
     flat_terms = flat.ntotal * flat.d
@@ -173,8 +172,7 @@ def check_cost_claims(eq: dict, ctx: dict, lm_keys: np.ndarray) -> list:
     claims.append(numeric_claim(
         "p11.work_per_query", eq["p11.work_per_query"], worst_work if not mismatch["p11.work_per_query"] else np.inf,
         1e-12,
-        method="each term counted from the built indexes (keys x d; centroids x d, PQ centroid coordinates, "
-        "nprobe x mean list size x m); the text's speed-up is the formulas' ratio",
+        method="each term counted from the built indexes; the speed-up is the formulas' ratio",
         detail="; ".join(mismatch["p11.work_per_query"]),
     ))
     return claims
