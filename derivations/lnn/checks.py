@@ -20,6 +20,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from derivations.display import plain
 from derivations.ledger import Derivation, numeric_claim
 from derivations.lnn.checks_learning import check_constraints, check_proposal, check_score_bounds, check_task_loss
 from derivations.lnn.derivation import _symbols
@@ -263,7 +264,7 @@ def _check_and_downward(statement):
     """On random dyadic single-AND theories: the printed rules, evaluated with the other operands'
     sums, give exactly the brute-force extremes of each operand (or an empty interval when no
     grid point is consistent); and the LNN's inference returns the same bounds."""
-    lower, upper = statement
+    lower, upper = plain(statement)  # the printed rules as plain sums (same terms, SymPy's order)
     lo_sym, hi_sym = _symbols(lower.rhs), _symbols(upper.rhs)
     S_hi = next(v for k, v in lo_sym.items() if k.startswith(r"\textstyle\sum"))
     S_lo = next(v for k, v in hi_sym.items() if k.startswith(r"\textstyle\sum"))
@@ -303,7 +304,7 @@ def _check_and_downward(statement):
 def _check_modus_ponens(statement):
     """On random dyadic single-implication theories: the printed lower bound of y and upper bound
     of x (where L_{x -> y} > 0) equal the brute-force extremes; the LNN's inference too."""
-    ponens, tollens = statement
+    ponens, tollens = plain(statement)
     p_sym, t_sym = _symbols(ponens.rhs), _symbols(tollens.rhs)
     rng = np.random.default_rng(15)
     worst, cases = 0.0, 150

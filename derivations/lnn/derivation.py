@@ -59,13 +59,13 @@ def statements(results=None):
             sp.Le(sp.Symbol(r"\partial (x \to y) / \partial x"), 0),
             sp.Ge(sp.Symbol(r"\partial (x \to y) / \partial y"), 0),
         ),
-        "p14.and_downward": (
-            sp.Ge(sp.Symbol("x_i"), 1 - (beta - L - S_hi) / wi),
-            sp.Le(sp.Symbol("x_i"), 1 - (beta - U - S_lo) / wi),
+        "p14.and_downward": (  # terms in the order a person writes them: beta - L - sum
+            sp.Ge(sp.Symbol("x_i"), 1 - InOrder(beta, -L, -S_hi) / wi),
+            sp.Le(sp.Symbol("x_i"), 1 - InOrder(beta, -U, -S_lo) / wi),
         ),
         "p14.modus_ponens": (
-            sp.Ge(y, (Limp - 1 + beta - wx * (1 - Lx)) / wy),
-            sp.Le(xs, 1 - (Limp - 1 + beta - wy * Uy) / wx),
+            sp.Ge(y, InOrder(Limp, beta, -1, -wx * (1 - Lx)) / wy),
+            sp.Le(xs, 1 - InOrder(Limp, beta, -1, -wy * Uy) / wx),
         ),
         "p14.alpha_classical": (
             sp.Ge(sp.Symbol(r"\min_{\mathbf{x} \in [\alpha, 1]^n} \operatorname{AND}_{\mathbf{w},\beta}(\mathbf{x})"),
