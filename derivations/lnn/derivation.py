@@ -65,7 +65,7 @@ def statements(results=None):
         ),
         "p14.modus_ponens": (
             sp.Ge(y, InOrder(Limp, beta, -1, -wx * (1 - Lx)) / wy),
-            sp.Le(xs, 1 - InOrder(Limp, beta, -1, -wy * Uy) / wx),
+            sp.Le(xs, 1 - InOrder(Limp, beta, -1, -Product(wy, Uy)) / wx),
         ),
         "p14.alpha_classical": (
             sp.Ge(sp.Symbol(r"\min_{\mathbf{x} \in [\alpha, 1]^n} \operatorname{AND}_{\mathbf{w},\beta}(\mathbf{x})"),
