@@ -446,3 +446,15 @@ def test_a_tie_rule_fault_the_report_settings_never_reach_is_caught(monkeypatch,
     monkeypatch.setattr(experiment, name, fault)  # the checks look both up in experiment at call time
     failures = checks._check_tie_machinery()
     assert any(message in f for f in failures)
+
+
+def test_the_vocabulary_check_recounts_the_shipped_docstrings():
+    from derivations.knn_lm.checks import _vocabulary_as_described
+    from derivations.knn_lm.text import load_corpus
+
+    vocab = load_corpus(200).vocab
+    assert _vocabulary_as_described(vocab)
+    swapped = list(vocab)
+    swapped[-1], swapped[2] = swapped[2], swapped[-1]  # the most frequent word moved to the end
+    assert not _vocabulary_as_described(swapped)
+    assert not _vocabulary_as_described(vocab[:2] + ("zzz-not-a-word",) + vocab[3:])

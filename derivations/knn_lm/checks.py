@@ -25,7 +25,7 @@ from derivations.knn_lm.derivation import (
 from derivations.knn_lm.experiment import KEY_KINDS, keys_and_queries, knn_probs_of
 from derivations.knn_lm.method import interpolate, knn_distribution
 from derivations.knn_lm.model import contexts, loss_and_grads
-from derivations.knn_lm.text import load_corpus
+from derivations.knn_lm.text import BOS, TEXT, UNK, load_corpus, tokenize
 from derivations.ledger import Derivation, numeric_claim, symbolic_claim
 from derivations.numerics import one_blas_thread
 
@@ -231,6 +231,20 @@ def _check_gradient(eq: dict, params: dict, ids: np.ndarray, n: int, seed: int =
     return worst, worst_printed
 
 
+def _vocabulary_as_described(vocab) -> bool:
+    """The text's vocabulary: a start symbol, an unknown word, and the most frequent words of the
+    training docstrings (every docstring i with i % 10 not 8 or 9), counted again from the shipped
+    file, ties broken alphabetically."""
+    import gzip
+    from collections import Counter
+
+    with gzip.open(TEXT, "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    counts = Counter(w for i, line in enumerate(lines) if i % 10 not in (8, 9) for w in tokenize(line))
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: len(vocab) - 2]
+    return tuple(vocab) == (BOS, UNK, *(w for w, _ in top))
+
+
 def _check_ppl_loop(p_target) -> float:
     """exp(-(1/T) sum_t log p_t), the sum by math.fsum over Python floats (inf if some p_t = 0)."""
     if min(float(p) for p in p_target) <= 0.0:
@@ -365,9 +379,11 @@ def _claims_lm(c: "_Shared") -> list:
     h, _ = _check_direct_lm(eq, params, corpus.train, train_pos, n)
     key_err = max(key_err, float(np.max(np.abs(keys[train_pos] - h) / (np.finfo(np.float32).eps * np.maximum(np.abs(h), 1e-30)))))
     values_ok = np.array_equal(values[train_pos], corpus.train[train_pos + 1]) and len(values) == len(keys)
+    vocab_ok = len(corpus.vocab) == res["V"] and _vocabulary_as_described(corpus.vocab)
     claims.append(numeric_claim(
-        "p11.context_key", eq["p11.context_key"], key_err if values_ok else np.inf, 1.0,
-        method="printed f token by token vs the float32 keys (rounding units); values = next words",
+        "p11.context_key", eq["p11.context_key"], key_err if values_ok and vocab_ok else np.inf, 1.0,
+        method="printed f token by token vs the float32 keys (rounding units); values, vocabulary recounted",
+        detail="" if vocab_ok else "the vocabulary is not the text's: <s>, <unk> and the most frequent training words",
     ))
     p_lm_full = c.p_lm_full
     lm_err = float(np.max(np.abs(p_lm_full[np.arange(len(targets)), targets] - lm_target) / lm_target))
