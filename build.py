@@ -271,7 +271,8 @@ def render(outcomes: list[Outcome], claims: list, staging: Path, epoch: int) -> 
             evidence = body_of(o, o.problem.evidence)
         groups.append({"problem": o.problem, "evidence": evidence,
                        **appendix_rows(ordered, first, printer.shown)})
-    quote_rows = sorted(quoter.quotes.values(), key=lambda q: (q.problem, list(quoter.used).index(q.id)))
+    first_use = {qid: k for k, qid in enumerate(quoter.used)}  # every quote is used (checked above)
+    quote_rows = sorted(quoter.quotes.values(), key=lambda q: (q.problem, first_use[q.id]))
     import datetime as dt
 
     date = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).strftime("%-d %B %Y")
@@ -289,39 +290,32 @@ def appendix_rows(claims: list, first: int, shown: dict) -> dict:
     """One problem's rows of the Verification appendix, claims numbered from ``first`` (V<first>, ...).
 
     Consecutive claims checked by the same route in the same function against the same tolerance
-    share a row ("V3--V8") that shows the largest of their errors: each claim keeps its own number
-    and label, the row only says once what was done.  ``checked_in`` lists the functions that
-    measured, each with its claims.
+    share a row ("V3--8 (2.1--2.6)") that shows the largest of their errors: each claim keeps its
+    own number and label, the row only says once what was done.  ``checked_in`` lists the
+    functions that measured, each with its claims.
     """
+    import itertools
 
     def where(c) -> str:
         return (r"p.~\pageref{eq:%s}" if shown.get(c.id) == "inline" else r"\ref{eq:%s}") % c.id
 
-    rows: list[dict] = []
-    for k, c in enumerate(claims, start=first):
-        prev = rows[-1] if rows else None
-        if prev and (prev["method"], prev["function"], prev["tolerance"]) == (c.method, c.where, c.tolerance):
-            prev["ids"].append(c.id)
-            prev["last"] = k
-            prev["where_last"] = where(c)
-            prev["error"] = max(prev["error"], c.error)
-            prev["passed"] = prev["passed"] and c.passed
-            continue
-        rows.append({"ids": [c.id], "first": k, "last": k, "where": where(c), "where_last": where(c),
-                     "method": c.method, "function": c.where, "error": c.error,
-                     "tolerance": c.tolerance, "passed": c.passed})
+    numbered = list(enumerate(claims, start=first))
+    rows = []
+    for (method, _, tolerance), run in itertools.groupby(numbered, key=lambda kc: (kc[1].method, kc[1].where, kc[1].tolerance)):
+        run = list(run)
+        (k0, c0), (k1, c1) = run[0], run[-1]
+        numbers, places = (f"V{k0}", [where(c0)]) if k0 == k1 else (f"V{k0}--{k1}", [where(c0), where(c1)])
+        if all(p.startswith("\\ref") for p in places):  # "V3 (2.1)", "V4--9 (2.2--2.7)", "V10, p. 5"
+            label = f"{numbers} ({'--'.join(places)})"
+        else:
+            label = f"{numbers}, " + "--".join(places)
+        rows.append({"ids": [c.id for _, c in run], "label": label, "method": method, "tolerance": tolerance,
+                     "error": max(c.error for _, c in run)})
     modules: dict[str, dict[str, list[int]]] = {}
-    for k, c in enumerate(claims, start=first):
+    for k, c in numbered:
         module, _, function = c.where.removeprefix("derivations.").partition(":")
         modules.setdefault(module, {}).setdefault(function, []).append(k)
     checked_in = [(m, [(f, _number_ranges(ks)) for f, ks in fs.items()]) for m, fs in modules.items()]
-    for r in rows:  # "V3 (2.1)", "V4--9 (2.2--2.7)", "V10 p. 5": the rows' numbers, then where they stand
-        numbers = f"V{r['first']}" + (f"--{r['last']}" if r["last"] != r["first"] else "")
-        places = [r["where"]] + ([r["where_last"]] if r["last"] != r["first"] else [])
-        if all(p.startswith("\\ref") for p in places):
-            r["label"] = f"{numbers} ({'--'.join(places)})"
-        else:
-            r["label"] = f"{numbers}, " + "--".join(places)
     return {"rows": rows, "checked_in": checked_in}
 
 

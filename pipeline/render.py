@@ -195,10 +195,6 @@ class ClaimPrinter:
             return claim.display, claim.inline
         return statement_latex(claim.statement)
 
-    def statement_tex(self, claim_id: str) -> str:
-        """The statement's LaTeX without an environment (inline form)."""
-        return self._latex(self._get(claim_id))[1]
-
     def __call__(self, claim_id: str, env: str = "equation") -> str:
         """An equation environment with the verified statement, labelled and linked."""
         claim = self._get(claim_id)

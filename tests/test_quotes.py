@@ -75,11 +75,11 @@ def test_every_recorded_quote_in_the_package_is_traceable():
 # --------------------------------------------------------------------------- render with quotes
 
 
-def _outcome(quotes, text: str):
+def _outcome(quotes):
     x = sp.Symbol("x")
     d = Derivation(problem=1, equations={}, quotes=tuple(quotes))
     claim = symbolic_claim("p1.square", sp.Eq(sp.Derivative(x**2, x), 2 * x), sp.diff(x**2, x) - 2 * x)
-    return Outcome(Problem(1, "Fake", "tests.fake.problems"), derivation=d, claims=[claim]), text
+    return Outcome(Problem(1, "Fake", "tests.fake.problems"), derivation=d, claims=[claim])
 
 
 def _render(tmp_path, monkeypatch, quotes, text):
@@ -88,7 +88,7 @@ def _render(tmp_path, monkeypatch, quotes, text):
     (templates / "problems").mkdir()
     (templates / "problems" / "p01.tex.j2").write_text(text + '\n\\VAR{claim("p1.square")}\n')
     monkeypatch.setattr(build, "TEMPLATES", templates)
-    outcome, _ = _outcome(quotes, text)
+    outcome = _outcome(quotes)
     staging = tmp_path / "staging"
     build.render([outcome], outcome.claims, staging, 0)
     return staging
@@ -124,10 +124,10 @@ def test_rows_merge_only_same_route_function_and_tolerance_and_keep_each_number(
 
     claims = [num("p1.a", 1e-9, 1e-6), num("p1.b", 3e-9, 1e-6), num("p1.c", 2e-9, 1e-6),
               num("p1.d", 1e-9, 1e-7), num("p1.e", 0, 0, method="other"), num("p1.f", 0, 0, where="derivations.a.checks:g")]
-    shown = {"p1.b": "inline"}
+    shown = {"p1.b": "inline", "p1.e": "inline"}
     out = build.appendix_rows(claims, 7, shown)
     rows = out["rows"]
     assert [r["ids"] for r in rows] == [["p1.a", "p1.b", "p1.c"], ["p1.d"], ["p1.e"], ["p1.f"]]
-    assert (rows[0]["first"], rows[0]["last"], rows[0]["error"]) == (7, 9, 3e-9)  # the largest error
+    assert rows[0]["error"] == 3e-9 and rows[2]["label"] == r"V11, p.~\pageref{eq:p1.e}"  # the largest error
     assert rows[0]["label"] == r"V7--9 (\ref{eq:p1.a}--\ref{eq:p1.c})" and rows[1]["label"] == r"V10 (\ref{eq:p1.d})"
     assert out["checked_in"] == [("a.checks", [("f", "V7--V11"), ("g", "V12")])]
