@@ -15,7 +15,8 @@ __all__ = ["QUOTES"]
 
 QUOTES = (
     Quote("p3.nonlinear_condition", r"$\lambda_1 < 1/\gamma$", "pascanu2013difficulty", "Section 2.1",
-          "sufficient for vanishing gradients, lambda_1 the largest singular value of W_rec (nonlinear network)"),
+          "sufficient for vanishing gradients; the left side is the largest singular value of the "
+          "recurrent matrix (nonlinear network)"),
     Quote("p3.linear_condition", r"$\rho < 1$", "pascanu2013difficulty", "Section 2.1",
-          "sufficient for long-term components to vanish as t grows, rho the spectral radius (linear network)"),
+          "sufficient for long-term components to vanish as t grows; the left side is the spectral radius (linear network)"),
 )
